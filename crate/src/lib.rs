@@ -1,0 +1,15 @@
+//! Section 9: provable AI art.
+//!
+//! - [`model`]: the integer-only quantized graph, its reference inference and ONNX import.
+//! - [`prompt`]: the deterministic prompt → latent derivation.
+//! - `picture` (feature `png`): PNG output.
+//!
+//! Dependencies point one way: `model` knows nothing of circuits or I/O; the CLI (`main.rs`)
+//! and the wasm bindings are thin layers over this library.
+
+pub mod model;
+#[cfg(feature = "png")]
+pub mod picture;
+pub mod prompt;
+
+pub use model::{Picture, QuantModel};

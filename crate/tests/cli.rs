@@ -1,0 +1,75 @@
+//! The `section9` binary as a user runs it.
+
+mod common;
+
+use std::process::Command;
+
+fn section9() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_section9"))
+}
+
+#[test]
+fn generate_writes_a_png_and_prints_the_model_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("art.png");
+    let run = section9().args(["generate", "--prompt", "a cat in space", "--scale", "4", "--out"]).arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert!(stdout.contains(&common::gan().id_hex()), "{stdout}");
+    let png = std::fs::read(&out).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height, big-endian, at bytes 16..24.
+    assert_eq!(&png[16..24], &[0, 0, 0, 128, 0, 0, 0, 128]);
+    assert!(!stdout.contains("a cat in space"), "the prompt must not be printed");
+}
+
+#[test]
+fn the_same_prompt_gives_the_same_picture_and_another_prompt_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |prompt: &str, name: &str| {
+        let out = dir.path().join(name);
+        let s = section9().args(["generate", "--prompt", prompt, "--out"]).arg(&out).status().unwrap();
+        assert!(s.success());
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(run("moon", "a.png"), run("moon", "b.png"));
+    assert_ne!(run("moon", "a.png"), run("sun", "c.png"));
+}
+
+#[test]
+fn a_missing_model_file_is_a_clear_error() {
+    let run = section9().args(["generate", "--prompt", "x", "--model", "no/such/model.onnx"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains("cannot read the model no/such/model.onnx"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_model_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.onnx");
+    std::fs::write(&bad, b"\x08\x07garbage\xff\xff").unwrap();
+    let run = section9().args(["info", "--model"]).arg(&bad).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains("cannot load the model"), "{stderr}");
+    assert!(stderr.contains("not a readable ONNX model"), "{stderr}");
+}
+
+#[test]
+fn a_bad_scale_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = section9().args(["generate", "--prompt", "x", "--scale", "0", "--out"]).arg(dir.path().join("a.png")).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("scale must be between 1 and 64"));
+}
+
+#[test]
+fn info_lists_the_layers() {
+    let run = section9().arg("info").output().unwrap();
+    assert!(run.status.success());
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    for name in ["fc", "up1", "up2", "up3", "324192 MACs"] {
+        assert!(stdout.contains(name), "{name} missing from\n{stdout}");
+    }
+}
