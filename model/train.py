@@ -426,8 +426,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "gan.onnx"))
     ap.add_argument("--log", default=os.path.join(HERE, "training.json"))
     ap.add_argument("--ckpt", default=os.path.join(HERE, "ckpt"))
-    ap.add_argument("--epochs", type=int, default=150, help="float training epochs")
-    ap.add_argument("--qat-epochs", type=int, default=60)
+    ap.add_argument("--epochs", type=int, default=280, help="float training epochs")
+    ap.add_argument("--qat-epochs", type=int, default=100)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--d-ch", type=int, default=16, help="discriminator base width")
     ap.add_argument("--lr", type=float, default=2e-4)
@@ -435,7 +435,8 @@ def main():
     ap.add_argument("--calib-percentile", type=float, default=100.0)
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--snap-every", type=int, default=25, help="progress sample grid every N epochs (into --ckpt)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1 reproduces the committed run; 2 is faster on an idle machine)")
     ap.add_argument("--resume-float", action="store_true",
                     help="skip float training and load the float checkpoint from --ckpt")
     args = ap.parse_args()

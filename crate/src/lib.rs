@@ -7,6 +7,7 @@
 //! Dependencies point one way: `model` knows nothing of circuits or I/O; the CLI (`main.rs`)
 //! and the wasm bindings are thin layers over this library.
 
+pub mod circuit;
 pub mod model;
 #[cfg(feature = "png")]
 pub mod picture;

@@ -149,7 +149,7 @@ impl LinearOp {
 }
 
 /// `pos - pad` lies in `[0, n)`.
-pub(crate) fn in_range(pos: usize, pad: usize, n: usize) -> bool {
+pub fn in_range(pos: usize, pad: usize, n: usize) -> bool {
     pos >= pad && pos - pad < n
 }
 

@@ -1,0 +1,277 @@
+//! The mint circuit, compiled from a [`QuantModel`]: the public picture is exactly what the
+//! model computes from a private latent, the latent is bound by a public Poseidon commitment,
+//! and the proof names its minter.
+//!
+//! Chips: [`dot`] (fixed-weight dot products: dense layers, transposed convolutions and the
+//! byte packing of public values), [`requant`] (rounding shift + clamp, one gate per kind),
+//! [`range`] (the 8-bit lookup every stored value passes through), [`poseidon`] (the
+//! commitment). [`plan`] turns the model into dot products; [`statement`] computes the public
+//! inputs natively.
+//!
+//! # Layout
+//!
+//! Two column groups fill rows side by side, from row 0:
+//!
+//! ```text
+//! | x_0 … x_{W-1} | acc | w_0 … w_{W-1} | bias | chain |   ‖   | range | bits | aux |
+//! | dot products of every layer, then     |       ‖   | latent bytes (8-bit)       |
+//! | the picture and latent packing, then  |       ‖   | requantization blocks of   |
+//! | the Poseidon rounds (x, sq in x_0..5) |       ‖   | every output of every layer|
+//! ```
+//!
+//! `aux` row 0 holds the minter (copied from the instance), row 1 the salt. `W = 16` by
+//! default. Column count is the trade-off between rows (proving time, `k`) and the verifier
+//! (its size and gas grow with every column): see `section9 bench` and the README for the
+//! numbers behind the choice.
+
+pub mod dot;
+pub mod plan;
+pub mod poseidon;
+pub mod range;
+pub mod requant;
+pub mod statement;
+pub mod witness;
+
+use std::sync::Arc;
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
+
+use dot::{DotConfig, DotJob, Wire};
+use plan::Plan;
+use poseidon::PoseidonConfig;
+use range::RangeConfig;
+use requant::RequantConfig;
+use witness::{Tamper, Trace};
+
+/// Default number of terms per dot-product row.
+pub const DEFAULT_WIDTH: usize = 16;
+
+/// Rows halo2 keeps for blinding (and a margin) at the end of every column.
+const RESERVED_ROWS: usize = 10;
+
+pub(crate) fn fr_from_i64(v: i64) -> Fr {
+    if v >= 0 {
+        Fr::from(v as u64)
+    } else {
+        -Fr::from(v.unsigned_abs())
+    }
+}
+
+pub(crate) fn pow2(e: u32) -> Fr {
+    Fr::from(2).pow_vartime([u64::from(e)])
+}
+
+/// What `configure` needs to know: the plan (its requant kinds and message length) and `W`.
+#[derive(Clone, Debug)]
+pub struct CircuitParams {
+    pub plan: Arc<Plan>,
+    pub width: usize,
+}
+
+impl Default for CircuitParams {
+    fn default() -> Self {
+        CircuitParams { plan: Arc::new(Plan { latent_len: 32, layers: Vec::new() }), width: DEFAULT_WIDTH }
+    }
+}
+
+impl CircuitParams {
+    pub fn new(plan: Plan, width: usize) -> Self {
+        CircuitParams { plan: Arc::new(plan), width: width.max(6) }
+    }
+
+    /// Words the commitment hashes: the salt and the packed latent.
+    pub fn message_len(&self) -> usize {
+        1 + self.plan.latent_len.div_ceil(statement::CHUNK_BYTES)
+    }
+
+    /// Rows used by the dot group and by the range group.
+    pub fn rows(&self) -> (usize, usize) {
+        let plan = &self.plan;
+        let w = self.width;
+        let mut dot = 0;
+        for layer in &plan.layers {
+            dot += DotConfig::rows_for(w, layer.dots.iter().map(|d| d.terms.len())) + 1;
+        }
+        let chunks = |n: usize| (0..n.div_ceil(statement::CHUNK_BYTES)).map(move |i| (n - i * statement::CHUNK_BYTES).min(statement::CHUNK_BYTES));
+        dot += DotConfig::rows_for(w, chunks(plan.picture_len())) + 1;
+        dot += DotConfig::rows_for(w, chunks(plan.latent_len)) + 1;
+        dot += PoseidonConfig::rows(self.message_len());
+        let range = plan.latent_len.max(2)
+            + plan.layers.iter().map(|l| l.dots.len() * l.kind.height()).sum::<usize>();
+        (dot, range)
+    }
+
+    /// The smallest `k` whose `2^k` rows fit the circuit and the 511-row range table.
+    pub fn k(&self) -> u32 {
+        let (dot, range) = self.rows();
+        let need = dot.max(range).max(511) + RESERVED_ROWS;
+        (usize::BITS - (need - 1).leading_zeros()).max(4)
+    }
+}
+
+/// The private part of a mint statement.
+#[derive(Clone, Debug)]
+pub struct MintWitness {
+    pub latent: Vec<i8>,
+    pub salt: Fr,
+    pub minter: [u8; 20],
+    /// A deliberate lie, for negative tests only; `None` in every real proof.
+    pub tamper: Option<Tamper>,
+}
+
+impl MintWitness {
+    pub fn new(latent: Vec<i8>, salt: Fr, minter: [u8; 20]) -> Self {
+        MintWitness { latent, salt, minter, tamper: None }
+    }
+}
+
+/// The circuit. Without a witness it is the shape used for key generation.
+#[derive(Clone, Debug)]
+pub struct MintCircuit {
+    pub params: CircuitParams,
+    pub witness: Option<MintWitness>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MintConfig {
+    dot: DotConfig,
+    requant: RequantConfig,
+    poseidon: PoseidonConfig,
+    instance: Column<Instance>,
+}
+
+impl Circuit<Fr> for MintCircuit {
+    type Config = MintConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitParams;
+
+    fn without_witnesses(&self) -> Self {
+        MintCircuit { params: self.params.clone(), witness: None }
+    }
+
+    fn params(&self) -> CircuitParams {
+        self.params.clone()
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> MintConfig {
+        let mut advice = || {
+            let c: Column<Advice> = meta.advice_column();
+            meta.enable_equality(c);
+            c
+        };
+        let inputs: Vec<Column<Advice>> = (0..params.width).map(|_| advice()).collect();
+        let acc = advice();
+        let range_col = advice();
+        let aux = advice();
+        let weights: Vec<_> = (0..params.width).map(|_| meta.fixed_column()).collect();
+        let bias = meta.fixed_column();
+        let chain = meta.fixed_column();
+        let bits = meta.fixed_column();
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+
+        let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias, chain);
+        let range = RangeConfig::configure(meta, range_col, bits);
+        let requant = RequantConfig::configure(meta, &params.plan.kinds(), range, aux);
+        let poseidon = PoseidonConfig::configure(meta, &inputs, &weights, params.message_len());
+        MintConfig { dot, requant, poseidon, instance }
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> MintConfig {
+        unreachable!("the mint circuit is configured with its parameters")
+    }
+
+    fn synthesize(&self, config: MintConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        config.requant.range.load_table(&mut layouter)?;
+        let plan = &self.params.plan;
+        let w = self.witness.as_ref();
+        let trace = w.map(|w| Trace::new(plan, &w.latent, w.tamper));
+        let range = &config.requant.range;
+        let aux = config.requant.aux;
+
+        // Inputs: minter and salt in `aux`, the offset latent bytes in the range column.
+        let (minter, latent) = layouter.assign_region(
+            || "latent",
+            |mut region| {
+                let minter = w.map_or(Value::unknown(), |w| Value::known(statement::address_to_fr(&w.minter)));
+                let minter = region.assign_advice(aux, 0, minter).cell();
+                let latent: Vec<Wire> = (0..plan.latent_len)
+                    .map(|i| {
+                        region.assign_fixed(range.bits, i, Fr::from(8));
+                        let value = trace.as_ref().map_or(Value::unknown(), |t| Value::known(fr_from_i64(t.latent[i])));
+                        Wire { cell: region.assign_advice(range.range, i, value).cell(), value }
+                    })
+                    .collect();
+                Ok((minter, latent))
+            },
+        )?;
+        let salt_value = w.map_or(Value::unknown(), |w| Value::known(w.salt));
+        let salt = layouter.assign_region(
+            || "salt",
+            |mut region| Ok(Wire { cell: region.assign_advice(aux, 1, salt_value).cell(), value: salt_value }),
+        )?;
+
+        let mut dot_row = 0;
+        let mut range_row = plan.latent_len.max(2);
+        let mut x = latent.clone();
+        for (l, layer) in plan.layers.iter().enumerate() {
+            let blocks = trace.as_ref().map(|t| &t.layers[l]);
+            let (y, next_dot, next_range) = layouter.assign_region(
+                || format!("layer {}", layer.name),
+                |mut region| {
+                    let jobs: Vec<DotJob> = layer
+                        .dots
+                        .iter()
+                        .map(|d| DotJob { bias: fr_from_i64(d.bias), terms: d.terms.iter().map(|&(i, wt)| (fr_from_i64(wt), &x[i])).collect() })
+                        .collect();
+                    let (accs, next_dot) = config.dot.assign(&mut region, dot_row, &jobs)?;
+                    let mut row = range_row;
+                    let mut y = Vec::with_capacity(accs.len());
+                    for (o, acc) in accs.iter().enumerate() {
+                        y.push(config.requant.assign(&mut region, row, layer.kind, acc, blocks.map(|b| &b[o]))?);
+                        row += layer.kind.height();
+                    }
+                    Ok((y, next_dot, row))
+                },
+            )?;
+            x = y;
+            dot_row = next_dot;
+            range_row = next_range;
+        }
+
+        // Public picture: CHW outputs reordered to RGB8 HWC, packed big-endian in 31-byte chunks.
+        let picture: Vec<&Wire> = match plan.layers.last().map(|l| l.dots.len()) {
+            Some(n) if n % 3 == 0 => {
+                let hw = n / 3;
+                (0..n).map(|b| &x[(b % 3) * hw + b / 3]).collect()
+            }
+            _ => x.iter().collect(),
+        };
+        let (chunks, next_dot) = layouter.assign_region(|| "pack picture", |mut region| config.dot.assign(&mut region, dot_row, &pack_jobs(&picture)))?;
+        dot_row = next_dot;
+        let latent_refs: Vec<&Wire> = latent.iter().collect();
+        let (latent_chunks, next_dot) = layouter.assign_region(|| "pack latent", |mut region| config.dot.assign(&mut region, dot_row, &pack_jobs(&latent_refs)))?;
+        dot_row = next_dot;
+        let mut message = vec![salt];
+        message.extend(latent_chunks);
+        let commitment = layouter.assign_region(|| "commitment", |mut region| config.poseidon.assign(&mut region, dot_row, &message))?;
+
+        layouter.constrain_instance(minter, config.instance, 0);
+        layouter.constrain_instance(commitment.cell, config.instance, 1);
+        for (i, chunk) in chunks.iter().enumerate() {
+            layouter.constrain_instance(chunk.cell, config.instance, 2 + i);
+        }
+        Ok(())
+    }
+}
+
+/// Dot products that pack bytes into big-endian 31-byte chunks.
+fn pack_jobs<'a>(bytes: &[&'a Wire]) -> Vec<DotJob<'a>> {
+    bytes
+        .chunks(statement::CHUNK_BYTES)
+        .map(|chunk| DotJob { bias: Fr::zero(), terms: statement::chunk_weights(chunk.len()).into_iter().zip(chunk.iter().copied()).collect() })
+        .collect()
+}

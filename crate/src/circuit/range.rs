@@ -1,0 +1,62 @@
+//! The range column: every cell of it is an unsigned value of at most 8 bits, and the fixed
+//! `bits` column says how many bits each row may use.
+//!
+//! ```text
+//! | range (advice) | bits (fixed) |        table: | value | bits |
+//! |  v             |  b           |  (v, b) ∈ T   |  0    |  0   |
+//! |                |              |               |  0, 1 |  1   |
+//! |                |              |               |  …    |  …   |
+//! |                |              |               | 0…255 |  8   |
+//! ```
+//!
+//! One lookup argument, no selector: `(range, bits) ∈ {(v, b) : 0 ≤ b ≤ 8, 0 ≤ v < 2^b}`
+//! (511 rows). Unused rows hold `(0, 0)`, which is in the table. Exact bit widths let a limb
+//! hold fewer than 8 bits (the top limb of a remainder `< 2^s`) without a second lookup.
+//!
+//! Soundness: the table is fixed, so a value outside `[0, 2^bits)` has no matching row and the
+//! lookup argument fails; the prover cannot move a value out of the column since all
+//! consumers copy from it or read it by rotation.
+
+use halo2_proofs::circuit::{Layouter, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, TableColumn};
+use halo2_proofs::poly::Rotation;
+
+#[derive(Clone, Debug)]
+pub struct RangeConfig {
+    pub range: Column<Advice>,
+    pub bits: Column<Fixed>,
+    table_value: TableColumn,
+    table_bits: TableColumn,
+}
+
+impl RangeConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, range: Column<Advice>, bits: Column<Fixed>) -> Self {
+        let table_value = meta.lookup_table_column();
+        let table_bits = meta.lookup_table_column();
+        meta.lookup("range: (v, bits) ∈ {v < 2^bits}", |meta| {
+            vec![
+                (meta.query_advice(range, Rotation::cur()), table_value),
+                (meta.query_fixed(bits, Rotation::cur()), table_bits),
+            ]
+        });
+        RangeConfig { range, bits, table_value, table_bits }
+    }
+
+    pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        layouter.assign_table(
+            || "range table",
+            |mut table| {
+                let mut row = 0;
+                for bits in 0..=8u64 {
+                    for v in 0..(1u64 << bits) {
+                        table.assign_cell(|| "value", self.table_value, row, || Value::known(Fr::from(v)))?;
+                        table.assign_cell(|| "bits", self.table_bits, row, || Value::known(Fr::from(bits)))?;
+                        row += 1;
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+}

@@ -1,0 +1,153 @@
+//! Requantization: `y = clamp((acc + 2^(s-1)) >> s, lo, hi)`, stored as `y' = y - lo`.
+//!
+//! One gate per [`RequantKind`] (its shift and clamp range are constants of the gate). A block
+//! of rows per output, starting at the gate's row:
+//!
+//! ```text
+//! | range (lookup) | bits            | aux    | q_requant_k |
+//! | rem_0          | min(8, s)       | acc    |     1       |
+//! | … rem limbs    | …               | b_lo   |             |
+//! | y'             | 8               | b_hi   |             |
+//! | dist_0 …       | 8 … (top: rest) |        |             |
+//! | hi-lo-y'       | 8  (only when the clamp range is narrower than 256 values)
+//! ```
+//!
+//! With `t = acc + 2^(s-1)`, `rem = Σ 2^(8i)·rem_i`, `X = t - rem` (= `2^s·r`, `r` the rounded
+//! value) and `dist = Σ 2^(8j)·dist_j`:
+//!
+//! - `(1 - b_lo - b_hi)·(X - 2^s·(y' + lo)) = 0` — unclamped: `y = r`;
+//! - `2^s·dist = b_lo·(2^s·lo - X) + b_hi·(X - 2^s·hi)` — clamped low: `r = lo - dist ≤ lo`;
+//!   clamped high: `r = hi + dist ≥ hi`; unclamped: `dist = 0`;
+//! - `b_lo, b_hi ∈ {0, 1}`, `b_lo·y' = 0`, `b_hi·(y' - (hi - lo)) = 0`.
+//!
+//! Soundness: the limbs are range-checked to their exact bit widths, so `rem ∈ [0, 2^s)` and `X`
+//! is `t` rounded down to a multiple of `2^s`: the only `r` with `t - rem = 2^s·r`. Every branch
+//! then pins `y` to `clamp(r, lo, hi)`: a wrong `y` either breaks the first equation or needs a
+//! negative (out of range) distance. `b_lo = b_hi = 1` is impossible because `lo ≠ hi`.
+
+use halo2_proofs::circuit::{Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Selector};
+use halo2_proofs::poly::Rotation;
+
+use super::dot::Wire;
+use super::plan::RequantKind;
+use super::range::RangeConfig;
+use super::{fr_from_i64, pow2};
+use super::witness::Block;
+
+#[derive(Clone, Debug)]
+pub struct RequantConfig {
+    pub kinds: Vec<(RequantKind, Selector)>,
+    pub range: RangeConfig,
+    pub aux: Column<Advice>,
+}
+
+impl RequantConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, kinds: &[RequantKind], range: RangeConfig, aux: Column<Advice>) -> Self {
+        let kinds = kinds
+            .iter()
+            .map(|&kind| {
+                let q = meta.selector();
+                let name = format!("requant s={} [{}, {}]", kind.shift, kind.lo, kind.hi);
+                meta.create_gate(name, |meta| {
+                    let q = meta.query_selector(q);
+                    let cells: Vec<Expression<Fr>> =
+                        (0..kind.height()).map(|i| meta.query_advice(range.range, Rotation(i as i32))).collect();
+                    let r = |i: u32| cells[i as usize].clone();
+                    let acc = meta.query_advice(aux, Rotation(0));
+                    let b_lo = meta.query_advice(aux, Rotation(1));
+                    let b_hi = meta.query_advice(aux, Rotation(2));
+                    let c = |v: i64| Expression::Constant(fr_from_i64(v));
+                    let n = Expression::Constant(pow2(kind.shift));
+                    let limbs = |first: u32, count: u32| {
+                        (0..count).fold(c(0), |s, i| s + r(first + i) * Expression::Constant(pow2(8 * i)))
+                    };
+                    let rem = limbs(0, kind.rem_limbs);
+                    let y = r(kind.rem_limbs);
+                    let dist = limbs(kind.rem_limbs + 1, kind.dist_limbs());
+                    let x = acc + Expression::Constant(pow2(kind.shift - 1)) - rem;
+                    let one = c(1);
+                    let mut constraints = vec![
+                        (
+                            "unclamped: X = 2^s·(y' + lo)",
+                            q.clone()
+                                * (one.clone() - b_lo.clone() - b_hi.clone())
+                                * (x.clone() - n.clone() * (y.clone() + c(kind.lo))),
+                        ),
+                        (
+                            "clamped: 2^s·dist = b_lo·(2^s·lo - X) + b_hi·(X - 2^s·hi)",
+                            q.clone()
+                                * (n.clone() * dist
+                                    - b_lo.clone() * (n.clone() * c(kind.lo) - x.clone())
+                                    - b_hi.clone() * (x - n * c(kind.hi))),
+                        ),
+                        ("b_lo boolean", q.clone() * b_lo.clone() * (one.clone() - b_lo.clone())),
+                        ("b_hi boolean", q.clone() * b_hi.clone() * (one - b_hi.clone())),
+                        ("b_lo ⇒ y' = 0", q.clone() * b_lo * y.clone()),
+                        ("b_hi ⇒ y' = hi - lo", q.clone() * b_hi * (y.clone() - c(kind.hi - kind.lo))),
+                    ];
+                    if kind.narrow() {
+                        let top = r(kind.rem_limbs + 1 + kind.dist_limbs());
+                        constraints.push(("y' ≤ hi - lo", q * (top - (c(kind.hi - kind.lo) - y))));
+                    }
+                    constraints
+                });
+                (kind, q)
+            })
+            .collect();
+        RequantConfig { kinds, range, aux }
+    }
+
+    fn selector(&self, kind: RequantKind) -> Result<Selector, Error> {
+        self.kinds.iter().find(|(k, _)| *k == kind).map(|(_, q)| *q).ok_or(Error::Synthesis)
+    }
+
+    /// Lays out the requantization of `acc` at `row`; returns the stored output `y'`.
+    /// `block` holds the integers of the witness (none at key generation).
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        kind: RequantKind,
+        acc: &Wire,
+        block: Option<&Block>,
+    ) -> Result<Wire, Error> {
+        self.selector(kind)?.enable(region, row)?;
+        let s = kind.shift;
+        let known = |f: &dyn Fn(&Block) -> i64| block.map_or(Value::unknown(), |p| Value::known(fr_from_i64(f(p))));
+
+        let acc_copy = region.assign_advice(self.aux, row, acc.value);
+        region.constrain_equal(acc_copy.cell(), acc.cell);
+        region.assign_advice(self.aux, row + 1, known(&|p| i64::from(p.b_lo)));
+        region.assign_advice(self.aux, row + 2, known(&|p| i64::from(p.b_hi)));
+
+        let mut at = row;
+        let mut put = |region: &mut Region<'_, Fr>, v: Value<Fr>, bits: u32| {
+            region.assign_fixed(self.range.bits, at, Fr::from(u64::from(bits)));
+            let cell = region.assign_advice(self.range.range, at, v);
+            at += 1;
+            cell.cell()
+        };
+        for i in 0..kind.rem_limbs {
+            put(region, known(&|p| limb(p.rem, i, kind.rem_limbs)), RequantKind::limb_bits(s, i));
+        }
+        let y = known(&|p| p.y);
+        let y_cell = put(region, y, 8);
+        for j in 0..kind.dist_limbs() {
+            put(region, known(&|p| limb(p.dist, j, kind.dist_limbs())), RequantKind::limb_bits(kind.dist_bits, j));
+        }
+        if kind.narrow() {
+            put(region, known(&|p| kind.hi - kind.lo - p.y), 8);
+        }
+        Ok(Wire { cell: y_cell, value: y })
+    }
+}
+
+
+/// Limb `i` of `v` in base 256; the top limb keeps everything above (so a value too large
+/// for its limbs shows up as a range failure, not as a silently truncated limb).
+fn limb(v: i64, i: u32, limbs: u32) -> i64 {
+    let shifted = v >> (8 * i);
+    if i + 1 == limbs { shifted } else { shifted & 0xff }
+}

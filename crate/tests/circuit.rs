@@ -1,0 +1,253 @@
+//! The mint circuit under halo2's MockProver: the whole generator, the chips on small models,
+//! and a negative test per constraint that tampers one witness and names the exact failure.
+
+mod common;
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::halo2curves::bn256::Fr;
+use proptest::prelude::*;
+use section9::circuit::plan::Plan;
+use section9::circuit::statement;
+use section9::circuit::witness::{Tamper, Trace};
+use section9::circuit::{CircuitParams, MintCircuit, MintWitness, DEFAULT_WIDTH};
+use section9::model::{InputSpec, Layer, LinearOp, QuantModel};
+use section9::prompt::latent_from_prompt;
+
+const MINTER: [u8; 20] = [0xab; 20];
+
+/// Public inputs from the reference model (an independent path from the circuit's witness).
+fn reference_instances(model: &QuantModel, latent: &[i8], salt: Fr, minter: &[u8; 20]) -> Vec<Fr> {
+    let picture = model.picture(latent).unwrap();
+    let mut rgb = picture.rgb;
+    if model.picture_shape().0 == 1 {
+        rgb = rgb.chunks(3).map(|p| p[0]).collect();
+    }
+    statement::instances(minter, statement::commitment(latent, salt), &rgb)
+}
+
+/// Public inputs that match a (possibly tampered) witness, so only the lie itself fails.
+fn trace_instances(params: &CircuitParams, latent: &[i8], salt: Fr, tamper: Option<Tamper>) -> Vec<Fr> {
+    let trace = Trace::new(&params.plan, latent, tamper);
+    let channels = if params.plan.picture_len() % 3 == 0 { 3 } else { 1 };
+    let mut out = vec![statement::address_to_fr(&MINTER), statement::commitment_of_values(&trace.latent, salt)];
+    out.extend(statement::pack_values(&statement::chw_to_hwc(&trace.output(), channels)));
+    out
+}
+
+fn mock(model: &QuantModel, latent: &[i8], instances: Vec<Fr>, tamper: Option<Tamper>) -> Result<(), Vec<String>> {
+    let params = CircuitParams::new(Plan::new(model), DEFAULT_WIDTH);
+    let k = params.k();
+    let mut witness = MintWitness::new(latent.to_vec(), Fr::from(42), MINTER);
+    witness.tamper = tamper;
+    let circuit = MintCircuit { params, witness: Some(witness) };
+    let prover = MockProver::run(k, &circuit, vec![instances]).unwrap();
+    prover.verify().map_err(|fs| fs.iter().map(|f| f.to_string()).collect())
+}
+
+/// A small generator: latent 4 → dense 12 (ReLU) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
+fn tiny_model(w1: Vec<i8>, b1: Vec<i64>, w2: Vec<i8>, b2: Vec<i64>) -> QuantModel {
+    let dense = Layer {
+        name: "dense".into(),
+        op: LinearOp::Dense { inputs: 4, outputs: 12 },
+        weights: w1,
+        bias: b1,
+        input_frac_bits: 7,
+        weight_frac_bits: 6,
+        output_frac_bits: 6, // shift 7
+        clamp: (0, 255),
+    };
+    let up = Layer {
+        name: "up".into(),
+        op: LinearOp::ConvTranspose { input: (3, 2, 2), output: (3, 4, 4), kernel: (4, 4), stride: (2, 2), pad: (1, 1) },
+        weights: w2,
+        bias: b2,
+        input_frac_bits: 6,
+        weight_frac_bits: 5,
+        output_frac_bits: 7, // shift 4
+        clamp: (-128, 127),
+    };
+    QuantModel::new(InputSpec { name: "z".into(), len: 4, frac_bits: 7 }, vec![dense, up]).unwrap()
+}
+
+fn fixed_tiny() -> QuantModel {
+    let w1 = (0..48).map(|i| ((i * 37 % 255) as i64 - 127) as i8).collect();
+    let b1 = (0..12).map(|i| (i as i64 - 6) * 900).collect();
+    let w2 = (0..144).map(|i| ((i * 53 % 200) as i64 - 100) as i8).collect();
+    let b2 = vec![-300, 0, 500];
+    tiny_model(w1, b1, w2, b2)
+}
+
+const TINY_LATENT: [i8; 4] = [-128, 5, 90, 127];
+
+/// Asserts that there are failures and every one names all of `what`: the gate and
+/// constraint (or lookup, or copy), and where (region or absolute row, column).
+fn assert_fails(result: Result<(), Vec<String>>, what: &[&str]) {
+    let failures = result.expect_err("the tampered witness must not verify");
+    for f in &failures {
+        for w in what {
+            assert!(f.contains(w), "expected {w:?} in failure: {f}\nall: {failures:#?}");
+        }
+    }
+}
+
+// Column indices with W = 16: inputs 0–15, acc 16, range 17, aux 18.
+const ACC: &str = "Column('Advice', 16";
+const AUX: &str = "Column('Advice', 18";
+const STATE0: &str = "Column('Advice', 0 ";
+
+/// A broken copy between instance row `row` and a cell of `advice`: both ends are reported.
+fn assert_copy_fails(result: Result<(), Vec<String>>, row: usize, advice: &str) {
+    let failures = result.expect_err("a wrong public input must not verify");
+    assert_eq!(failures.len(), 2, "{failures:#?}");
+    assert!(failures.iter().all(|f| f.contains("Equality constraint not satisfied")), "{failures:#?}");
+    let instance = format!("Column('Instance', 0 - ), outside any region, on row {row})");
+    assert!(failures.iter().any(|f| f.contains(&instance)), "{failures:#?}");
+    assert!(failures.iter().any(|f| f.contains(advice)), "{failures:#?}");
+}
+
+/// The absolute row of output `o`'s requantization block in layer `l` of `params`.
+fn block_row(params: &CircuitParams, l: usize, o: usize) -> usize {
+    let plan = &params.plan;
+    let before: usize = plan.layers[..l].iter().map(|x| x.dots.len() * x.kind.height()).sum();
+    plan.latent_len.max(2) + before + o * plan.layers[l].kind.height()
+}
+
+#[test]
+fn the_tiny_generator_is_satisfied() {
+    let model = fixed_tiny();
+    let instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
+    assert_eq!(mock(&model, &TINY_LATENT, instances, None), Ok(()));
+}
+
+#[test]
+fn the_committed_generator_is_satisfied_and_matches_the_reference() {
+    let model = common::gan();
+    let latent = latent_from_prompt("a lighthouse at dusk", 32);
+    let instances = reference_instances(&model, &latent, Fr::from(42), &MINTER);
+    assert_eq!(instances.len(), 2 + 100);
+    assert_eq!(mock(&model, &latent, instances.clone(), None), Ok(()));
+    // The last chunk holds the last 3 bytes: the blue of pixel (31, 31) is its lowest byte.
+    let mut changed = instances;
+    changed[101] += Fr::one();
+    assert_copy_fails(mock(&model, &latent, changed, None), 101, ACC);
+}
+
+#[test]
+fn a_wrong_pixel_in_the_public_picture_fails_the_copy() {
+    let model = fixed_tiny();
+    let mut instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
+    instances[2] += Fr::one();
+    assert_copy_fails(mock(&model, &TINY_LATENT, instances, None), 2, ACC);
+}
+
+#[test]
+fn a_wrong_commitment_fails_the_copy() {
+    let model = fixed_tiny();
+    let mut instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
+    instances[1] += Fr::one();
+    assert_copy_fails(mock(&model, &TINY_LATENT, instances, None), 1, STATE0);
+}
+
+#[test]
+fn another_minter_fails_the_copy() {
+    let model = fixed_tiny();
+    let mut instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
+    instances[0] = statement::address_to_fr(&[0xcd; 20]);
+    assert_copy_fails(mock(&model, &TINY_LATENT, instances, None), 0, AUX);
+}
+
+#[test]
+fn a_remainder_out_of_range_fails_the_lookup() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let tamper = Some(Tamper::Remainder { layer: 0, output: 3 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    // The remainder is the first cell of the block.
+    let at = format!("at offset {}", block_row(&params, 0, 3));
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["Lookup range", "'layer dense'", &at]);
+}
+
+#[test]
+fn a_wrong_relu_output_fails_the_requant_gate() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[0].iter().position(|b| b.y > 0 && b.y < 255).unwrap();
+    let tamper = Some(Tamper::Output { layer: 0, output, delta: 1 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let at = format!("on row {}", block_row(&params, 0, output));
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["unclamped: X = 2^s·(y' + lo)", "requant s=7 [0, 255]", &at]);
+}
+
+#[test]
+fn a_wrong_output_pixel_fails_the_requant_gate() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[1].iter().position(|b| b.y > 0 && b.y < 255).unwrap();
+    let tamper = Some(Tamper::Output { layer: 1, output, delta: -1 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let at = format!("on row {}", block_row(&params, 1, output));
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["unclamped", "requant s=4 [-128, 127]", &at]);
+}
+
+#[test]
+fn a_false_clamp_claim_needs_a_negative_distance_and_fails_the_lookup() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[0].iter().position(|b| b.y > 3 && b.y < 255).unwrap();
+    let tamper = Some(Tamper::ClampLow { layer: 0, output });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    // Claiming "clamped low" for r > lo satisfies every gate only with dist = lo - r < 0, which
+    // the range lookup refuses at the distance limb (after remainder and output).
+    let kind = params.plan.layers[0].kind;
+    let top_dist_limb = block_row(&params, 0, output) + (kind.rem_limbs + kind.dist_limbs()) as usize;
+    let at = format!("at offset {top_dist_limb}");
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["Lookup range", "'layer dense'", &at]);
+}
+
+#[test]
+fn a_latent_outside_int8_fails_the_lookup() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let tamper = Some(Tamper::LatentByte { index: 2, value: 256 + 17 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["Lookup range", "'latent'", "at offset 2"]);
+}
+
+#[test]
+fn the_native_poseidon_is_the_reference_sponge() {
+    use poseidon_primitives::poseidon::primitives::{ConstantLength, Hash};
+    use section9::circuit::poseidon::{hash, Section9Poseidon};
+    let message = [Fr::from(7), Fr::from(1 << 40), -Fr::from(3)];
+    let reference = Hash::<Fr, Section9Poseidon, ConstantLength<3>, 3, 2>::init().hash(message);
+    assert_eq!(hash(&message), reference);
+    let two = [Fr::from(1), Fr::from(2)];
+    assert_eq!(hash(&two), Hash::<Fr, Section9Poseidon, ConstantLength<2>, 3, 2>::init().hash(two));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 12,
+        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Circuit output == integer reference, bit for bit, over random models and latents.
+    #[test]
+    fn random_tiny_generators_prove_their_reference_output(
+        w1 in prop::collection::vec(any::<i8>(), 48),
+        b1 in prop::collection::vec(-20_000i64..20_000, 12),
+        w2 in prop::collection::vec(any::<i8>(), 144),
+        b2 in prop::collection::vec(-5_000i64..5_000, 3),
+        latent in prop::collection::vec(any::<i8>(), 4),
+        salt in any::<u64>(),
+    ) {
+        let model = tiny_model(w1, b1, w2, b2);
+        let instances = reference_instances(&model, &latent, Fr::from(salt), &MINTER);
+        let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+        let mut witness = MintWitness::new(latent.clone(), Fr::from(salt), MINTER);
+        witness.tamper = None;
+        let circuit = MintCircuit { params: params.clone(), witness: Some(witness) };
+        let prover = MockProver::run(params.k(), &circuit, vec![instances]).unwrap();
+        prop_assert_eq!(prover.verify(), Ok(()));
+    }
+}
