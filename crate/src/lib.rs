@@ -12,5 +12,6 @@ pub mod model;
 #[cfg(feature = "png")]
 pub mod picture;
 pub mod prompt;
+pub mod prover;
 
 pub use model::{Picture, QuantModel};

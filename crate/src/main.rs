@@ -6,9 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use indicatif::{ProgressBar, ProgressStyle};
+use section9::circuit::plan::Plan;
+use section9::circuit::{CircuitParams, MintWitness, DEFAULT_WIDTH};
 use section9::model::onnx;
+use section9::prover::{self, keys, proof::ProofFile, srs};
 use section9::{prompt, QuantModel};
 
 /// The committed generator, built into the binary so `generate` works from anywhere.
@@ -42,6 +49,70 @@ enum Command {
         #[command(flatten)]
         model: ModelArg,
     },
+    /// Generate (or check) the proving and verifying keys for the model's mint circuit.
+    Setup {
+        #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Prove that a picture comes from the model for a private prompt and a named minter.
+    Prove {
+        /// The private prompt (never written to the proof file).
+        #[arg(long)]
+        prompt: String,
+        /// The Ethereum address allowed to mint with this proof (0x + 40 hex digits).
+        #[arg(long)]
+        minter: String,
+        /// The proof file to write (JSON).
+        #[arg(long, default_value = "proof.json")]
+        out: PathBuf,
+        /// Where the prompt and salt are kept for proving authorship later (private!).
+        #[arg(long)]
+        secret_out: Option<PathBuf>,
+        #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Verify a proof file.
+    Verify {
+        /// The proof file (JSON).
+        proof: PathBuf,
+        #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Measure the mint circuit: size, key generation, witness, proving, verification, memory.
+    Bench {
+        #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Also write the numbers as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Proofs to time (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+}
+
+#[derive(clap::Args)]
+struct KeyArgs {
+    /// A halo2 KZG params file (raw or compressed points, k at least the circuit's).
+    #[arg(long, conflicts_with = "dev_srs")]
+    params: Option<PathBuf>,
+    /// Use the INSECURE deterministic development SRS (anyone can forge proofs against it).
+    #[arg(long)]
+    dev_srs: bool,
+    /// Directory of the key cache.
+    #[arg(long, default_value = "keys")]
+    keys_dir: PathBuf,
+    /// Terms per dot-product row (advice columns of the dot gate).
+    #[arg(long, default_value_t = DEFAULT_WIDTH)]
+    width: usize,
 }
 
 #[derive(clap::Args)]
@@ -70,6 +141,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate { prompt, out, scale, model } => generate(&prompt, &out, scale, &model),
         Command::Info { model } => info(&model),
+        Command::Setup { model, keys } => setup(&model, &keys),
+        Command::Prove { prompt, minter, out, secret_out, model, keys } => {
+            prove(&prompt, &minter, &out, secret_out.as_deref(), &model, &keys)
+        }
+        Command::Verify { proof, model, keys } => verify(&proof, &model, &keys),
+        Command::Bench { model, keys, json, repeat } => bench(&model, &keys, json.as_deref(), repeat),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -135,3 +212,212 @@ fn info(model: &ModelArg) -> Result<()> {
     println!("total   {} MACs, {} parameters", model.macs(), model.params());
     Ok(())
 }
+
+/// Runs `f` behind a spinner named `what`; prints how long it took.
+fn step<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let start = Instant::now();
+    let out = f();
+    let secs = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let out = out?;
+    eprintln!("{what}: {secs:.2} s");
+    Ok((out, secs))
+}
+
+/// Everything needed to prove or verify for one model.
+struct Setup {
+    model: QuantModel,
+    circuit: CircuitParams,
+    params: ParamsKZG<Bn256>,
+    digest: [u8; 32],
+    dev: bool,
+}
+
+impl KeyArgs {
+    fn load(&self, model: &ModelArg) -> Result<Setup> {
+        let model = model.load()?;
+        if self.width < 6 || self.width > 64 {
+            bail!("--width must be between 6 and 64");
+        }
+        let circuit = CircuitParams::new(Plan::new(&model), self.width);
+        let k = circuit.k();
+        let params = match (&self.params, self.dev_srs) {
+            (Some(path), _) => {
+                let bytes = std::fs::read(path).with_context(|| format!("cannot read the params file {}", path.display()))?;
+                step("loading the SRS", || srs::read(&bytes, k).with_context(|| format!("cannot use the params file {}", path.display())))?.0
+            }
+            (None, true) => {
+                eprintln!("WARNING: using the INSECURE development SRS (public seed). Anyone can forge proofs");
+                eprintln!("         against it: use it for local testing only, never for a deployed verifier.");
+                step(&format!("generating the development SRS (k = {k})"), || Ok(srs::dev_srs(k)))?.0
+            }
+            (None, false) => bail!("no SRS given: pass --params <halo2 KZG params file> (or --dev-srs for local testing)"),
+        };
+        let digest = keys::circuit_digest(&model, &circuit, &params);
+        Ok(Setup { model, circuit, params, digest, dev: self.dev_srs })
+    }
+}
+
+impl Setup {
+    fn pk_path(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("mint-{}.pk", &section9::model::hex_string(&self.digest)[..16]))
+    }
+
+    fn vk_path(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("mint-{}.vk", &section9::model::hex_string(&self.digest)[..16]))
+    }
+
+    /// The cached proving key, or a new one (then cached).
+    fn proving_key(&self, dir: &Path) -> Result<ProvingKey<G1Affine>> {
+        let path = self.pk_path(dir);
+        if let Ok(bytes) = std::fs::read(&path) {
+            match keys::read_pk(&bytes, &self.digest, &self.circuit) {
+                Ok(pk) => {
+                    eprintln!("proving key: {} (cached)", path.display());
+                    return Ok(pk);
+                }
+                Err(e) => eprintln!("ignoring {}: {e}", path.display()),
+            }
+        }
+        let (pk, _) = step(&format!("generating keys (k = {})", self.circuit.k()), || Ok(keys::generate(&self.params, &self.circuit)?))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(&path, keys::write_pk(&pk, &self.digest)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(self.vk_path(dir), keys::write_vk(pk.get_vk(), &self.digest))
+            .with_context(|| format!("cannot write {}", self.vk_path(dir).display()))?;
+        Ok(pk)
+    }
+
+    fn verifying_key(&self, dir: &Path) -> Result<VerifyingKey<G1Affine>> {
+        if let Ok(bytes) = std::fs::read(self.vk_path(dir)) {
+            match keys::read_vk(&bytes, &self.digest, &self.circuit) {
+                Ok(vk) => return Ok(vk),
+                Err(e) => eprintln!("ignoring {}: {e}", self.vk_path(dir).display()),
+            }
+        }
+        Ok(self.proving_key(dir)?.get_vk().clone())
+    }
+}
+
+fn setup(model: &ModelArg, args: &KeyArgs) -> Result<()> {
+    let s = args.load(model)?;
+    let pk = s.proving_key(&args.keys_dir)?;
+    let (dot, range) = s.circuit.rows();
+    println!("model    {}", s.model.id_hex());
+    println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), W = {}", s.circuit.k(), dot.max(range), s.circuit.width);
+    println!("digest   {}", section9::model::hex_string(&s.digest));
+    println!("keys     {} , {}", s.pk_path(&args.keys_dir).display(), s.vk_path(&args.keys_dir).display());
+    let cs = pk.get_vk().cs();
+    println!("columns  {} advice, {} fixed, {} lookup", cs.num_advice_columns(), cs.num_fixed_columns(), cs.lookups().len());
+    Ok(())
+}
+
+fn prove(text: &str, minter: &str, out: &Path, secret_out: Option<&Path>, model: &ModelArg, args: &KeyArgs) -> Result<()> {
+    let minter = prover::proof::parse_address(minter).context("--minter must be an address: 0x followed by 40 hex digits")?;
+    let s = args.load(model)?;
+    let pk = s.proving_key(&args.keys_dir)?;
+    let latent = prompt::latent_from_prompt(text, s.model.input().len);
+    let salt = Fr::random(rand::rngs::OsRng);
+    let picture = s.model.picture(&latent)?;
+    let witness = MintWitness::new(latent, salt, minter);
+    let ((instances, proof), _) = step("proving", || Ok(prover::prove(&s.params, &pk, &s.circuit, &s.model, witness, rand::rngs::OsRng)?))?;
+    let file = ProofFile::new(&s.model.id(), s.circuit.k(), s.dev, &minter, &picture, &instances, &proof);
+    std::fs::write(out, file.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
+    let secret_path = secret_out.map(Path::to_path_buf).unwrap_or_else(|| out.with_extension("secret.json"));
+    let secret = serde_json::json!({
+        "note": "PRIVATE. Revealing prompt and salt proves authorship of the commitment; keep them safe.",
+        "prompt": text,
+        "salt": prover::proof::fr_to_hex(&salt),
+        "commitment": file.commitment,
+    });
+    std::fs::write(&secret_path, serde_json::to_string_pretty(&secret)?).with_context(|| format!("cannot write {}", secret_path.display()))?;
+    println!("proof    {} ({} bytes of proof, {} public inputs)", out.display(), proof.len(), instances.len());
+    println!("secret   {} (prompt and salt: keep private)", secret_path.display());
+    println!("commit   {}", file.commitment);
+    Ok(())
+}
+
+fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = ProofFile::from_json(&text).with_context(|| format!("cannot read the proof file {}", path.display()))?;
+    let parsed = file.parse().with_context(|| format!("invalid proof file {}", path.display()))?;
+    let s = args.load(model)?;
+    if file.model_id != s.model.id_hex() {
+        bail!("the proof is for model {}, this model is {}", file.model_id, s.model.id_hex());
+    }
+    let vk = s.verifying_key(&args.keys_dir)?;
+    step("verifying", || Ok(prover::verify(&s.params, &vk, &parsed.instances, &parsed.proof)?))?;
+    println!("valid: the picture comes from model {} for minter {}", &file.model_id[..16], file.minter);
+    Ok(())
+}
+
+/// Peak resident memory of this process so far (Linux), in bytes.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -> Result<()> {
+    let s = args.load(model)?;
+    let (pk, keygen_s) = step("key generation", || Ok(keys::generate(&s.params, &s.circuit)?))?;
+    let latent = prompt::latent_from_prompt("bench", s.model.input().len);
+    let minter = [0x11u8; 20];
+    let (_, witness_s) = step("witness (integer inference + trace)", || {
+        let plan = &s.circuit.plan;
+        Ok(section9::circuit::witness::Trace::new(plan, &latent, None))
+    })?;
+    let mut times = Vec::new();
+    let mut last = None;
+    for i in 0..repeat.max(1) {
+        let witness = MintWitness::new(latent.clone(), Fr::from(7), minter);
+        let (out, secs) = step(&format!("prove {}/{}", i + 1, repeat.max(1)), || Ok(prover::prove(&s.params, &pk, &s.circuit, &s.model, witness, rand::rngs::OsRng)?))?;
+        times.push(secs);
+        last = Some(out);
+    }
+    times.sort_by(f64::total_cmp);
+    let prove_s = times[times.len() / 2];
+    let (instances, proof) = last.context("no proof was made")?;
+    let (_, verify_s) = step("verify", || Ok(prover::verify(&s.params, pk.get_vk(), &instances, &proof)?))?;
+
+    let cs = pk.get_vk().cs();
+    let (dot, range) = s.circuit.rows();
+    let macs = s.circuit.plan.terms();
+    let advice_cells = s.circuit.advice_cells();
+    let pk_bytes = pk.to_bytes(halo2_proofs::SerdeFormat::RawBytes).len();
+    let numbers = serde_json::json!({
+        "model_id": s.model.id_hex(),
+        "k": s.circuit.k(),
+        "rows": dot.max(range),
+        "width": s.circuit.width,
+        "advice_columns": cs.num_advice_columns(),
+        "fixed_columns": cs.num_fixed_columns(),
+        "selectors": cs.num_selectors(),
+        "lookups": cs.lookups().len(),
+        "macs": macs,
+        "advice_cells_per_mac": advice_cells as f64 / macs as f64,
+        "keygen_s": keygen_s,
+        "witness_s": witness_s,
+        "prove_s": prove_s,
+        "verify_s": verify_s,
+        "peak_memory_bytes": peak_memory(),
+        "proof_bytes": proof.len(),
+        "proving_key_bytes": pk_bytes,
+        "threads": rayon_threads(),
+    });
+    println!("{}", serde_json::to_string_pretty(&numbers)?);
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&numbers)?).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+use halo2_proofs::halo2curves::ff::Field as _;

@@ -104,6 +104,25 @@ impl CircuitParams {
         (dot, range)
     }
 
+    /// Advice cells the layout assigns (inputs, running sums, requantization, hash).
+    pub fn advice_cells(&self) -> usize {
+        let plan = &self.plan;
+        let w = self.width;
+        let dots: usize = plan
+            .layers
+            .iter()
+            .flat_map(|l| &l.dots)
+            .map(|d| d.terms.len() + d.terms.len().div_ceil(w).max(1))
+            .sum();
+        let packed = plan.picture_len() + plan.latent_len + 2 * (plan.picture_len() + plan.latent_len).div_ceil(statement::CHUNK_BYTES);
+        let requant: usize = plan
+            .layers
+            .iter()
+            .map(|l| l.dots.len() * (l.kind.rem_limbs + 1 + l.kind.dist_limbs() + u32::from(l.kind.narrow()) + 3) as usize)
+            .sum();
+        dots + packed + requant + plan.latent_len + 2 + PoseidonConfig::rows(self.message_len()) * 6
+    }
+
     /// The smallest `k` whose `2^k` rows fit the circuit and the 511-row range table.
     pub fn k(&self) -> u32 {
         let (dot, range) = self.rows();

@@ -377,6 +377,6 @@ impl QuantModel {
     }
 }
 
-pub(crate) fn hex_string(bytes: &[u8]) -> String {
+pub fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

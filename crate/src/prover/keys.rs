@@ -1,0 +1,113 @@
+//! Proving and verifying keys, and their cache files.
+//!
+//! A key file is `"S9KEYS01"`, the 32-byte circuit digest, the payload length (u64 LE), the
+//! SHA-256 of the payload, then the payload (halo2's raw key serialization). The digest covers
+//! the model (its canonical bytes), the circuit layout (`W`, `k`) and the SRS fingerprint, so a
+//! key made for another model, layout or SRS is reported as stale instead of producing proofs
+//! that cannot verify; the checksum turns a truncated or corrupted file into an error rather
+//! than a crash inside the deserializer.
+
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
+use sha2::{Digest, Sha256};
+
+use super::{srs, ProverError};
+use crate::circuit::{CircuitParams, MintCircuit};
+use crate::QuantModel;
+
+const MAGIC: &[u8; 8] = b"S9KEYS01";
+const HEADER: usize = 8 + 32 + 8 + 32;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error("not a Section 9 key file (bad magic or shorter than its header)")]
+    NotAKeyFile,
+    #[error("the key was made for another circuit or SRS (digest {found}, expected {expected}); run `section9 setup` again")]
+    Stale { found: String, expected: String },
+    #[error("the key file is truncated or corrupted (checksum mismatch)")]
+    Corrupted,
+    #[error("the key file could not be decoded")]
+    Decode(#[source] std::io::Error),
+}
+
+/// The digest a key must carry to be used for `model` with `circuit` and `params`.
+pub fn circuit_digest(model: &QuantModel, circuit: &CircuitParams, params: &ParamsKZG<Bn256>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"section9-circuit-v1");
+    h.update(model.id());
+    h.update((circuit.width as u64).to_le_bytes());
+    h.update(circuit.k().to_le_bytes());
+    h.update(srs::fingerprint(params));
+    h.finalize().into()
+}
+
+/// Generates the verifying and proving keys.
+pub fn generate(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<ProvingKey<G1Affine>, ProverError> {
+    let shape = MintCircuit { params: circuit.clone(), witness: None };
+    if params.k_value() < circuit.k() {
+        return Err(ProverError::SrsTooSmall { need: circuit.k(), have: params.k_value() });
+    }
+    let vk = keygen_vk(params, &shape).map_err(ProverError::Keygen)?;
+    keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
+}
+
+/// Serializes a proving key into a key file bound to `digest`.
+pub fn write_pk(pk: &ProvingKey<G1Affine>, digest: &[u8; 32]) -> Vec<u8> {
+    wrap(&pk.to_bytes(SerdeFormat::RawBytes), digest)
+}
+
+/// Serializes a verifying key into a key file bound to `digest`.
+pub fn write_vk(vk: &VerifyingKey<G1Affine>, digest: &[u8; 32]) -> Vec<u8> {
+    wrap(&vk.to_bytes(SerdeFormat::RawBytes), digest)
+}
+
+/// Reads a proving key written by [`write_pk`] for `digest`.
+pub fn read_pk(bytes: &[u8], digest: &[u8; 32], circuit: &CircuitParams) -> Result<ProvingKey<G1Affine>, KeyError> {
+    let payload = unwrap(bytes, digest)?;
+    ProvingKey::read::<_, MintCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
+}
+
+/// Reads a verifying key written by [`write_vk`] for `digest`.
+pub fn read_vk(bytes: &[u8], digest: &[u8; 32], circuit: &CircuitParams) -> Result<VerifyingKey<G1Affine>, KeyError> {
+    let payload = unwrap(bytes, digest)?;
+    VerifyingKey::read::<_, MintCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
+}
+
+fn wrap(payload: &[u8], digest: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(digest);
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(payload);
+    out
+}
+
+fn unwrap<'a>(bytes: &'a [u8], digest: &[u8; 32]) -> Result<&'a [u8], KeyError> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err(KeyError::NotAKeyFile);
+    }
+    if &bytes[8..40] != digest {
+        return Err(KeyError::Stale { found: crate::model::hex_string(&bytes[8..40]), expected: crate::model::hex_string(digest) });
+    }
+    let len = u64::from_le_bytes(bytes[40..48].try_into().map_err(|_| KeyError::NotAKeyFile)?);
+    let payload = &bytes[HEADER..];
+    if payload.len() as u64 != len || Sha256::digest(payload).as_slice() != &bytes[48..80] {
+        return Err(KeyError::Corrupted);
+    }
+    Ok(payload)
+}
+
+/// `k` of the params, by the `Params` trait.
+trait KValue {
+    fn k_value(&self) -> u32;
+}
+
+impl KValue for ParamsKZG<Bn256> {
+    fn k_value(&self) -> u32 {
+        halo2_proofs::poly::commitment::Params::k(self)
+    }
+}

@@ -1,0 +1,95 @@
+//! KZG parameters (the structured reference string).
+//!
+//! Files are the standard halo2 params format: `k` (u32 little-endian), `2^k` G1 points in
+//! monomial form, `2^k` in Lagrange form, then `g2` and `s·g2` — with points either
+//! compressed (halo2's `Processed` format, as written by `ParamsKZG::write`) or uncompressed
+//! (`RawBytes`). The format is recognised from the file length, and a larger SRS is
+//! downsized to the circuit's `k`, as with the Perpetual Powers of Tau conversions.
+//!
+//! [`dev_srs`] generates an *insecure* SRS from a fixed seed: anyone can forge proofs against
+//! it. It exists so a fresh checkout works offline; every command using it says so.
+
+use halo2_proofs::halo2curves::bn256::Bn256;
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+
+/// Largest `k` a params file may claim (2^28 points is already a 16 GiB file).
+pub const MAX_K: u32 = 28;
+
+/// The seed of the development SRS. Public, hence insecure.
+pub const DEV_SEED: [u8; 32] = *b"section9 insecure development 01";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SrsError {
+    #[error("params file too short: {len} bytes")]
+    TooShort { len: usize },
+    #[error("params file claims k = {k}, above the supported {MAX_K}")]
+    KTooLarge { k: u32 },
+    #[error(
+        "params file has {len} bytes, which is neither the compressed ({compressed}) nor the \
+         raw ({raw}) size for k = {k} (truncated or not a halo2 KZG params file?)"
+    )]
+    Size { len: usize, k: u32, compressed: usize, raw: usize },
+    #[error("params file has an invalid curve point")]
+    Points(#[source] std::io::Error),
+    #[error("the SRS has k = {have}, the circuit needs k = {need}")]
+    TooSmall { have: u32, need: u32 },
+}
+
+fn sizes(k: u32) -> (usize, usize) {
+    let n = 1usize << k;
+    (4 + 2 * n * 32 + 2 * 64, 4 + 2 * n * 64 + 2 * 128)
+}
+
+/// Reads a halo2 KZG params file and downsizes it to `k`.
+pub fn read(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
+    let header: [u8; 4] = bytes.get(..4).and_then(|b| b.try_into().ok()).ok_or(SrsError::TooShort { len: bytes.len() })?;
+    let file_k = u32::from_le_bytes(header);
+    if file_k > MAX_K {
+        return Err(SrsError::KTooLarge { k: file_k });
+    }
+    let (compressed, raw) = sizes(file_k);
+    let format = match bytes.len() {
+        l if l == compressed => SerdeFormat::Processed,
+        l if l == raw => SerdeFormat::RawBytes,
+        len => return Err(SrsError::Size { len, k: file_k, compressed, raw }),
+    };
+    if file_k < k {
+        return Err(SrsError::TooSmall { have: file_k, need: k });
+    }
+    let mut params = ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], format).map_err(SrsError::Points)?;
+    if params.k() > k {
+        params.downsize(k);
+    }
+    Ok(params)
+}
+
+/// Writes params in the raw (uncompressed, fastest to load) format.
+pub fn write(params: &ParamsKZG<Bn256>) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = params.write_custom(&mut out, SerdeFormat::RawBytes);
+    out
+}
+
+/// The insecure, deterministic development SRS for `k`.
+pub fn dev_srs(k: u32) -> ParamsKZG<Bn256> {
+    ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::from_seed(DEV_SEED))
+}
+
+/// A fingerprint of the SRS: SHA-256 over `k`, the first G1 point, `g2` and `s·g2`.
+pub fn fingerprint(params: &ParamsKZG<Bn256>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(params.k().to_le_bytes());
+    let mut bytes = Vec::new();
+    let _ = params.write_custom(&mut bytes, SerdeFormat::RawBytes);
+    // k, then the first G1 point (monomial), and the two G2 points at the end.
+    h.update(&bytes[4..4 + 64]);
+    h.update(&bytes[bytes.len() - 256..]);
+    h.finalize().into()
+}
