@@ -1,0 +1,193 @@
+//! Real keys and proofs for the committed generator at its real k (development SRS):
+//! a proof verifies; another minter, a changed pixel, a changed commitment or a flipped proof
+//! byte do not; bad params, key and proof files are clear errors.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::ProvingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use section9::circuit::plan::Plan;
+use section9::circuit::{statement, CircuitParams, MintWitness, DEFAULT_WIDTH};
+use section9::prover::keys::{self, KeyError};
+use section9::prover::proof::{ProofError, ProofFile};
+use section9::prover::srs::{self, SrsError};
+use section9::prover::{prove, verify, ProverError};
+use section9::prompt::latent_from_prompt;
+use section9::QuantModel;
+
+const MINTER: [u8; 20] = [0x5e; 20];
+
+struct Fixture {
+    model: QuantModel,
+    circuit: CircuitParams,
+    params: ParamsKZG<Bn256>,
+    pk: ProvingKey<G1Affine>,
+    instances: Vec<Fr>,
+    proof: Vec<u8>,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let model = common::gan();
+        let circuit = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+        let params = srs::dev_srs(circuit.k());
+        let pk = keys::generate(&params, &circuit).unwrap();
+        let latent = latent_from_prompt("a fox in the snow", 32);
+        let witness = MintWitness::new(latent, Fr::from(1234), MINTER);
+        let (instances, proof) = prove(&params, &pk, &circuit, &model, witness, ChaCha20Rng::from_seed([1; 32])).unwrap();
+        Fixture { model, circuit, params, pk, instances, proof }
+    })
+}
+
+#[test]
+fn a_real_proof_verifies_at_the_real_k() {
+    let f = fixture();
+    assert!(f.circuit.k() <= 16, "k = {}", f.circuit.k());
+    verify(&f.params, f.pk.get_vk(), &f.instances, &f.proof).unwrap();
+}
+
+#[test]
+fn the_public_inputs_are_the_documented_statement() {
+    let f = fixture();
+    let latent = latent_from_prompt("a fox in the snow", 32);
+    let picture = f.model.picture(&latent).unwrap();
+    let expected = statement::instances(&MINTER, statement::commitment(&latent, Fr::from(1234)), &picture.rgb);
+    assert_eq!(f.instances, expected);
+    assert_eq!(f.instances.len(), 102);
+}
+
+#[test]
+fn another_minter_cannot_use_the_proof() {
+    let f = fixture();
+    let mut instances = f.instances.clone();
+    instances[0] = statement::address_to_fr(&[0x77; 20]);
+    assert!(matches!(verify(&f.params, f.pk.get_vk(), &instances, &f.proof), Err(ProverError::Invalid)));
+}
+
+#[test]
+fn a_changed_pixel_does_not_verify() {
+    let f = fixture();
+    let latent = latent_from_prompt("a fox in the snow", 32);
+    let mut rgb = f.model.picture(&latent).unwrap().rgb;
+    rgb[1000] ^= 1;
+    let instances = statement::instances(&MINTER, f.instances[1], &rgb);
+    assert!(matches!(verify(&f.params, f.pk.get_vk(), &instances, &f.proof), Err(ProverError::Invalid)));
+}
+
+#[test]
+fn a_changed_commitment_does_not_verify() {
+    let f = fixture();
+    let mut instances = f.instances.clone();
+    instances[1] += Fr::one();
+    assert!(matches!(verify(&f.params, f.pk.get_vk(), &instances, &f.proof), Err(ProverError::Invalid)));
+}
+
+#[test]
+fn a_flipped_proof_byte_does_not_verify() {
+    let f = fixture();
+    for at in [0, 100, f.proof.len() / 2, f.proof.len() - 1] {
+        let mut proof = f.proof.clone();
+        proof[at] ^= 0x01;
+        assert!(matches!(verify(&f.params, f.pk.get_vk(), &f.instances, &proof), Err(ProverError::Invalid)), "byte {at}");
+    }
+}
+
+#[test]
+fn a_truncated_or_empty_proof_is_an_error_not_a_panic() {
+    let f = fixture();
+    for len in [0, 31, f.proof.len() / 2, f.proof.len() - 1] {
+        assert!(matches!(verify(&f.params, f.pk.get_vk(), &f.instances, &f.proof[..len]), Err(ProverError::Invalid)), "len {len}");
+    }
+}
+
+#[test]
+fn proof_size_and_layout_are_pinned() {
+    // A deliberate circuit change shows up here: update on purpose, together with the
+    // verifier contract and the README numbers.
+    let f = fixture();
+    assert_eq!(f.circuit.k(), 15);
+    assert_eq!(f.proof.len(), 6080);
+    let cs = f.pk.get_vk().cs();
+    assert_eq!((cs.num_advice_columns(), cs.num_instance_columns(), cs.lookups().len()), (19, 1, 1));
+}
+
+#[test]
+fn the_proof_file_roundtrips_and_checks_its_instances() {
+    let f = fixture();
+    let latent = latent_from_prompt("a fox in the snow", 32);
+    let picture = f.model.picture(&latent).unwrap();
+    let file = ProofFile::new(&f.model.id(), f.circuit.k(), true, &MINTER, &picture, &f.instances, &f.proof);
+    let parsed = ProofFile::from_json(&file.to_json()).unwrap().parse().unwrap();
+    assert_eq!(parsed.instances, f.instances);
+    assert_eq!(parsed.proof, f.proof);
+    verify(&f.params, f.pk.get_vk(), &parsed.instances, &parsed.proof).unwrap();
+
+    let mut lying = file.clone();
+    lying.minter = format!("0x{}", "77".repeat(20));
+    assert!(matches!(lying.parse(), Err(ProofError::InstancesMismatch)));
+    let mut odd = file.clone();
+    odd.proof.pop();
+    assert!(matches!(odd.parse(), Err(ProofError::Hex { field: "proof" })));
+    let mut small = file.clone();
+    small.picture.rgb.truncate(100);
+    assert!(matches!(small.parse(), Err(ProofError::PictureSize { .. })));
+    assert!(matches!(ProofFile::from_json("{\"format\": 1}"), Err(ProofError::Json(_))));
+    let other = file.to_json().replace("section9-proof-v1", "section9-proof-v0");
+    assert!(matches!(ProofFile::from_json(&other), Err(ProofError::Format { .. })));
+}
+
+#[test]
+fn keys_roundtrip_and_stale_or_corrupted_keys_are_refused() {
+    let f = fixture();
+    let digest = keys::circuit_digest(&f.model, &f.circuit, &f.params);
+    let vk_file = keys::write_vk(f.pk.get_vk(), &digest);
+    let vk = keys::read_vk(&vk_file, &digest, &f.circuit).unwrap();
+    verify(&f.params, &vk, &f.instances, &f.proof).unwrap();
+
+    let mut other = digest;
+    other[0] ^= 1;
+    assert!(matches!(keys::read_vk(&vk_file, &other, &f.circuit), Err(KeyError::Stale { .. })));
+    assert!(matches!(keys::read_vk(&vk_file[..vk_file.len() - 7], &digest, &f.circuit), Err(KeyError::Corrupted)));
+    let mut flipped = vk_file.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x80;
+    assert!(matches!(keys::read_vk(&flipped, &digest, &f.circuit), Err(KeyError::Corrupted)));
+    assert!(matches!(keys::read_vk(b"garbage", &digest, &f.circuit), Err(KeyError::NotAKeyFile)));
+    // Another SRS gives another digest: a key for it is stale here.
+    let wider = CircuitParams::new(Plan::new(&f.model), DEFAULT_WIDTH + 2);
+    assert_ne!(keys::circuit_digest(&f.model, &wider, &f.params), digest);
+}
+
+#[test]
+fn params_files_roundtrip_downsize_and_bad_ones_are_refused() {
+    let small = srs::dev_srs(5);
+    let bytes = srs::write(&small);
+    let read = srs::read(&bytes, 4).unwrap();
+    assert_eq!(halo2_proofs::poly::commitment::Params::k(&read), 4);
+    assert_eq!(srs::fingerprint(&srs::read(&bytes, 5).unwrap()), srs::fingerprint(&small));
+
+    assert!(matches!(srs::read(&bytes[..bytes.len() - 1], 5), Err(SrsError::Size { .. })));
+    assert!(matches!(srs::read(&bytes[..3], 5), Err(SrsError::TooShort { .. })));
+    assert!(matches!(srs::read(&bytes, 6), Err(SrsError::TooSmall { have: 5, need: 6 })));
+    let mut huge = bytes.clone();
+    huge[..4].copy_from_slice(&40u32.to_le_bytes());
+    assert!(matches!(srs::read(&huge, 5), Err(SrsError::KTooLarge { k: 40 })));
+    let mut bad_point = bytes.clone();
+    for b in &mut bad_point[4..4 + 64] {
+        *b = 0xff;
+    }
+    assert!(srs::read(&bad_point, 5).is_err());
+}
+
+#[test]
+fn a_too_small_srs_is_refused_by_key_generation() {
+    let f = fixture();
+    let small = srs::dev_srs(f.circuit.k() - 1);
+    assert!(matches!(keys::generate(&small, &f.circuit), Err(ProverError::SrsTooSmall { .. })));
+}
