@@ -110,8 +110,13 @@ def notes(s9: dict, ez: dict) -> str:
     out = []
     v = ez.get("versions", {})
     if v:
-        out.append(f"EZKL {v.get('ezkl', '?')}, calibrated for {ez.get('calibration_target', '?')}; "
+        cap = f" with logrows capped at {ez['calibration_max_logrows']}" if ez.get("calibration_max_logrows") else ""
+        out.append(f"EZKL {v.get('ezkl', '?')}, calibrated for {ez.get('calibration_target', '?')}{cap}; "
                    "input private, params fixed, output public; local test SRS (gen_srs).")
+    rows, k = number(ez.get("rows")), number(ez.get("k"))
+    if rows is not None and k is not None and rows > 2**k:
+        out.append(f"EZKL's rows are its settings' num_rows: {int(rows):,} rows of {ez.get('settings', {}).get('run_args', {}).get('num_inner_cols', '?')} "
+                   f"inner columns, more than 2^{int(k)}, so EZKL wraps them into further column blocks.")
     if ez.get("proof_file_bytes"):
         out.append(f"EZKL proof size is the transcript; its proof.json file is {ez['proof_file_bytes']:,} B.")
     if ez.get("peak_memory_bytes_by_step"):

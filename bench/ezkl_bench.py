@@ -10,7 +10,14 @@ Runs EZKL's whole pipeline with the visibility that matches Section 9's statemen
 Every step runs in its own child Python process, so its time and its peak memory
 (max RSS, read with os.wait4 for that one child, i.e. the child's own
 RUSAGE_CHILDREN entry) belong to that step alone. The SRS is generated locally
-with `ezkl.gen_srs` (test-only, not a ceremony), so nothing is downloaded.
+with `ezkl.gen_srs` (test-only, not a ceremony), so nothing is downloaded; it takes
+minutes at k = 20, so it is kept in target/ezkl-srs/ and reused by later runs.
+
+Calibration is capped at logrows 20 by default (--max-logrows). Uncapped
+("resources") calibration picks k = 21 (1,056,780 rows, 2 inner columns), whose
+setup peaks at 12.1 GiB and whose prove was killed by the OOM killer at 21.5 GiB
+on a 2-core, 23.5 GiB machine. With the cap EZKL lays the same cells out over more columns at
+k = 20. Pass --max-logrows 0 to calibrate without a cap.
 
 Results are printed and written to bench/ezkl.json (keys shared with
 `section9 bench --json` where the meaning is the same; see bench/compare.py).
@@ -38,6 +45,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_MODEL = os.path.join(REPO, "model", "gan.onnx")
 DEFAULT_WORKDIR = os.path.join(REPO, "target", "ezkl-bench")
 DEFAULT_OUT = os.path.join(REPO, "bench", "ezkl.json")
+DEFAULT_SRS_DIR = os.path.join(REPO, "target", "ezkl-srs")
 DEFAULT_PROMPT = "a quiet robot watering a tiny plant"  # the same default as scripts/start.sh
 LATENT_DOMAIN = b"section9/latent/v1\0"  # crate/src/prompt.rs: the documented prompt -> latent map
 
@@ -125,8 +133,20 @@ def latent_from_prompt(prompt: str, n: int) -> list[int]:
     return out
 
 
+def _taps_in_bounds(n_from: int, n_to: int, kernel: int, stride: int, pad: int, dil: int) -> int:
+    """Count (position, kernel tap) pairs along one axis that touch no padding."""
+    count = 0
+    for a in range(n_from):
+        for kk in range(kernel):
+            b = a * stride - pad + kk * dil
+            if 0 <= b < n_to:
+                count += 1
+    return count
+
+
 def model_info(model_path: str) -> dict:
-    """Input name/shape and a count of multiply-accumulates (Gemm, Conv, ConvTranspose, MatMul)."""
+    """Input name/shape, parameter count and multiply-accumulates that touch real data
+    (Gemm, MatMul, Conv, ConvTranspose; products with padding are not counted)."""
     import numpy as np
     import onnx
     from onnx import numpy_helper, shape_inference
@@ -136,32 +156,41 @@ def model_info(model_path: str) -> dict:
     inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     shapes = {}
     for vi in list(g.input) + list(g.value_info) + list(g.output):
-        dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
-        shapes[vi.name] = dims
+        shapes[vi.name] = [d.dim_value for d in vi.type.tensor_type.shape.dim]
     for name, arr in inits.items():
         shapes[name] = list(arr.shape)
     macs = 0
     for node in g.node:
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         if node.op_type in ("Gemm", "MatMul"):
-            w = shapes[node.input[1]]
-            out = shapes.get(node.output[0])
-            rows = int(np.prod(out[:-1])) if out else 1
-            k = w[0] if node.op_type == "MatMul" else None
+            w, out = shapes[node.input[1]], shapes[node.output[0]]
             if node.op_type == "Gemm":
-                trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
-                k = w[1] if trans_b else w[0]
-            macs += rows * int(np.prod(out[-1:])) * int(k)
-        elif node.op_type == "ConvTranspose":
-            x, w = shapes[node.input[0]], shapes[node.input[1]]  # W: [C_in, C_out/g, kh, kw]
-            macs += int(np.prod(x)) * int(np.prod(w[1:]))
-        elif node.op_type == "Conv":
-            w, out = shapes[node.input[1]], shapes[node.output[0]]  # W: [C_out, C_in/g, kh, kw]
-            macs += int(np.prod(out)) * int(np.prod(w[1:]))
+                inner = w[1] if attrs.get("transB", 0) else w[0]
+            else:
+                inner = w[-2]
+            macs += int(np.prod(out)) * int(inner)
+        elif node.op_type in ("Conv", "ConvTranspose"):
+            x, w, out = shapes[node.input[0]], shapes[node.input[1]], shapes[node.output[0]]
+            transposed = node.op_type == "ConvTranspose"
+            spatial = len(w) - 2
+            kernel = w[2:]
+            strides = attrs.get("strides", [1] * spatial)
+            dils = attrs.get("dilations", [1] * spatial)
+            pads = attrs.get("pads", [0] * (2 * spatial))
+            pairs = 1
+            for ax in range(spatial):
+                n_in, n_out = x[2 + ax], out[2 + ax]
+                if transposed:  # input position i, tap k -> output i*s - pad + k*d
+                    pairs *= _taps_in_bounds(n_in, n_out, kernel[ax], strides[ax], pads[ax], dils[ax])
+                else:  # output position o, tap k <- input o*s - pad + k*d
+                    pairs *= _taps_in_bounds(n_out, n_in, kernel[ax], strides[ax], pads[ax], dils[ax])
+            # Conv W: [C_out, C_in/g, ...], ConvTranspose W: [C_in, C_out/g, ...]: either way
+            # w[0] * w[1] (input, output) channel pairs, groups included.
+            macs += x[0] * pairs * w[0] * w[1]
     params = int(sum(a.size for a in inits.values()))
     inp = g.input[0]
-    in_name = inp.name
     in_shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
-    return {"input": in_name, "input_shape": in_shape, "macs": int(macs), "params": params}
+    return {"input": inp.name, "input_shape": in_shape, "macs": int(macs), "params": params}
 
 
 def maxrss_bytes(ru_maxrss: int) -> int:
@@ -299,10 +328,20 @@ def main() -> None:
     ap.add_argument("--model", default=DEFAULT_MODEL, help="ONNX model (default: model/gan.onnx)")
     ap.add_argument("--workdir", default=DEFAULT_WORKDIR, help="work folder (default: target/ezkl-bench/)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="results JSON (default: bench/ezkl.json)")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder (keys, SRS, proof; several GB)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (proving key, proof, logs; ~10 GB)")
     ap.add_argument("--prompt", default=DEFAULT_PROMPT, help="prompt whose int8 latent (/128) is the input")
     ap.add_argument("--target", default="resources", choices=["resources", "accuracy"], help="calibration target")
-    ap.add_argument("--max-logrows", type=int, default=None, help="cap for calibration's logrows")
+    ap.add_argument(
+        "--max-logrows",
+        type=int,
+        default=20,
+        help="cap for calibration's logrows (default 20: uncapped k=21 needs more than 21.5 GiB to prove); 0: no cap",
+    )
+    ap.add_argument(
+        "--srs-dir",
+        default=DEFAULT_SRS_DIR,
+        help="where gen_srs output is kept and reused, one file per k (default: target/ezkl-srs/)",
+    )
     ap.add_argument("--verbose", action="store_true", help="show EZKL's own log instead of writing it to logs/")
     args = ap.parse_args()
 
@@ -322,7 +361,7 @@ def main() -> None:
 
     p = lambda name: os.path.join(workdir, name)  # noqa: E731
     data, settings, compiled = p("input.json"), p("settings.json"), p("network.ezkl")
-    srs, vk, pk = p("kzg.srs"), p("vk.key"), p("pk.key")
+    vk, pk = p("vk.key"), p("pk.key")
     witness, proof = p("witness.json"), p("proof.json")
     with open(data, "w") as f:
         json.dump({"input_data": [latent]}, f)
@@ -332,7 +371,7 @@ def main() -> None:
     t_all = time.perf_counter()
     r.run("gen_settings", {"fn": "gen_settings", "kwargs": {"model": model_path, "output": settings}, "run_args": run_args})
     calib_kwargs = {"data": data, "model": model_path, "settings": settings, "target": args.target}
-    if args.max_logrows is not None:
+    if args.max_logrows:
         calib_kwargs["max_logrows"] = args.max_logrows
     r.run("calibrate_settings", {"fn": "calibrate_settings", "kwargs": calib_kwargs})
     r.run("compile_circuit", {"fn": "compile_circuit", "kwargs": {"model": model_path, "compiled_circuit": compiled, "settings_path": settings}})
@@ -341,7 +380,16 @@ def main() -> None:
     ra = st.get("run_args", {})
     k = int(ra["logrows"])
     print(f"[ezkl_bench] calibrated: logrows k={k}, num_rows={st.get('num_rows')}", flush=True)
-    r.run("gen_srs", {"fn": "gen_srs", "args": [srs, k]})
+    srs_dir = os.path.abspath(args.srs_dir)
+    os.makedirs(srs_dir, exist_ok=True)
+    srs = os.path.join(srs_dir, f"kzg{k}.srs")
+    srs_reused = os.path.isfile(srs)
+    if srs_reused:
+        print(f"[ezkl_bench] gen_srs: reusing {rel(srs)}", flush=True)
+    else:
+        tmp_srs = srs + ".partial"
+        r.run("gen_srs", {"fn": "gen_srs", "args": [tmp_srs, k]})
+        os.replace(tmp_srs, srs)
     r.run("setup", {"fn": "setup", "kwargs": {"model": compiled, "vk_path": vk, "pk_path": pk, "srs_path": srs}})
     r.run("gen_witness", {"fn": "gen_witness", "kwargs": {"data": data, "model": compiled, "output": witness}})
     r.run("prove", {"fn": "prove", "kwargs": {"witness": witness, "model": compiled, "pk_path": pk, "proof_path": proof, "srs_path": srs}})
@@ -354,7 +402,7 @@ def main() -> None:
         witness_json = json.load(f)
 
     heavy = ("calibrate_settings", "compile_circuit", "gen_srs", "setup", "gen_witness", "prove", "verify")
-    peak_by_step = {s: r.steps[s]["peak_rss_bytes"] for s in heavy}
+    peak_by_step = {s: r.steps[s]["peak_rss_bytes"] for s in heavy if s in r.steps}
     size = os.path.getsize
     settings_keep = {
         key: st[key]
@@ -389,6 +437,7 @@ def main() -> None:
         "latent_int8": latent_q,
         "visibility": run_args,
         "calibration_target": args.target,
+        "calibration_max_logrows": args.max_logrows or None,
         "k": k,
         "rows": st.get("num_rows"),
         "fixed_columns": vk_fixed_columns(vk, k),
@@ -405,7 +454,8 @@ def main() -> None:
         "verify_s": r.steps["verify"]["seconds"],
         "calibrate_s": r.steps["calibrate_settings"]["seconds"],
         "compile_s": r.steps["compile_circuit"]["seconds"],
-        "srs_gen_s": r.steps["gen_srs"]["seconds"],
+        "srs_gen_s": r.steps["gen_srs"]["seconds"] if "gen_srs" in r.steps else None,
+        "srs_reused": srs_reused,
         "pipeline_wall_s": round(total, 3),
         "peak_memory_bytes": max(peak_by_step.values()),
         "peak_memory_bytes_by_step": peak_by_step,
@@ -433,14 +483,16 @@ def main() -> None:
     mib = lambda b: f"{b / 2**20:,.1f} MiB"  # noqa: E731
     print()
     print(f"EZKL {versions['ezkl']} on {rel(model_path)} ({minfo['macs']:,} MACs, {minfo['params']:,} params)")
-    print(f"  visibility        input private, params fixed, output public; calibrated for {args.target}")
+    cap = f", logrows capped at {args.max_logrows}" if args.max_logrows else ""
+    print(f"  visibility        input private, params fixed, output public; calibrated for {args.target}{cap}")
     print(f"  logrows (k)       {k}")
     print(f"  rows (num_rows)   {st.get('num_rows')}")
     print(f"  setup             {results['setup_s']:.2f} s   (peak {mib(peak_by_step['setup'])})")
     print(f"  witness           {results['witness_s']:.2f} s   (peak {mib(peak_by_step['gen_witness'])})")
     print(f"  prove             {results['prove_s']:.2f} s   (peak {mib(peak_by_step['prove'])})")
     print(f"  verify            {results['verify_s']:.3f} s   (peak {mib(peak_by_step['verify'])})")
-    print(f"  calibrate/compile {results['calibrate_s']:.2f} s / {results['compile_s']:.2f} s; gen_srs {results['srs_gen_s']:.2f} s")
+    srs_note = "reused" if srs_reused else f"{results['srs_gen_s']:.2f} s"
+    print(f"  calibrate/compile {results['calibrate_s']:.2f} s / {results['compile_s']:.2f} s; gen_srs {srs_note}")
     print(f"  peak memory       {mib(results['peak_memory_bytes'])} (max over steps)")
     pb = results["proof_bytes"]
     print(f"  proof             {pb if pb is not None else '?'} bytes (file {results['proof_file_bytes']:,} bytes)")
