@@ -84,6 +84,16 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Generate the Solidity verifier of the mint circuit (snark-verifier, SHPLONK).
+    ExportVerifier {
+        /// Where to write the Solidity source.
+        #[arg(long, default_value = "contracts/Halo2Verifier.sol")]
+        out: PathBuf,
+        #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Measure the mint circuit: size, key generation, witness, proving, verification, memory.
     Bench {
         #[command(flatten)]
@@ -146,6 +156,7 @@ fn main() -> ExitCode {
             prove(&prompt, &minter, &out, secret_out.as_deref(), &model, &keys)
         }
         Command::Verify { proof, model, keys } => verify(&proof, &model, &keys),
+        Command::ExportVerifier { out, model, keys } => export_verifier(&out, &model, &keys),
         Command::Bench { model, keys, json, repeat } => bench(&model, &keys, json.as_deref(), repeat),
     };
     match result {
@@ -351,6 +362,22 @@ fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let vk = s.verifying_key(&args.keys_dir)?;
     step("verifying", || Ok(prover::verify(&s.params, &vk, &parsed.instances, &parsed.proof)?))?;
     println!("valid: the picture comes from model {} for minter {}", &file.model_id[..16], file.minter);
+    Ok(())
+}
+
+fn export_verifier(out: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
+    let s = args.load(model)?;
+    let vk = s.verifying_key(&args.keys_dir)?;
+    let instances = section9::circuit::statement::instance_len(s.circuit.plan.picture_len());
+    let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&s.params, &vk, instances)?))?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(out, &code).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("verifier {} ({} bytes of Solidity, {instances} public inputs)", out.display(), code.len());
+    if s.dev {
+        println!("WARNING  this verifier trusts the INSECURE development SRS: never deploy it outside a local chain");
+    }
     Ok(())
 }
 

@@ -191,3 +191,17 @@ fn a_too_small_srs_is_refused_by_key_generation() {
     let small = srs::dev_srs(f.circuit.k() - 1);
     assert!(matches!(keys::generate(&small, &f.circuit), Err(ProverError::SrsTooSmall { .. })));
 }
+
+#[test]
+fn the_solidity_verifier_is_generated_for_the_real_circuit() {
+    let f = fixture();
+    let code = section9::prover::evm::solidity_verifier(&f.params, f.pk.get_vk(), f.instances.len()).unwrap();
+    assert!(code.contains("pragma solidity 0.8.19"), "{}", &code[..200.min(code.len())]);
+    let calldata = section9::prover::evm::calldata(&f.instances, &f.proof);
+    // 32-byte big-endian instances, then the proof, no selector.
+    assert_eq!(calldata.len(), 32 * f.instances.len() + f.proof.len());
+    assert_eq!(&calldata[..32], section9::prover::proof::fr_to_hex(&f.instances[0]).trim_start_matches("0x").as_bytes().chunks(2).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()).collect::<Vec<_>>().as_slice());
+    // A verifier for another k is refused, not miscompiled.
+    let other = srs::dev_srs(f.circuit.k() + 1);
+    assert!(section9::prover::evm::solidity_verifier(&other, f.pk.get_vk(), f.instances.len()).is_err());
+}

@@ -10,6 +10,7 @@
 //!
 //! No file system access here: functions take and return bytes; the CLI does the I/O.
 
+pub mod evm;
 pub mod keys;
 pub mod proof;
 pub mod srs;
