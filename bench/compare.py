@@ -113,6 +113,10 @@ def notes(s9: dict, ez: dict) -> str:
         cap = f" with logrows capped at {ez['calibration_max_logrows']}" if ez.get("calibration_max_logrows") else ""
         out.append(f"EZKL {v.get('ezkl', '?')}, calibrated for {ez.get('calibration_target', '?')}{cap}; "
                    "input private, params fixed, output public; local test SRS (gen_srs).")
+    m9, mez = number(s9.get("macs")), number(ez.get("macs"))
+    if m9 is not None and mez is not None and m9 != mez:
+        out.append(f"Advice cells / MAC uses each side's own MAC count: Section 9 {int(m9):,}, "
+                   f"ezkl_bench.py {int(mez):,} (every in-bounds product of Gemm and ConvTranspose).")
     rows, k = number(ez.get("rows")), number(ez.get("k"))
     if rows is not None and k is not None and rows > 2**k:
         out.append(f"EZKL's rows are its settings' num_rows: {int(rows):,} rows of {ez.get('settings', {}).get('run_args', {}).get('num_inner_cols', '?')} "

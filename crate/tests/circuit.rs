@@ -90,9 +90,9 @@ fn assert_fails(result: Result<(), Vec<String>>, what: &[&str]) {
     }
 }
 
-// Column indices with W = 16: inputs 0–15, acc 16, range 17, aux 18.
-const ACC: &str = "Column('Advice', 16";
-const AUX: &str = "Column('Advice', 18";
+// Column indices with W = 12: inputs 0–11, acc 12, range 13, aux 14.
+const ACC: &str = "Column('Advice', 12";
+const AUX: &str = "Column('Advice', 14";
 const STATE0: &str = "Column('Advice', 0 ";
 
 /// A broken copy between instance row `row` and a cell of `advice`: both ends are reported.
@@ -114,6 +114,7 @@ fn block_row(params: &CircuitParams, l: usize, o: usize) -> usize {
 
 #[test]
 fn the_tiny_generator_is_satisfied() {
+    assert_eq!(DEFAULT_WIDTH, 12, "the column indices above assume W = 12");
     let model = fixed_tiny();
     let instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
     assert_eq!(mock(&model, &TINY_LATENT, instances, None), Ok(()));

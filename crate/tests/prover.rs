@@ -112,9 +112,9 @@ fn proof_size_and_layout_are_pinned() {
     // verifier contract and the README numbers.
     let f = fixture();
     assert_eq!(f.circuit.k(), 15);
-    assert_eq!(f.proof.len(), 6080);
+    assert_eq!(f.proof.len(), 5120);
     let cs = f.pk.get_vk().cs();
-    assert_eq!((cs.num_advice_columns(), cs.num_instance_columns(), cs.lookups().len()), (19, 1, 1));
+    assert_eq!((cs.num_advice_columns(), cs.num_instance_columns(), cs.lookups().len()), (15, 1, 1));
 }
 
 #[test]

@@ -19,10 +19,22 @@
 //! | the Poseidon rounds (x, sq in x_0..5) |       ‖   | every output of every layer|
 //! ```
 //!
-//! `aux` row 0 holds the minter (copied from the instance), row 1 the salt. `W = 16` by
-//! default. Column count is the trade-off between rows (proving time, `k`) and the verifier
-//! (its size and gas grow with every column): see `section9 bench` and the README for the
-//! numbers behind the choice.
+//! `aux` row 0 holds the minter (copied from the instance), row 1 the salt.
+//!
+//! # Choosing `W` (measured with `section9 bench --width W`, 2 cores, k = 15 throughout)
+//!
+//! | W  | rows   | advice / fixed cols | prove  | peak mem | verifier (deployed) |
+//! |----|--------|---------------------|--------|----------|---------------------|
+//! | 8  | k = 16 | 11 / 23             | –      | –        | 46.1 KB             |
+//! | 12 | 28,996 | 15 / 27             | 4.75 s | 373 MB   | 51.3 KB             |
+//! | 16 | 26,656 | 19 / 31             | 5.59 s | 379 MB   | 56.6 KB             |
+//! | 20 | 26,656 | 23 / 35             | 6.96 s | 415 MB   | –                   |
+//! | 24 | 26,656 | 27 / 39             | 7.48 s | 455 MB   | 67.2 KB             |
+//!
+//! From `W = 16` on the range group (4 rows per requantized value) sets the row count, so wider
+//! rows only add columns; below 12 the dot group no longer fits `2^15`. `W = 12` is the fastest
+//! and keeps the browser far inside 4 GiB. No `W` brings the verifier under EIP-170's 24,576
+//! bytes: its base cost is the 102 public inputs, the permutation and the Poseidon gates.
 
 pub mod dot;
 pub mod plan;
@@ -47,7 +59,7 @@ use requant::RequantConfig;
 use witness::{Tamper, Trace};
 
 /// Default number of terms per dot-product row.
-pub const DEFAULT_WIDTH: usize = 16;
+pub const DEFAULT_WIDTH: usize = 12;
 
 /// Rows halo2 keeps for blinding (and a margin) at the end of every column.
 const RESERVED_ROWS: usize = 10;
