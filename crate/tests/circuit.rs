@@ -252,3 +252,29 @@ proptest! {
         prop_assert_eq!(prover.verify(), Ok(()));
     }
 }
+
+#[test]
+fn a_clamped_low_output_that_is_not_lo_fails_its_flag_constraint() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let trace = Trace::new(&params.plan, &TINY_LATENT, None);
+    let output = trace.layers[0].iter().position(|b| b.b_lo).expect("some ReLU input is negative");
+    let tamper = Some(Tamper::Output { layer: 0, output, delta: 1 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let at = format!("on row {}", block_row(&params, 0, output));
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["b_lo ⇒ y' = 0", &at]);
+}
+
+#[test]
+fn a_clamped_high_output_that_is_not_hi_fails_its_flag_constraint() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let trace = Trace::new(&params.plan, &TINY_LATENT, None);
+    let (layer, output) = (0..2)
+        .find_map(|l| trace.layers[l].iter().position(|b| b.b_hi).map(|o| (l, o)))
+        .expect("some output saturates high");
+    let tamper = Some(Tamper::Output { layer, output, delta: -1 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let at = format!("on row {}", block_row(&params, layer, output));
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["b_hi ⇒ y' = hi - lo", &at]);
+}
