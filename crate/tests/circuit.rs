@@ -278,3 +278,26 @@ fn a_clamped_high_output_that_is_not_hi_fails_its_flag_constraint() {
     let at = format!("on row {}", block_row(&params, layer, output));
     assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["b_hi ⇒ y' = hi - lo", &at]);
 }
+
+#[test]
+fn a_wrong_dot_product_result_fails_the_dot_gate() {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let tamper = Some(Tamper::DotResult { layer: 1, output: 5, delta: 16 });
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["dot row", "acc' = chain·acc + bias + Σ w·x"]);
+}
+
+#[test]
+fn a_wrong_poseidon_square_fails_the_round_gate() {
+    let model = fixed_tiny();
+    let instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
+    // Round 10 is partial. Its square no longer equals (x + c)^2 (constraint 0), and the next
+    // state, computed from the true square, no longer follows from the lied one (1–3).
+    let failures = mock(&model, &TINY_LATENT, instances, Some(Tamper::PoseidonSquare { round: 10 })).unwrap_err();
+    assert!(failures.iter().any(|f| f.starts_with("Constraint 0 in gate") && f.contains("'poseidon partial round'")), "{failures:#?}");
+    let offset = failures[0].split(" at offset ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    for f in &failures {
+        assert!(f.contains("'poseidon partial round'") && f.contains(&format!("at offset {offset}")), "{failures:#?}");
+    }
+}

@@ -33,6 +33,8 @@ pub struct Wire {
 pub struct DotJob<'a> {
     pub bias: Fr,
     pub terms: Vec<(Fr, &'a Wire)>,
+    /// Added to the result cell: zero except in negative tests.
+    pub lie: Fr,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +101,9 @@ impl DotConfig {
                     let cell = region.assign_advice(self.inputs[slot], row, source.value);
                     region.constrain_equal(cell.cell(), source.cell);
                     next = next + source.value.map(|x| x * weight);
+                }
+                if i + 1 == chunks.len() {
+                    next = next.map(|v| v + job.lie);
                 }
                 let cell = region.assign_advice(self.acc, row + 1, next);
                 acc = next;

@@ -256,7 +256,15 @@ impl Circuit<Fr> for MintCircuit {
                     let jobs: Vec<DotJob> = layer
                         .dots
                         .iter()
-                        .map(|d| DotJob { bias: fr_from_i64(d.bias), terms: d.terms.iter().map(|&(i, wt)| (fr_from_i64(wt), &x[i])).collect() })
+                        .enumerate()
+                        .map(|(o, d)| DotJob {
+                            bias: fr_from_i64(d.bias),
+                            terms: d.terms.iter().map(|&(i, wt)| (fr_from_i64(wt), &x[i])).collect(),
+                            lie: match w.and_then(|w| w.tamper) {
+                                Some(Tamper::DotResult { layer, output, delta }) if (layer, output) == (l, o) => fr_from_i64(delta),
+                                _ => Fr::zero(),
+                            },
+                        })
                         .collect();
                     let (accs, next_dot) = config.dot.assign(&mut region, dot_row, &jobs)?;
                     let mut row = range_row;
@@ -288,7 +296,13 @@ impl Circuit<Fr> for MintCircuit {
         dot_row = next_dot;
         let mut message = vec![salt];
         message.extend(latent_chunks);
-        let commitment = layouter.assign_region(|| "commitment", |mut region| config.poseidon.assign(&mut region, dot_row, &message))?;
+        let commitment = layouter.assign_region(|| "commitment", |mut region| {
+            let lie = match w.and_then(|w| w.tamper) {
+                Some(Tamper::PoseidonSquare { round }) => Some(round),
+                _ => None,
+            };
+            config.poseidon.assign(&mut region, dot_row, &message, lie)
+        })?;
 
         layouter.constrain_instance(minter, config.instance, 0);
         layouter.constrain_instance(commitment.cell, config.instance, 1);
@@ -303,6 +317,10 @@ impl Circuit<Fr> for MintCircuit {
 fn pack_jobs<'a>(bytes: &[&'a Wire]) -> Vec<DotJob<'a>> {
     bytes
         .chunks(statement::CHUNK_BYTES)
-        .map(|chunk| DotJob { bias: Fr::zero(), terms: statement::chunk_weights(chunk.len()).into_iter().zip(chunk.iter().copied()).collect() })
+        .map(|chunk| DotJob {
+            bias: Fr::zero(),
+            terms: statement::chunk_weights(chunk.len()).into_iter().zip(chunk.iter().copied()).collect(),
+            lie: Fr::zero(),
+        })
         .collect()
 }

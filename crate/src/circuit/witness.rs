@@ -40,6 +40,10 @@ pub enum Tamper {
     ClampLow { layer: usize, output: usize },
     /// Store a latent byte outside `[0, 256)`.
     LatentByte { index: usize, value: i64 },
+    /// Add `delta` to the result of one output's dot product (its last running sum).
+    DotResult { layer: usize, output: usize, delta: i64 },
+    /// Add 1 to the square of state word 0 in Poseidon round `round` of the first permutation.
+    PoseidonSquare { round: usize },
 }
 
 /// Everything the circuit assigns, as integers.
@@ -67,7 +71,12 @@ impl Trace {
                 .iter()
                 .enumerate()
                 .map(|(o, d)| {
-                    let acc = d.bias + d.terms.iter().map(|&(i, w)| w * x[i]).sum::<i64>();
+                    let mut acc = d.bias + d.terms.iter().map(|&(i, w)| w * x[i]).sum::<i64>();
+                    if let Some(Tamper::DotResult { layer, output, delta }) = tamper {
+                        if (layer, output) == (l, o) {
+                            acc += delta;
+                        }
+                    }
                     let mut block = Block::honest(kind, acc);
                     match tamper {
                         Some(Tamper::Remainder { layer, output }) if (layer, output) == (l, o) => {
