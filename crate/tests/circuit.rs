@@ -79,6 +79,15 @@ fn fixed_tiny() -> QuantModel {
 
 const TINY_LATENT: [i8; 4] = [-128, 5, 90, 127];
 
+/// Runs the tiny generator with `tamper`, public inputs matching the tampered witness.
+fn tampered(tamper: Tamper) -> (CircuitParams, Result<(), Vec<String>>) {
+    let model = fixed_tiny();
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), Some(tamper));
+    let result = mock(&model, &TINY_LATENT, instances, Some(tamper));
+    (params, result)
+}
+
 /// Asserts that there are failures and every one names all of `what`: the gate and
 /// constraint (or lookup, or copy), and where (region or absolute row, column).
 fn assert_fails(result: Result<(), Vec<String>>, what: &[&str]) {
@@ -159,59 +168,47 @@ fn another_minter_fails_the_copy() {
 
 #[test]
 fn a_remainder_out_of_range_fails_the_lookup() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
-    let tamper = Some(Tamper::Remainder { layer: 0, output: 3 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let (params, result) = tampered(Tamper::Remainder { layer: 0, output: 3 });
     // The remainder is the first cell of the block.
     let at = format!("at offset {}", block_row(&params, 0, 3));
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["Lookup range", "'layer dense'", &at]);
+    assert_fails(result, &["Lookup range", "'layer dense'", &at]);
 }
 
 #[test]
 fn a_wrong_relu_output_fails_the_requant_gate() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
     let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[0].iter().position(|b| b.y > 0 && b.y < 255).unwrap();
-    let tamper = Some(Tamper::Output { layer: 0, output, delta: 1 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let (params, result) = tampered(Tamper::Output { layer: 0, output, delta: 1 });
     let at = format!("on row {}", block_row(&params, 0, output));
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["unclamped: X = 2^s·(y' + lo)", "requant s=7 [0, 255]", &at]);
+    assert_fails(result, &["unclamped: X = 2^s·(y' + lo)", "requant s=7 [0, 255]", &at]);
 }
 
 #[test]
 fn a_wrong_output_pixel_fails_the_requant_gate() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
     let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[1].iter().position(|b| b.y > 0 && b.y < 255).unwrap();
-    let tamper = Some(Tamper::Output { layer: 1, output, delta: -1 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let (params, result) = tampered(Tamper::Output { layer: 1, output, delta: -1 });
     let at = format!("on row {}", block_row(&params, 1, output));
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["unclamped", "requant s=4 [-128, 127]", &at]);
+    assert_fails(result, &["unclamped", "requant s=4 [-128, 127]", &at]);
 }
 
 #[test]
 fn a_false_clamp_claim_needs_a_negative_distance_and_fails_the_lookup() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
     let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[0].iter().position(|b| b.y > 3 && b.y < 255).unwrap();
-    let tamper = Some(Tamper::ClampLow { layer: 0, output });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let (params, result) = tampered(Tamper::ClampLow { layer: 0, output });
     // Claiming "clamped low" for r > lo satisfies every gate only with dist = lo - r < 0, which
     // the range lookup refuses at the distance limb (after remainder and output).
     let kind = params.plan.layers[0].kind;
     let top_dist_limb = block_row(&params, 0, output) + (kind.rem_limbs + kind.dist_limbs()) as usize;
     let at = format!("at offset {top_dist_limb}");
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["Lookup range", "'layer dense'", &at]);
+    assert_fails(result, &["Lookup range", "'layer dense'", &at]);
 }
 
 #[test]
 fn a_latent_outside_int8_fails_the_lookup() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
-    let tamper = Some(Tamper::LatentByte { index: 2, value: 256 + 17 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["Lookup range", "'latent'", "at offset 2"]);
+    let (_, result) = tampered(Tamper::LatentByte { index: 2, value: 256 + 17 });
+    assert_fails(result, &["Lookup range", "'latent'", "at offset 2"]);
 }
 
 #[test]
@@ -255,37 +252,30 @@ proptest! {
 
 #[test]
 fn a_clamped_low_output_that_is_not_lo_fails_its_flag_constraint() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
     let trace = Trace::new(&params.plan, &TINY_LATENT, None);
     let output = trace.layers[0].iter().position(|b| b.b_lo).expect("some ReLU input is negative");
-    let tamper = Some(Tamper::Output { layer: 0, output, delta: 1 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let (params, result) = tampered(Tamper::Output { layer: 0, output, delta: 1 });
     let at = format!("on row {}", block_row(&params, 0, output));
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["b_lo ⇒ y' = 0", &at]);
+    assert_fails(result, &["b_lo ⇒ y' = 0", &at]);
 }
 
 #[test]
 fn a_clamped_high_output_that_is_not_hi_fails_its_flag_constraint() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
     let trace = Trace::new(&params.plan, &TINY_LATENT, None);
     let (layer, output) = (0..2)
         .find_map(|l| trace.layers[l].iter().position(|b| b.b_hi).map(|o| (l, o)))
         .expect("some output saturates high");
-    let tamper = Some(Tamper::Output { layer, output, delta: -1 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
+    let (params, result) = tampered(Tamper::Output { layer, output, delta: -1 });
     let at = format!("on row {}", block_row(&params, layer, output));
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["b_hi ⇒ y' = hi - lo", &at]);
+    assert_fails(result, &["b_hi ⇒ y' = hi - lo", &at]);
 }
 
 #[test]
 fn a_wrong_dot_product_result_fails_the_dot_gate() {
-    let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
-    let tamper = Some(Tamper::DotResult { layer: 1, output: 5, delta: 16 });
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), tamper);
-    assert_fails(mock(&model, &TINY_LATENT, instances, tamper), &["dot row", "acc' = chain·acc + bias + Σ w·x"]);
+    let (_, result) = tampered(Tamper::DotResult { layer: 1, output: 5, delta: 16 });
+    assert_fails(result, &["dot row", "acc' = chain·acc + bias + Σ w·x"]);
 }
 
 #[test]

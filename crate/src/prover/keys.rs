@@ -9,6 +9,7 @@
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use sha2::{Digest, Sha256};
@@ -47,8 +48,9 @@ pub fn circuit_digest(model: &QuantModel, circuit: &CircuitParams, params: &Para
 /// Generates the verifying and proving keys.
 pub fn generate(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<ProvingKey<G1Affine>, ProverError> {
     let shape = MintCircuit { params: circuit.clone(), witness: None };
-    if params.k_value() < circuit.k() {
-        return Err(ProverError::SrsTooSmall { need: circuit.k(), have: params.k_value() });
+    let have = Params::k(params);
+    if have < circuit.k() {
+        return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
     }
     let vk = keygen_vk(params, &shape).map_err(ProverError::Keygen)?;
     keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
@@ -99,15 +101,4 @@ fn unwrap<'a>(bytes: &'a [u8], digest: &[u8; 32]) -> Result<&'a [u8], KeyError> 
         return Err(KeyError::Corrupted);
     }
     Ok(payload)
-}
-
-/// `k` of the params, by the `Params` trait.
-trait KValue {
-    fn k_value(&self) -> u32;
-}
-
-impl KValue for ParamsKZG<Bn256> {
-    fn k_value(&self) -> u32 {
-        halo2_proofs::poly::commitment::Params::k(self)
-    }
 }

@@ -10,7 +10,8 @@
 //! it. It exists so a fresh checkout works offline; every command using it says so.
 
 use halo2_proofs::halo2curves::bn256::Bn256;
-use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::SerdeCurveAffine as _;
+use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use rand_chacha::rand_core::SeedableRng;
@@ -84,12 +85,10 @@ pub fn dev_srs(k: u32) -> ParamsKZG<Bn256> {
 
 /// A fingerprint of the SRS: SHA-256 over `k`, the first G1 point, `g2` and `s·g2`.
 pub fn fingerprint(params: &ParamsKZG<Bn256>) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(params.k().to_le_bytes());
-    let mut bytes = Vec::new();
-    let _ = params.write_custom(&mut bytes, SerdeFormat::RawBytes);
-    // k, then the first G1 point (monomial), and the two G2 points at the end.
-    h.update(&bytes[4..4 + 64]);
-    h.update(&bytes[bytes.len() - 256..]);
-    h.finalize().into()
+    let mut bytes = params.k().to_le_bytes().to_vec();
+    // Only the points named above: serializing the whole SRS would cost 2^k points per call.
+    let _ = params.get_g()[0].write(&mut bytes, SerdeFormat::RawBytes);
+    let _ = params.g2().write(&mut bytes, SerdeFormat::RawBytes);
+    let _ = params.s_g2().write(&mut bytes, SerdeFormat::RawBytes);
+    Sha256::digest(bytes).into()
 }
