@@ -251,8 +251,8 @@ struct Setup {
 impl KeyArgs {
     fn load(&self, model: &ModelArg) -> Result<Setup> {
         let model = model.load()?;
-        if self.width < 6 || self.width > 64 {
-            bail!("--width must be between 6 and 64");
+        if self.width < section9::circuit::MIN_WIDTH || self.width > 64 {
+            bail!("--width must be between {} and 64", section9::circuit::MIN_WIDTH);
         }
         let circuit = CircuitParams::new(Plan::new(&model), self.width);
         let k = circuit.k();
@@ -368,7 +368,7 @@ fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
 fn export_verifier(out: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let s = args.load(model)?;
     let vk = s.verifying_key(&args.keys_dir)?;
-    let instances = section9::circuit::statement::instance_len(s.circuit.plan.picture_len());
+    let instances = section9::circuit::statement::INSTANCES;
     let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&s.params, &vk, instances)?))?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -29,9 +29,8 @@ fn reference_instances(model: &QuantModel, latent: &[i8], salt: Fr, minter: &[u8
 fn trace_instances(params: &CircuitParams, latent: &[i8], salt: Fr, tamper: Option<Tamper>) -> Vec<Fr> {
     let trace = Trace::new(&params.plan, latent, tamper);
     let channels = if params.plan.picture_len() % 3 == 0 { 3 } else { 1 };
-    let mut out = vec![statement::address_to_fr(&MINTER), statement::commitment_of_values(&trace.latent, salt)];
-    out.extend(statement::pack_values(&statement::chw_to_hwc(&trace.output(), channels)));
-    out
+    let commitment = statement::commitment_of_values(&trace.latent, salt);
+    statement::instances_of_values(&MINTER, commitment, &statement::chw_to_hwc(&trace.output(), channels))
 }
 
 fn mock(model: &QuantModel, latent: &[i8], instances: Vec<Fr>, tamper: Option<Tamper>) -> Result<(), Vec<String>> {
@@ -99,31 +98,34 @@ fn assert_fails(result: Result<(), Vec<String>>, what: &[&str]) {
     }
 }
 
-// Column indices with W = 12: inputs 0–11, acc 12, range 13, aux 14.
-const ACC: &str = "Column('Advice', 12";
-const AUX: &str = "Column('Advice', 14";
-const STATE0: &str = "Column('Advice', 0 ";
+// Column indices with W = 5: inputs 0–4, acc 5, range 6, aux 7. The Poseidon state and the
+// Horner running value live in column 0.
+const AUX: &str = "Column('Advice', 7";
+const COL0: &str = "Column('Advice', 0 ";
 
-/// A broken copy between instance row `row` and a cell of `advice`: both ends are reported.
-fn assert_copy_fails(result: Result<(), Vec<String>>, row: usize, advice: &str) {
+/// Broken copies between instance rows and advice cells: both ends of each are reported, and
+/// nothing else fails.
+fn assert_copies_fail(result: Result<(), Vec<String>>, copies: &[(usize, &str)]) {
     let failures = result.expect_err("a wrong public input must not verify");
-    assert_eq!(failures.len(), 2, "{failures:#?}");
+    assert_eq!(failures.len(), 2 * copies.len(), "{failures:#?}");
     assert!(failures.iter().all(|f| f.contains("Equality constraint not satisfied")), "{failures:#?}");
-    let instance = format!("Column('Instance', 0 - ), outside any region, on row {row})");
-    assert!(failures.iter().any(|f| f.contains(&instance)), "{failures:#?}");
-    assert!(failures.iter().any(|f| f.contains(advice)), "{failures:#?}");
+    for (row, advice) in copies {
+        let instance = format!("Column('Instance', 0 - ), outside any region, on row {row})");
+        assert!(failures.iter().any(|f| f.contains(&instance)), "no failure at instance row {row}: {failures:#?}");
+        assert!(failures.iter().any(|f| f.contains(advice)), "no failure in {advice}: {failures:#?}");
+    }
 }
 
 /// The absolute row of output `o`'s requantization block in layer `l` of `params`.
 fn block_row(params: &CircuitParams, l: usize, o: usize) -> usize {
     let plan = &params.plan;
     let before: usize = plan.layers[..l].iter().map(|x| x.dots.len() * x.kind.height()).sum();
-    plan.latent_len.max(2) + before + o * plan.layers[l].kind.height()
+    CircuitParams::range_start(plan) + before + o * plan.layers[l].kind.height()
 }
 
 #[test]
 fn the_tiny_generator_is_satisfied() {
-    assert_eq!(DEFAULT_WIDTH, 12, "the column indices above assume W = 12");
+    assert_eq!(DEFAULT_WIDTH, 5, "the column indices above assume W = 5");
     let model = fixed_tiny();
     let instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
     assert_eq!(mock(&model, &TINY_LATENT, instances, None), Ok(()));
@@ -134,20 +136,36 @@ fn the_committed_generator_is_satisfied_and_matches_the_reference() {
     let model = common::gan();
     let latent = latent_from_prompt("a lighthouse at dusk", 32);
     let instances = reference_instances(&model, &latent, Fr::from(42), &MINTER);
-    assert_eq!(instances.len(), 2 + 100);
+    assert_eq!(instances.len(), statement::INSTANCES);
     assert_eq!(mock(&model, &latent, instances.clone(), None), Ok(()));
-    // The last chunk holds the last 3 bytes: the blue of pixel (31, 31) is its lowest byte.
-    let mut changed = instances;
-    changed[101] += Fr::one();
-    assert_copy_fails(mock(&model, &latent, changed, None), 101, ACC);
+    // Claim the picture with the blue of pixel (31, 31) one higher, taking that picture's
+    // public challenge: the circuit's own picture evaluates to something else there.
+    let mut rgb = model.picture(&latent).unwrap().rgb;
+    rgb[3071] ^= 1;
+    let claimed = statement::instances(&MINTER, instances[1], &rgb);
+    let tamper = Tamper::Challenge { gamma: claimed[2] };
+    assert_copies_fail(mock(&model, &latent, claimed, Some(tamper)), &[(3, COL0)]);
 }
 
 #[test]
-fn a_wrong_pixel_in_the_public_picture_fails_the_copy() {
+fn a_wrong_pixel_in_the_public_picture_fails_challenge_and_evaluation() {
     let model = fixed_tiny();
-    let mut instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
-    instances[2] += Fr::one();
-    assert_copy_fails(mock(&model, &TINY_LATENT, instances, None), 2, ACC);
+    let mut rgb = model.picture(&TINY_LATENT).unwrap().rgb;
+    rgb[0] = rgb[0].wrapping_add(1);
+    let instances = statement::instances(&MINTER, statement::commitment(&TINY_LATENT, Fr::from(42)), &rgb);
+    assert_copies_fail(mock(&model, &TINY_LATENT, instances, None), &[(2, AUX), (3, COL0)]);
+}
+
+#[test]
+fn a_wrong_running_evaluation_fails_the_horner_gate() {
+    let (_, result) = tampered(Tamper::EvaluationStep { step: 0 });
+    // The lie breaks the gate on the first step's row; the evaluation it carries to the end no
+    // longer matches the public one, so that copy fails too (and nothing else).
+    let failures = result.unwrap_err();
+    assert_eq!(failures.len(), 3, "{failures:#?}");
+    assert!(failures[0].starts_with("Constraint 0 in gate") && failures[0].contains("'horner: acc' = acc·γ + c'"), "{failures:#?}");
+    assert!(failures[1..].iter().all(|f| f.contains("Equality constraint not satisfied")), "{failures:#?}");
+    assert!(failures.iter().any(|f| f.contains("Column('Instance', 0 - ), outside any region, on row 3)")), "{failures:#?}");
 }
 
 #[test]
@@ -155,7 +173,7 @@ fn a_wrong_commitment_fails_the_copy() {
     let model = fixed_tiny();
     let mut instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
     instances[1] += Fr::one();
-    assert_copy_fails(mock(&model, &TINY_LATENT, instances, None), 1, STATE0);
+    assert_copies_fail(mock(&model, &TINY_LATENT, instances, None), &[(1, COL0)]);
 }
 
 #[test]
@@ -163,7 +181,7 @@ fn another_minter_fails_the_copy() {
     let model = fixed_tiny();
     let mut instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
     instances[0] = statement::address_to_fr(&[0xcd; 20]);
-    assert_copy_fails(mock(&model, &TINY_LATENT, instances, None), 0, AUX);
+    assert_copies_fail(mock(&model, &TINY_LATENT, instances, None), &[(0, AUX)]);
 }
 
 #[test]
@@ -257,7 +275,7 @@ fn a_clamped_low_output_that_is_not_lo_fails_its_flag_constraint() {
     let output = trace.layers[0].iter().position(|b| b.b_lo).expect("some ReLU input is negative");
     let (params, result) = tampered(Tamper::Output { layer: 0, output, delta: 1 });
     let at = format!("on row {}", block_row(&params, 0, output));
-    assert_fails(result, &["b_lo ⇒ y' = 0", &at]);
+    assert_fails(result, &["clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0", &at]);
 }
 
 #[test]
@@ -269,13 +287,13 @@ fn a_clamped_high_output_that_is_not_hi_fails_its_flag_constraint() {
         .expect("some output saturates high");
     let (params, result) = tampered(Tamper::Output { layer, output, delta: -1 });
     let at = format!("on row {}", block_row(&params, layer, output));
-    assert_fails(result, &["b_hi ⇒ y' = hi - lo", &at]);
+    assert_fails(result, &["clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0", &at]);
 }
 
 #[test]
 fn a_wrong_dot_product_result_fails_the_dot_gate() {
     let (_, result) = tampered(Tamper::DotResult { layer: 1, output: 5, delta: 16 });
-    assert_fails(result, &["dot row", "acc' = chain·acc + bias + Σ w·x"]);
+    assert_fails(result, &["dot next row: acc' = acc + Σ w·x"]);
 }
 
 #[test]
@@ -283,11 +301,11 @@ fn a_wrong_poseidon_square_fails_the_round_gate() {
     let model = fixed_tiny();
     let instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
     // Round 10 is partial. Its square no longer equals (x + c)^2 (constraint 0), and the next
-    // state, computed from the true square, no longer follows from the lied one (1–3).
+    // state, computed from the true square, no longer follows from the lied one (3–5).
     let failures = mock(&model, &TINY_LATENT, instances, Some(Tamper::PoseidonSquare { round: 10 })).unwrap_err();
-    assert!(failures.iter().any(|f| f.starts_with("Constraint 0 in gate") && f.contains("'poseidon partial round'")), "{failures:#?}");
+    assert!(failures.iter().any(|f| f.starts_with("Constraint 0 in gate") && f.contains("'poseidon round")), "{failures:#?}");
     let offset = failures[0].split(" at offset ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
     for f in &failures {
-        assert!(f.contains("'poseidon partial round'") && f.contains(&format!("at offset {offset}")), "{failures:#?}");
+        assert!(f.contains("'poseidon round") && f.contains(&format!("at offset {offset}")), "{failures:#?}");
     }
 }

@@ -84,7 +84,7 @@ fn setup_prove_verify_with_the_development_srs() {
     let setup = run(&["setup", "--dev-srs"]);
     assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
     assert!(String::from_utf8_lossy(&setup.stderr).contains("INSECURE development SRS"));
-    assert!(String::from_utf8_lossy(&setup.stdout).contains("k = 15"));
+    assert!(String::from_utf8_lossy(&setup.stdout).contains("k = 16"));
 
     let minter = format!("0x{}", "ab".repeat(20));
     let prove = run(&["prove", "--dev-srs", "--prompt", "a paper crane", "--minter", &minter, "--out", "proof.json"]);
@@ -105,8 +105,10 @@ fn setup_prove_verify_with_the_development_srs() {
     let flipped = format!("{}{}", if &rgb[..1] == "0" { "1" } else { "0" }, &rgb[1..]);
     file["picture"]["rgb"] = flipped.clone().into();
     let bytes = hex::decode(&flipped).unwrap();
-    let instances = section9::circuit::statement::pack_bytes(&bytes);
-    file["instances"][2] = section9::prover::proof::fr_to_hex(&instances[0]).into();
+    let commitment = section9::prover::proof::hex_to_fr(file["commitment"].as_str().unwrap(), "commitment").unwrap();
+    let instances = section9::circuit::statement::instances(&[0xab; 20], commitment, &bytes);
+    file["instances"][2] = section9::prover::proof::fr_to_hex(&instances[2]).into();
+    file["instances"][3] = section9::prover::proof::fr_to_hex(&instances[3]).into();
     std::fs::write(dir.path().join("tampered.json"), file.to_string()).unwrap();
     let verify = run(&["verify", "tampered.json", "--dev-srs"]);
     assert_eq!(verify.status.code(), Some(1));

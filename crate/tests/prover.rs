@@ -59,7 +59,7 @@ fn the_public_inputs_are_the_documented_statement() {
     let picture = f.model.picture(&latent).unwrap();
     let expected = statement::instances(&MINTER, statement::commitment(&latent, Fr::from(1234)), &picture.rgb);
     assert_eq!(f.instances, expected);
-    assert_eq!(f.instances.len(), 102);
+    assert_eq!(f.instances.len(), statement::INSTANCES);
 }
 
 #[test]
@@ -111,10 +111,12 @@ fn proof_size_and_layout_are_pinned() {
     // A deliberate circuit change shows up here: update on purpose, together with the
     // verifier contract and the README numbers.
     let f = fixture();
-    assert_eq!(f.circuit.k(), 15);
-    assert_eq!(f.proof.len(), 5120);
+    assert_eq!(f.circuit.k(), 16);
+    assert_eq!(f.proof.len(), 3040);
     let cs = f.pk.get_vk().cs();
-    assert_eq!((cs.num_advice_columns(), cs.num_instance_columns(), cs.lookups().len()), (15, 1, 1));
+    assert_eq!((cs.num_advice_columns(), cs.num_instance_columns(), cs.lookups().len()), (8, 1, 1));
+    // 9 fixed columns of the layout and 4 of compressed selectors.
+    assert_eq!((cs.num_fixed_columns(), cs.degree()), (13, 5));
 }
 
 #[test]

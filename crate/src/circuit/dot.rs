@@ -1,25 +1,28 @@
-//! The fixed-weight dot product: `acc' = chain·acc + bias + Σ w_i·x_i`, `W` terms a row.
+//! The fixed-weight dot product, `W` terms a row: `acc' = bias + Σ w_i·x_i` on an output's
+//! first row (`q_first`), `acc' = acc + Σ w_i·x_i` on the next ones (`q_next`).
 //!
 //! ```text
-//! | x_0 … x_{W-1} (advice) | acc (advice) | w_0 … w_{W-1} (fixed) | bias | chain | q_dot |
-//! |  inputs, copied        | a_j          | weights of the row    | b_j  |   0   |   1   |  first row of output j
-//! |  inputs, copied        | partial      | weights of the row    |  0   |   1   |   1   |  next rows
-//! |  …                     | A_j = result |                       |      |       |       |  (first row of j+1)
+//! | x_0 … x_{W-1} (advice) | acc (advice) | w_0 … w_{W-1} (fixed) | bias | q_first | q_next |
+//! |  inputs, copied        | a_j          | weights of the row    | b_j  |    1    |        |  first row of output j
+//! |  inputs, copied        | partial      | weights of the row    |      |         |   1    |  next rows
+//! |  …                     | A_j = result |                       |      |         |        |  (first row of j+1)
 //! ```
 //!
 //! One output's terms fill consecutive rows; its result lands in the `acc` cell of the row
-//! after its last row, which is also the first row of the next output (whose `chain = 0`
-//! ignores it). So an output costs `⌈terms / W⌉` rows and about one advice cell per
+//! after its last row, which is also the first row of the next output (whose `q_first` gate
+//! ignores it). Two selectors rather than a fixed `chain` column: selectors are compressed
+//! into shared fixed columns at key generation, and every fixed column is a commitment the
+//! on-chain verifier pays for. So an output costs `⌈terms / W⌉` rows and about one advice cell per
 //! multiply-accumulate, plus `1/W` for the running sum.
 //!
-//! Soundness: weights, biases and `chain` are fixed columns — part of the verifying key — and
+//! Soundness: weights, biases and selectors are fixed columns — part of the verifying key — and
 //! every `x_i` is copy-constrained to the cell that produced it (a range-checked activation),
 //! so the prover chooses nothing in a dot row; the gate forces each partial sum and therefore
 //! the result.
 
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells};
 use halo2_proofs::poly::Rotation;
 
 /// A value the circuit already holds: where it is and what it is.
@@ -39,12 +42,12 @@ pub struct DotJob<'a> {
 
 #[derive(Clone, Debug)]
 pub struct DotConfig {
-    pub q_dot: Selector,
+    pub q_first: Selector,
+    pub q_next: Selector,
     pub inputs: Vec<Column<Advice>>,
     pub acc: Column<Advice>,
     pub weights: Vec<Column<Fixed>>,
     pub bias: Column<Fixed>,
-    pub chain: Column<Fixed>,
 }
 
 impl DotConfig {
@@ -54,21 +57,27 @@ impl DotConfig {
         acc: Column<Advice>,
         weights: Vec<Column<Fixed>>,
         bias: Column<Fixed>,
-        chain: Column<Fixed>,
     ) -> Self {
-        let q_dot = meta.selector();
-        meta.create_gate("acc' = chain·acc + bias + Σ w·x", |meta| {
-            let q = meta.query_selector(q_dot);
+        let q_first = meta.selector();
+        let q_next = meta.selector();
+        let sum = |meta: &mut VirtualCells<'_, Fr>| {
+            inputs.iter().zip(&weights).fold(Expression::Constant(Fr::zero()), |s, (&x, &w)| {
+                s + meta.query_fixed(w, Rotation::cur()) * meta.query_advice(x, Rotation::cur())
+            })
+        };
+        meta.create_gate("dot first row: acc' = bias + Σ w·x", |meta| {
+            let q = meta.query_selector(q_first);
+            let acc_next = meta.query_advice(acc, Rotation::next());
+            let bias = meta.query_fixed(bias, Rotation::cur());
+            vec![q * (acc_next - bias - sum(meta))]
+        });
+        meta.create_gate("dot next row: acc' = acc + Σ w·x", |meta| {
+            let q = meta.query_selector(q_next);
             let acc_cur = meta.query_advice(acc, Rotation::cur());
             let acc_next = meta.query_advice(acc, Rotation::next());
-            let chain = meta.query_fixed(chain, Rotation::cur());
-            let bias = meta.query_fixed(bias, Rotation::cur());
-            let sum = inputs.iter().zip(&weights).fold(Expression::Constant(Fr::zero()), |s, (&x, &w)| {
-                s + meta.query_fixed(w, Rotation::cur()) * meta.query_advice(x, Rotation::cur())
-            });
-            vec![("dot row", q * (acc_next - chain * acc_cur - bias - sum))]
+            vec![q * (acc_next - acc_cur - sum(meta))]
         });
-        DotConfig { q_dot, inputs, acc, weights, bias, chain }
+        DotConfig { q_first, q_next, inputs, acc, weights, bias }
     }
 
     pub fn width(&self) -> usize {
@@ -84,17 +93,20 @@ impl DotConfig {
     pub fn assign(&self, region: &mut Region<'_, Fr>, mut row: usize, jobs: &[DotJob<'_>]) -> Result<(Vec<Wire>, usize), Error> {
         let w = self.width();
         let mut results = Vec::with_capacity(jobs.len());
-        // The acc cell of the first row belongs to no output (chain = 0 there).
+        // The acc cell of the first row belongs to no output (`q_first` ignores it).
         region.assign_advice(self.acc, row, Value::known(Fr::zero()));
         for job in jobs {
             let mut acc = Value::known(Fr::zero());
             let chunks: Vec<&[(Fr, &Wire)]> =
                 if job.terms.is_empty() { vec![&[]] } else { job.terms.chunks(w).collect() };
             for (i, chunk) in chunks.iter().enumerate() {
-                self.q_dot.enable(region, row)?;
                 let first = i == 0;
-                region.assign_fixed(self.chain, row, if first { Fr::zero() } else { Fr::one() });
-                region.assign_fixed(self.bias, row, if first { job.bias } else { Fr::zero() });
+                if first {
+                    self.q_first.enable(region, row)?;
+                    region.assign_fixed(self.bias, row, job.bias);
+                } else {
+                    self.q_next.enable(region, row)?;
+                }
                 let mut next = if first { Value::known(job.bias) } else { acc };
                 for (slot, &(weight, source)) in chunk.iter().enumerate() {
                     region.assign_fixed(self.weights[slot], row, weight);

@@ -13,30 +13,44 @@
 //! Two column groups fill rows side by side, from row 0:
 //!
 //! ```text
-//! | x_0 … x_{W-1} | acc | w_0 … w_{W-1} | bias | chain |   ‖   | range | bits | aux |
-//! | dot products of every layer, then     |       ‖   | latent bytes (8-bit)       |
-//! | the picture and latent packing, then  |       ‖   | requantization blocks of   |
-//! | the Poseidon rounds (x, sq in x_0..5) |       ‖   | every output of every layer|
+//! | x_0 … x_{W-1} | acc | w_0 … w_{W-1} | bias |   ‖   | range | bits | aux |
+//! | dot products of every layer, then     |   ‖   | latent bytes (8-bit)       |
+//! | the picture and latent packing, the   |   ‖   | requantization blocks of   |
+//! | Poseidon rounds (x_0…x_4, acc), then  |   ‖   | every output of every layer|
+//! | the Horner evaluation (x_0…x_2)       |   ‖   |                            |
 //! ```
 //!
-//! `aux` row 0 holds the minter (copied from the instance), row 1 the salt.
+//! `aux` rows 0–2 hold the minter, the salt and the challenge; the instance column holds the
+//! four public values of [`statement`]. Selectors are compressed into 4 fixed columns at key
+//! generation (`keygen_vk_custom(.., true)`), and the constraint system is held at degree 5:
+//! the extended domain stays `4·2^k` as at degree 4, while the permutation takes 3 columns per
+//! product and more selectors share a column.
 //!
-//! # Choosing `W` (measured with `section9 bench --width W`, 2 cores, k = 15 throughout)
+//! # Choosing `W` (measured on this 2-core machine; `section9 bench --width W` for prove time
+//! and memory, `section9 export-verifier --width W` compiled with solc 0.8.19 for the size)
 //!
-//! | W  | rows   | advice / fixed cols | prove  | peak mem | verifier (deployed) |
-//! |----|--------|---------------------|--------|----------|---------------------|
-//! | 8  | k = 16 | 11 / 23             | –      | –        | 46.1 KB             |
-//! | 12 | 28,996 | 15 / 27             | 4.75 s | 373 MB   | 51.3 KB             |
-//! | 16 | 26,656 | 19 / 31             | 5.59 s | 379 MB   | 56.6 KB             |
-//! | 20 | 26,656 | 23 / 35             | 6.96 s | 415 MB   | –                   |
-//! | 24 | 26,656 | 27 / 39             | 7.48 s | 455 MB   | 67.2 KB             |
+//! | W  | k  | rows   | advice / fixed cols | prove  | peak mem | verifier (deployed) |
+//! |----|----|--------|---------------------|--------|----------|---------------------|
+//! | 5  | 16 | 64,810 | 8 / 13              | 5.46 s | 436 MB   | 23,351 B            |
+//! | 6  | 16 | 54,602 | 9 / 14              | 6.2 s  | 414 MB   | 24,711 B (too big)  |
 //!
-//! From `W = 16` on the range group (4 rows per requantized value) sets the row count, so wider
-//! rows only add columns; below 12 the dot group no longer fits `2^15`. `W = 12` is the fastest
-//! and keeps the browser far inside 4 GiB. No `W` brings the verifier under EIP-170's 24,576
-//! bytes: its base cost is the 102 public inputs, the permutation and the Poseidon gates.
+//! The verifier is the binding constraint. EIP-170 caps deployed code at 24,576 bytes, and the
+//! code snark-verifier generates grows with every commitment it multiplies (each fixed,
+//! advice and permutation column is one elliptic-curve multiplication, ≈ 6k gas and ≈ 300
+//! bytes), every queried rotation and every gate polynomial. An earlier layout (`W = 12`,
+//! 100 picture chunks as public inputs, one gate per requantization kind and per Poseidon
+//! round type, uncompressed selectors) proved in 4.75 s at k = 15 but compiled to 51.3 KB;
+//! the picture's 100 public inputs alone cost ≈ 16 KB. The choices that brought it down:
+//! four public inputs (the picture enters through a challenge, see [`statement`]), selector
+//! compression, one gate per requantization shape with the clamp flags range-checked in the
+//! lookup column, one Poseidon round gate and one absorb gate driven by fixed flags in idle
+//! weight columns, and `W = 5`. With the requantization blocks 6 rows tall the range group
+//! alone needs 39,968 rows, so every `W` lands on k = 16 and wider rows only add columns:
+//! `W = 5` is both the fastest and the only one that fits. Memory stays far inside the
+//! browser's 4 GiB.
 
 pub mod dot;
+pub mod horner;
 pub mod plan;
 pub mod poseidon;
 pub mod range;
@@ -52,14 +66,19 @@ use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
 
 use dot::{DotConfig, DotJob, Wire};
+use horner::HornerConfig;
 use plan::Plan;
 use poseidon::PoseidonConfig;
 use range::RangeConfig;
 use requant::RequantConfig;
 use witness::{Tamper, Trace};
 
+/// The narrowest dot row: the Poseidon rounds need 6 advice columns (`W` inputs and `acc`)
+/// and 3 fixed ones.
+pub const MIN_WIDTH: usize = 5;
+
 /// Default number of terms per dot-product row.
-pub const DEFAULT_WIDTH: usize = 12;
+pub const DEFAULT_WIDTH: usize = 5;
 
 /// Rows halo2 keeps for blinding (and a margin) at the end of every column.
 const RESERVED_ROWS: usize = 10;
@@ -91,7 +110,7 @@ impl Default for CircuitParams {
 
 impl CircuitParams {
     pub fn new(plan: Plan, width: usize) -> Self {
-        CircuitParams { plan: Arc::new(plan), width: width.max(6) }
+        CircuitParams { plan: Arc::new(plan), width: width.max(MIN_WIDTH) }
     }
 
     /// Words the commitment hashes: the salt and the packed latent.
@@ -111,9 +130,16 @@ impl CircuitParams {
         dot += DotConfig::rows_for(w, chunks(plan.picture_len())) + 1;
         dot += DotConfig::rows_for(w, chunks(plan.latent_len)) + 1;
         dot += PoseidonConfig::rows(self.message_len());
-        let range = plan.latent_len.max(2)
+        dot += HornerConfig::rows(plan.picture_len().div_ceil(statement::CHUNK_BYTES));
+        let range = Self::range_start(plan)
             + plan.layers.iter().map(|l| l.dots.len() * l.kind.height()).sum::<usize>();
         (dot, range)
+    }
+
+    /// The first row of the requantization blocks: the latent bytes come first, and `aux`
+    /// holds the minter, salt and challenge in rows 0–2.
+    pub fn range_start(plan: &Plan) -> usize {
+        plan.latent_len.max(3)
     }
 
     /// Advice cells the layout assigns (inputs, running sums, requantization, hash).
@@ -132,7 +158,8 @@ impl CircuitParams {
             .iter()
             .map(|l| l.dots.len() * (l.kind.rem_limbs + 1 + l.kind.dist_limbs() + u32::from(l.kind.narrow()) + 3) as usize)
             .sum();
-        dots + packed + requant + plan.latent_len + 2 + PoseidonConfig::rows(self.message_len()) * 6
+        let horner = 3 * plan.picture_len().div_ceil(statement::CHUNK_BYTES);
+        dots + packed + requant + plan.latent_len + 3 + PoseidonConfig::rows(self.message_len()) * 6 + horner
     }
 
     /// The smallest `k` whose `2^k` rows fit the circuit and the 511-row range table.
@@ -171,6 +198,7 @@ pub struct MintConfig {
     dot: DotConfig,
     requant: RequantConfig,
     poseidon: PoseidonConfig,
+    horner: HornerConfig,
     instance: Column<Instance>,
 }
 
@@ -188,6 +216,9 @@ impl Circuit<Fr> for MintCircuit {
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> MintConfig {
+        // Degree 5 keeps the extended domain at 4·2^k (like degree 4) but lets the permutation
+        // argument take 3 columns per product and the selector compression pack tighter.
+        meta.set_minimum_degree(5);
         let mut advice = || {
             let c: Column<Advice> = meta.advice_column();
             meta.enable_equality(c);
@@ -199,16 +230,18 @@ impl Circuit<Fr> for MintCircuit {
         let aux = advice();
         let weights: Vec<_> = (0..params.width).map(|_| meta.fixed_column()).collect();
         let bias = meta.fixed_column();
-        let chain = meta.fixed_column();
         let bits = meta.fixed_column();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
 
-        let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias, chain);
+        let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
         let range = RangeConfig::configure(meta, range_col, bits);
         let requant = RequantConfig::configure(meta, &params.plan.kinds(), range, aux);
-        let poseidon = PoseidonConfig::configure(meta, &inputs, &weights, params.message_len());
-        MintConfig { dot, requant, poseidon, instance }
+        // The hash and the evaluation borrow the dot group's columns (inputs, then `acc`).
+        let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
+        let poseidon = PoseidonConfig::configure(meta, &pool, &weights, params.message_len());
+        let horner = HornerConfig::configure(meta, &pool);
+        MintConfig { dot, requant, poseidon, horner, instance }
     }
 
     fn configure(_meta: &mut ConstraintSystem<Fr>) -> MintConfig {
@@ -246,7 +279,7 @@ impl Circuit<Fr> for MintCircuit {
         )?;
 
         let mut dot_row = 0;
-        let mut range_row = plan.latent_len.max(2);
+        let mut range_row = CircuitParams::range_start(plan);
         let mut x = latent.clone();
         for (l, layer) in plan.layers.iter().enumerate() {
             let blocks = trace.as_ref().map(|t| &t.layers[l]);
@@ -304,11 +337,32 @@ impl Circuit<Fr> for MintCircuit {
             config.poseidon.assign(&mut region, dot_row, &message, lie)
         })?;
 
+        dot_row += PoseidonConfig::rows(message.len());
+
+        // The challenge hashes the picture and the commitment (the contract recomputes it);
+        // the circuit evaluates its own picture chunks there.
+        let gamma_value = trace.as_ref().zip(w).map_or(Value::unknown(), |(t, w)| {
+            if let Some(Tamper::Challenge { gamma }) = w.tamper {
+                return Value::known(gamma);
+            }
+            let channels = if plan.picture_len() % 3 == 0 { 3 } else { 1 };
+            let commitment = statement::commitment_of_values(&t.latent, w.salt);
+            Value::known(statement::instances_of_values(&w.minter, commitment, &statement::chw_to_hwc(&t.output(), channels))[2])
+        });
+        let lie = match w.and_then(|w| w.tamper) {
+            Some(Tamper::EvaluationStep { step }) => Some(step),
+            _ => None,
+        };
+        let gamma = layouter.assign_region(
+            || "challenge",
+            |mut region| Ok(Wire { cell: region.assign_advice(aux, 2, gamma_value).cell(), value: gamma_value }),
+        )?;
+        let evaluation = layouter.assign_region(|| "evaluate picture", |mut region| config.horner.assign(&mut region, dot_row, &chunks, &gamma, lie))?;
+
         layouter.constrain_instance(minter, config.instance, 0);
         layouter.constrain_instance(commitment.cell, config.instance, 1);
-        for (i, chunk) in chunks.iter().enumerate() {
-            layouter.constrain_instance(chunk.cell, config.instance, 2 + i);
-        }
+        layouter.constrain_instance(gamma.cell, config.instance, 2);
+        layouter.constrain_instance(evaluation.cell, config.instance, 3);
         Ok(())
     }
 }

@@ -41,9 +41,10 @@ impl RequantKind {
         self.hi - self.lo < 255
     }
 
-    /// Rows the kind takes in the range column (and at least 3 for its other cells).
+    /// Rows the kind takes in the range column: remainder limbs, output, distance limbs, the
+    /// two clamp flags and (when narrow) the upper-bound check.
     pub fn height(&self) -> usize {
-        (self.rem_limbs + 1 + self.dist_limbs() + u32::from(self.narrow())).max(3) as usize
+        (self.rem_limbs + 1 + self.dist_limbs() + 2 + u32::from(self.narrow())) as usize
     }
 
     /// Bit width of limb `i` of a `total`-bit value split into 8-bit limbs.

@@ -5,18 +5,25 @@
 //! chip. Both follow `poseidon_primitives::poseidon::primitives::Hash<_, _, ConstantLength<L>, 3, 2>`.
 //!
 //! ```text
-//! | x_0 x_1 x_2 (advice) | sq_0 sq_1 sq_2 (advice) | c_0 c_1 c_2 (fixed) | selector          |
-//! |  –                   |  m_0  m_1               |                     | q_init            |  state' = (m_0, m_1, L·2^64)
-//! |  state               |  (x_i + c_i)^2          |  round constants    | q_full/q_partial  |  state' = M·sbox(state + c)
-//! |  state               |  m_0  m_1               |                     | q_absorb          |  state' = state + (m_0, m_1, 0)
+//! | x_0 x_1 x_2 (advice) | a_0 a_1 a_2 (advice) | c_0 c_1 c_2 (fixed) | f_3    f_4   (fixed) | selector |
+//! |  state (or –)        |  m_0  m_1            |  –    –   cap/0     | keep   take  |  q_absorb | state' = keep·state + (m_0, take·m_1, c_2)
+//! |  state               |  (x_i + c_i)^2       |  round constants    | full         |  q_round  | state' = M·sbox(state + c)
 //! ```
 //!
-//! The S-box `(x + c)^5` is split as `sq = (x + c)^2`, `sq^2·(x + c)` so no gate exceeds degree
-//! 4 (the lookup already needs 4, so this costs no extra domain size).
+//! One round gate serves full and partial rounds: the fixed flag `full` (1 in the first and
+//! last 4 rounds) switches the S-box of words 1 and 2 between `(x + c)^5` and the identity.
+//! One absorb gate serves the first chunk (`keep = 0`, `c_2 = L·2^64`: the initial state), the
+//! following chunks (`keep = 1`) and a last chunk of one word (`take = 0`). Flags and constants
+//! live in the dot group's weight columns, idle on these rows, so the hash adds two selectors
+//! and no column: every column (and every gate polynomial) costs the on-chain verifier bytes.
+//!
+//! The S-box `(x + c)^5` is split as `sq = (x + c)^2`, `sq^2·(x + c)`, keeping the round gate
+//! at degree 5 with its selector and the flag.
 //!
 //! Soundness: each row's successor state is a fixed polynomial function of the row (the
-//! squares are pinned by their own constraints), round constants are fixed, and the message
-//! cells are copies, so the final state is exactly the permutation of the absorbed message.
+//! squares are pinned by their own constraints, the flags and round constants are fixed), and
+//! the message cells are copies, so the final state is exactly the permutation of the absorbed
+//! message.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -94,11 +101,12 @@ pub struct PoseidonConfig {
     state: [Column<Advice>; 3],
     aux: [Column<Advice>; 3],
     rc: [Column<Fixed>; 3],
-    q_full: Selector,
-    q_partial: Selector,
-    q_init: Selector,
+    /// `full` on round rows, `keep` on absorb rows.
+    flag: Column<Fixed>,
+    /// `take` (the second message word) on absorb rows.
+    take: Column<Fixed>,
+    q_round: Selector,
     q_absorb: Selector,
-    q_absorb_one: Selector,
     message_len: usize,
     rc_values: Vec<[Fr; 3]>,
     mds: Mds,
@@ -106,68 +114,50 @@ pub struct PoseidonConfig {
 
 impl PoseidonConfig {
     /// Messages have at least 2 words (the first chunk fills the rate).
-    /// `advice` needs 6 columns (state, squares/message), `fixed` 3 (round constants).
+    /// `advice` needs 6 columns (state, squares/message), `fixed` 5 (round constants, flags).
     pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>], fixed: &[Column<Fixed>], message_len: usize) -> Self {
         let state = [advice[0], advice[1], advice[2]];
         let aux = [advice[3], advice[4], advice[5]];
         let rc = [fixed[0], fixed[1], fixed[2]];
+        let (flag, take) = (fixed[3], fixed[4]);
         let (rc_values, mds) = constants();
-        let q_full = meta.selector();
-        let q_partial = meta.selector();
-        let q_init = meta.selector();
+        let q_round = meta.selector();
         let q_absorb = meta.selector();
-        let q_absorb_one = meta.selector();
         let c = |v: Fr| Expression::Constant(v);
 
-        for (name, sel, full) in [("poseidon full round", q_full, true), ("poseidon partial round", q_partial, false)] {
-            meta.create_gate(name, |meta| {
-                let q = meta.query_selector(sel);
-                let x: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::cur())).collect();
-                let k: Vec<Expression<Fr>> = rc.iter().map(|&col| meta.query_fixed(col, Rotation::cur())).collect();
-                let sq: Vec<Expression<Fr>> = aux.iter().map(|&col| meta.query_advice(col, Rotation::cur())).collect();
-                let next: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::next())).collect();
-                let xc: Vec<Expression<Fr>> = (0..3).map(|i| x[i].clone() + k[i].clone()).collect();
-                let sboxed: Vec<Expression<Fr>> = (0..3)
-                    .map(|i| if full || i == 0 { sq[i].clone() * sq[i].clone() * xc[i].clone() } else { xc[i].clone() })
-                    .collect();
-                let mut out = Vec::new();
-                for i in 0..3 {
-                    if full || i == 0 {
-                        out.push(q.clone() * (sq[i].clone() - xc[i].clone() * xc[i].clone()));
-                    }
-                }
-                for i in 0..3 {
-                    let mixed = (0..3).fold(c(Fr::zero()), |s, j| s + c(mds[i][j]) * sboxed[j].clone());
-                    out.push(q.clone() * (next[i].clone() - mixed));
-                }
-                out
-            });
-        }
-        let cap = capacity(message_len);
-        meta.create_gate("poseidon init: state' = (m_0, m_1, L·2^64)", |meta| {
-            let q = meta.query_selector(q_init);
+        meta.create_gate("poseidon round: state' = M·sbox(state + c)", |meta| {
+            let q = meta.query_selector(q_round);
+            let full = meta.query_fixed(flag, Rotation::cur());
+            let x: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::cur())).collect();
+            let k: Vec<Expression<Fr>> = rc.iter().map(|&col| meta.query_fixed(col, Rotation::cur())).collect();
+            let sq: Vec<Expression<Fr>> = aux.iter().map(|&col| meta.query_advice(col, Rotation::cur())).collect();
             let next: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::next())).collect();
-            let m0 = meta.query_advice(aux[0], Rotation::cur());
-            let m1 = meta.query_advice(aux[1], Rotation::cur());
-            vec![q.clone() * (next[0].clone() - m0), q.clone() * (next[1].clone() - m1), q * (next[2].clone() - c(cap))]
+            let xc: Vec<Expression<Fr>> = (0..3).map(|i| x[i].clone() + k[i].clone()).collect();
+            let pow5 = |i: usize| sq[i].clone() * sq[i].clone() * xc[i].clone();
+            let sboxed: Vec<Expression<Fr>> = (0..3)
+                .map(|i| if i == 0 { pow5(0) } else { xc[i].clone() + full.clone() * (pow5(i) - xc[i].clone()) })
+                .collect();
+            let mut out = vec![q.clone() * (sq[0].clone() - xc[0].clone() * xc[0].clone())];
+            for i in 1..3 {
+                out.push(q.clone() * full.clone() * (sq[i].clone() - xc[i].clone() * xc[i].clone()));
+            }
+            for i in 0..3 {
+                let mixed = (0..3).fold(c(Fr::zero()), |s, j| s + c(mds[i][j]) * sboxed[j].clone());
+                out.push(q.clone() * (next[i].clone() - mixed));
+            }
+            out
         });
-        for (name, sel, words) in [
-            ("poseidon absorb: state' = state + (m_0, m_1, 0)", q_absorb, 2),
-            ("poseidon absorb last: state' = state + (m_0, 0, 0)", q_absorb_one, 1),
-        ] {
-            meta.create_gate(name, |meta| {
-                let q = meta.query_selector(sel);
-                let x: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::cur())).collect();
-                let next: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::next())).collect();
-                (0..3)
-                    .map(|i| {
-                        let added = if i < words { meta.query_advice(aux[i], Rotation::cur()) } else { c(Fr::zero()) };
-                        q.clone() * (next[i].clone() - x[i].clone() - added)
-                    })
-                    .collect::<Vec<_>>()
-            });
-        }
-        PoseidonConfig { state, aux, rc, q_full, q_partial, q_init, q_absorb, q_absorb_one, message_len, rc_values, mds }
+        meta.create_gate("poseidon absorb: state' = keep·state + (m_0, take·m_1, c_2)", |meta| {
+            let q = meta.query_selector(q_absorb);
+            let keep = meta.query_fixed(flag, Rotation::cur());
+            let take = meta.query_fixed(take, Rotation::cur());
+            let init = meta.query_fixed(rc[2], Rotation::cur());
+            let x: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::cur())).collect();
+            let next: Vec<Expression<Fr>> = state.iter().map(|&col| meta.query_advice(col, Rotation::next())).collect();
+            let added = [meta.query_advice(aux[0], Rotation::cur()), take * meta.query_advice(aux[1], Rotation::cur()), init];
+            (0..3).map(|i| q.clone() * (next[i].clone() - keep.clone() * x[i].clone() - added[i].clone())).collect::<Vec<_>>()
+        });
+        PoseidonConfig { state, aux, rc, flag, take, q_round, q_absorb, message_len, rc_values, mds }
     }
 
     /// Rows the hash takes.
@@ -184,14 +174,17 @@ impl PoseidonConfig {
         let zero = Value::known(Fr::zero());
         let mut state = [zero, zero, Value::known(capacity(self.message_len))];
         for (n, chunk) in message.chunks(2).enumerate() {
+            self.q_absorb.enable(region, row)?;
             if n == 0 {
-                self.q_init.enable(region, row)?;
+                region.assign_fixed(self.rc[2], row, capacity(self.message_len));
             } else {
-                let q = if chunk.len() == 2 { self.q_absorb } else { self.q_absorb_one };
-                q.enable(region, row)?;
+                region.assign_fixed(self.flag, row, Fr::one());
                 for (col, v) in self.state.iter().zip(&state) {
                     region.assign_advice(*col, row, *v);
                 }
+            }
+            if chunk.len() == 2 {
+                region.assign_fixed(self.take, row, Fr::one());
             }
             for (i, m) in chunk.iter().enumerate() {
                 let cell = region.assign_advice(self.aux[i], row, m.value);
@@ -201,7 +194,10 @@ impl PoseidonConfig {
             row += 1;
             for r in 0..FULL_ROUNDS + PARTIAL_ROUNDS {
                 let full = is_full(r);
-                if full { self.q_full.enable(region, row)? } else { self.q_partial.enable(region, row)? };
+                self.q_round.enable(region, row)?;
+                if full {
+                    region.assign_fixed(self.flag, row, Fr::one());
+                }
                 let rc = self.rc_values[r];
                 for i in 0..3 {
                     region.assign_fixed(self.rc[i], row, rc[i]);

@@ -1,14 +1,18 @@
 //! Requantization: `y = clamp((acc + 2^(s-1)) >> s, lo, hi)`, stored as `y' = y - lo`.
 //!
-//! One gate per [`RequantKind`] (its shift and clamp range are constants of the gate). A block
+//! One gate per distinct shape of [`RequantKind`] (shift, clamp range and limb counts are
+//! constants of the gate; kinds that differ only in the bit width of their top limb share a
+//! gate, the width lives in the fixed `bits` column). A block
 //! of rows per output, starting at the gate's row:
 //!
 //! ```text
-//! | range (lookup) | bits            | aux    | q_requant_k |
-//! | rem_0          | min(8, s)       | acc    |     1       |
-//! | … rem limbs    | …               | b_lo   |             |
-//! | y'             | 8               | b_hi   |             |
-//! | dist_0 …       | 8 … (top: rest) |        |             |
+//! | range (lookup) | bits            | aux    | q_requant |
+//! | rem_0          | min(8, s)       | acc    |     1     |
+//! | … rem limbs    | …               |        |           |
+//! | y'             | 8               |        |           |
+//! | dist_0 …       | 8 … (top: rest) |        |           |
+//! | b_lo           | 1               |        |           |
+//! | b_hi           | 1               |        |           |
 //! | hi-lo-y'       | 8  (only when the clamp range is narrower than 256 values)
 //! ```
 //!
@@ -18,12 +22,17 @@
 //! - `(1 - b_lo - b_hi)·(X - 2^s·(y' + lo)) = 0` — unclamped: `y = r`;
 //! - `2^s·dist = b_lo·(2^s·lo - X) + b_hi·(X - 2^s·hi)` — clamped low: `r = lo - dist ≤ lo`;
 //!   clamped high: `r = hi + dist ≥ hi`; unclamped: `dist = 0`;
-//! - `b_lo, b_hi ∈ {0, 1}`, `b_lo·y' = 0`, `b_hi·(y' - (hi - lo)) = 0`.
+//! - `b_lo·y' + b_hi·(y' - (hi - lo)) = 0` — a clamped output is the bound it was clamped to.
+//!
+//! The flags sit in the range column with a width of 1 bit, so the lookup makes them boolean;
+//! and the block's only cell outside it is `acc` (a copy), so `aux` is read at one rotation.
 //!
 //! Soundness: the limbs are range-checked to their exact bit widths, so `rem ∈ [0, 2^s)` and `X`
-//! is `t` rounded down to a multiple of `2^s`: the only `r` with `t - rem = 2^s·r`. Every branch
-//! then pins `y` to `clamp(r, lo, hi)`: a wrong `y` either breaks the first equation or needs a
-//! negative (out of range) distance. `b_lo = b_hi = 1` is impossible because `lo ≠ hi`.
+//! is `t` rounded down to a multiple of `2^s`: the only `r` with `t - rem = 2^s·r`. Both flags
+//! set would need `2^s·dist = 2^s·(lo - hi) < 0`, out of range, so at most one is set and the
+//! third equation then pins `y'` to that flag's bound. Every branch so pins `y` to
+//! `clamp(r, lo, hi)`: a wrong `y` either breaks the first equation or needs a negative (out of
+//! range) distance.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -38,26 +47,32 @@ use super::witness::Block;
 
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
-    pub kinds: Vec<(RequantKind, Selector)>,
+    pub kinds: Vec<(GateShape, Selector)>,
     pub range: RangeConfig,
     pub aux: Column<Advice>,
 }
 
 impl RequantConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, kinds: &[RequantKind], range: RangeConfig, aux: Column<Advice>) -> Self {
-        let kinds = kinds
-            .iter()
-            .map(|&kind| {
+        let mut shapes: Vec<(GateShape, RequantKind)> = Vec::new();
+        for &kind in kinds {
+            if !shapes.iter().any(|(s, _)| *s == GateShape::of(kind)) {
+                shapes.push((GateShape::of(kind), kind));
+            }
+        }
+        let kinds = shapes
+            .into_iter()
+            .map(|(shape, kind)| {
                 let q = meta.selector();
-                let name = format!("requant s={} [{}, {}]", kind.shift, kind.lo, kind.hi);
+                let name = format!("requant s={} [{}, {}] {}+{} limbs", kind.shift, kind.lo, kind.hi, kind.rem_limbs, kind.dist_limbs());
                 meta.create_gate(name, |meta| {
                     let q = meta.query_selector(q);
                     let cells: Vec<Expression<Fr>> =
                         (0..kind.height()).map(|i| meta.query_advice(range.range, Rotation(i as i32))).collect();
                     let r = |i: u32| cells[i as usize].clone();
                     let acc = meta.query_advice(aux, Rotation(0));
-                    let b_lo = meta.query_advice(aux, Rotation(1));
-                    let b_hi = meta.query_advice(aux, Rotation(2));
+                    let flags = kind.rem_limbs + 1 + kind.dist_limbs();
+                    let (b_lo, b_hi) = (r(flags), r(flags + 1));
                     let c = |v: i64| Expression::Constant(fr_from_i64(v));
                     let n = Expression::Constant(pow2(kind.shift));
                     let limbs = |first: u32, count: u32| {
@@ -82,25 +97,25 @@ impl RequantConfig {
                                     - b_lo.clone() * (n.clone() * c(kind.lo) - x.clone())
                                     - b_hi.clone() * (x - n * c(kind.hi))),
                         ),
-                        ("b_lo boolean", q.clone() * b_lo.clone() * (one.clone() - b_lo.clone())),
-                        ("b_hi boolean", q.clone() * b_hi.clone() * (one - b_hi.clone())),
-                        ("b_lo ⇒ y' = 0", q.clone() * b_lo * y.clone()),
-                        ("b_hi ⇒ y' = hi - lo", q.clone() * b_hi * (y.clone() - c(kind.hi - kind.lo))),
+                        (
+                            "clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0",
+                            q.clone() * (b_lo * y.clone() + b_hi * (y.clone() - c(kind.hi - kind.lo))),
+                        ),
                     ];
                     if kind.narrow() {
-                        let top = r(kind.rem_limbs + 1 + kind.dist_limbs());
+                        let top = r(flags + 2);
                         constraints.push(("y' ≤ hi - lo", q * (top - (c(kind.hi - kind.lo) - y))));
                     }
                     constraints
                 });
-                (kind, q)
+                (shape, q)
             })
             .collect();
         RequantConfig { kinds, range, aux }
     }
 
     fn selector(&self, kind: RequantKind) -> Result<Selector, Error> {
-        self.kinds.iter().find(|(k, _)| *k == kind).map(|(_, q)| *q).ok_or(Error::Synthesis)
+        self.kinds.iter().find(|(k, _)| *k == GateShape::of(kind)).map(|(_, q)| *q).ok_or(Error::Synthesis)
     }
 
     /// Lays out the requantization of `acc` at `row`; returns the stored output `y'`.
@@ -119,8 +134,6 @@ impl RequantConfig {
 
         let acc_copy = region.assign_advice(self.aux, row, acc.value);
         region.constrain_equal(acc_copy.cell(), acc.cell);
-        region.assign_advice(self.aux, row + 1, known(&|p| i64::from(p.b_lo)));
-        region.assign_advice(self.aux, row + 2, known(&|p| i64::from(p.b_hi)));
 
         let mut at = row;
         let mut put = |region: &mut Region<'_, Fr>, v: Value<Fr>, bits: u32| {
@@ -137,6 +150,8 @@ impl RequantConfig {
         for j in 0..kind.dist_limbs() {
             put(region, known(&|p| limb(p.dist, j, kind.dist_limbs())), RequantKind::limb_bits(kind.dist_bits, j));
         }
+        put(region, known(&|p| i64::from(p.b_lo)), 1);
+        put(region, known(&|p| i64::from(p.b_hi)), 1);
         if kind.narrow() {
             put(region, known(&|p| kind.hi - kind.lo - p.y), 8);
         }
@@ -144,6 +159,22 @@ impl RequantConfig {
     }
 }
 
+
+/// What a requantization gate's polynomials depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateShape {
+    shift: u32,
+    lo: i64,
+    hi: i64,
+    rem_limbs: u32,
+    dist_limbs: u32,
+}
+
+impl GateShape {
+    fn of(kind: RequantKind) -> Self {
+        GateShape { shift: kind.shift, lo: kind.lo, hi: kind.hi, rem_limbs: kind.rem_limbs, dist_limbs: kind.dist_limbs() }
+    }
+}
 
 /// Limb `i` of `v` in base 256; the top limb keeps everything above (so a value too large
 /// for its limbs shows up as a range failure, not as a silently truncated limb).

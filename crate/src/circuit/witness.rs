@@ -1,6 +1,8 @@
 //! The integer witness of the mint circuit, computed natively before any cell is assigned,
 //! so tests can replay exactly what the circuit holds (and tamper with it on purpose).
 
+use halo2_proofs::halo2curves::bn256::Fr;
+
 use super::plan::{Plan, RequantKind};
 use crate::model::round_shift;
 
@@ -44,6 +46,11 @@ pub enum Tamper {
     DotResult { layer: usize, output: usize, delta: i64 },
     /// Add 1 to the square of state word 0 in Poseidon round `round` of the first permutation.
     PoseidonSquare { round: usize },
+    /// Evaluate the circuit's picture at this challenge instead of the one it hashes to (what
+    /// a prover does to claim another picture: take that picture's public challenge).
+    Challenge { gamma: Fr },
+    /// Add 1 to the running evaluation after Horner step `step`.
+    EvaluationStep { step: usize },
 }
 
 /// Everything the circuit assigns, as integers.

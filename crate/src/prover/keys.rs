@@ -2,13 +2,14 @@
 //!
 //! A key file is `"S9KEYS01"`, the 32-byte circuit digest, the payload length (u64 LE), the
 //! SHA-256 of the payload, then the payload (halo2's raw key serialization). The digest covers
-//! the model (its canonical bytes), the circuit layout (`W`, `k`) and the SRS fingerprint, so a
+//! the model (its canonical bytes), the circuit layout (`W`, `k`, every column, gate and
+//! lookup of the constraint system) and the SRS fingerprint, so a
 //! key made for another model, layout or SRS is reported as stale instead of producing proofs
 //! that cannot verify; the checksum turns a truncated or corrupted file into an error rather
 //! than a crash inside the deserializer.
 
-use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
-use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, Circuit, ConstraintSystem, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
@@ -36,8 +37,12 @@ pub enum KeyError {
 
 /// The digest a key must carry to be used for `model` with `circuit` and `params`.
 pub fn circuit_digest(model: &QuantModel, circuit: &CircuitParams, params: &ParamsKZG<Bn256>) -> [u8; 32] {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    let _ = MintCircuit::configure_with_params(&mut cs, circuit.clone());
     let mut h = Sha256::new();
-    h.update(b"section9-circuit-v1");
+    h.update(b"section9-circuit-v2");
+    // Every column, gate, lookup and copy-enabled column; the fixed values come from the model.
+    h.update(format!("{:?}", cs.pinned()).as_bytes());
     h.update(model.id());
     h.update((circuit.width as u64).to_le_bytes());
     h.update(circuit.k().to_le_bytes());
@@ -52,7 +57,9 @@ pub fn generate(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<Pr
     if have < circuit.k() {
         return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
     }
-    let vk = keygen_vk(params, &shape).map_err(ProverError::Keygen)?;
+    // Selector compression folds the gates' selectors into a few fixed columns: every fixed
+    // column is a commitment the on-chain verifier multiplies by a scalar.
+    let vk = keygen_vk_custom(params, &shape, true).map_err(ProverError::Keygen)?;
     keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
 }
 
