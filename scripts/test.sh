@@ -8,6 +8,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Rust tests (library, CLI, test vectors, malformed inputs, properties)"
 cargo test --workspace --locked
 
+step "contracts on a real EVM: generated verifier, art token, real proofs, deploy script"
+bash scripts/contracts.sh
+
 step "the library builds for the browser (wasm32 with threads, no ONNX, no PNG)"
 bash scripts/wasm-check.sh
 

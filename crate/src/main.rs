@@ -87,7 +87,7 @@ enum Command {
     /// Generate the Solidity verifier of the mint circuit (snark-verifier, SHPLONK).
     ExportVerifier {
         /// Where to write the Solidity source.
-        #[arg(long, default_value = "contracts/Halo2Verifier.sol")]
+        #[arg(long, default_value = "contracts/generated/Halo2Verifier.sol")]
         out: PathBuf,
         #[command(flatten)]
         model: ModelArg,

@@ -140,7 +140,7 @@ fn the_proof_file_roundtrips_and_checks_its_instances() {
     small.picture.rgb.truncate(100);
     assert!(matches!(small.parse(), Err(ProofError::PictureSize { .. })));
     assert!(matches!(ProofFile::from_json("{\"format\": 1}"), Err(ProofError::Json(_))));
-    let other = file.to_json().replace("section9-proof-v1", "section9-proof-v0");
+    let other = file.to_json().replace("section9-proof-v2", "section9-proof-v0");
     assert!(matches!(ProofFile::from_json(&other), Err(ProofError::Format { .. })));
 }
 

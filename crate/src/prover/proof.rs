@@ -2,14 +2,14 @@
 //!
 //! ```json
 //! {
-//!   "format": "section9-proof-v1",
+//!   "format": "section9-proof-v2",
 //!   "model_id": "<64 hex: SHA-256 of the quantized model>",
-//!   "k": 15,
+//!   "k": 16,
 //!   "dev_srs": true,
 //!   "minter": "0x<40 hex>",
 //!   "commitment": "0x<64 hex, big-endian>",
 //!   "picture": { "width": 32, "height": 32, "rgb": "<hex, RGB8 row-major>" },
-//!   "instances": ["0x<64 hex, big-endian>", ...],
+//!   "instances": ["0x<64 hex, big-endian>", ... 4 of them: minter, commitment, challenge, evaluation],
 //!   "proof": "0x<hex>"
 //! }
 //! ```
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::circuit::statement;
 use crate::model::hex_string;
 
-pub const FORMAT: &str = "section9-proof-v1";
+pub const FORMAT: &str = "section9-proof-v2";
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,0 +1,55 @@
+// Gas report on Hardhat's EVM (in process): deployment sizes and gas, the verifier's gas for a
+// real proof, and whole mints (verification, picture storage, token). Writes gas.json.
+//   npm run gas      (after bash scripts/contracts.sh has made the proofs)
+import fs from 'node:fs';
+import path from 'node:path';
+import { chain, deploy, proofFile, verifierCalldata, artifact, root } from '../test/helpers.js';
+
+/// Intrinsic gas of a transaction's calldata (EIP-2028) plus the 21,000 base.
+function intrinsic(hex) {
+  const bytes = Buffer.from(hex.slice(2), 'hex');
+  return 21000 + bytes.reduce((sum, b) => sum + (b === 0 ? 4 : 16), 0);
+}
+
+const env = await chain();
+const [alice, bob] = env.accounts;
+const proofs = [proofFile('alice'), proofFile('bob')];
+const c = await deploy(env, alice, `0x${proofs[0].model_id}`);
+
+const data = verifierCalldata(proofs[0].instances, proofs[0].proof);
+const verifyTx = Number(await env.client.estimateGas({ account: alice, to: c.verifier, data }));
+
+const mints = [];
+for (const [who, p] of [[alice, proofs[0]], [bob, proofs[1]]]) {
+  const packed = await env.client.readContract({ address: c.art, abi: c.abi, functionName: 'pack', args: [p.image] });
+  const hash = await env.wallet(who).writeContract({ address: c.art, abi: c.abi, functionName: 'mint', args: [packed, p.commitment, p.proof] });
+  const receipt = await env.client.waitForTransactionReceipt({ hash });
+  const tx = await env.client.getTransaction({ hash });
+  mints.push({ gas: Number(receipt.gasUsed), packed_bytes: (packed.length - 2) / 2, calldata_bytes: (tx.input.length - 2) / 2, intrinsic: intrinsic(tx.input) });
+}
+
+const report = {
+  verifier_deployed_bytes: artifact('Halo2Verifier').deployedSize,
+  art_deployed_bytes: artifact('Section9Art').deployedSize,
+  verifier_deploy_gas: Number(c.receipts.verifier.gasUsed),
+  art_deploy_gas: Number(c.receipts.art.gasUsed),
+  proof_bytes: (proofs[0].proof.length - 2) / 2,
+  verify_tx_gas: verifyTx,
+  verify_execution_gas: verifyTx - intrinsic(data),
+  mints: mints.map((m, i) => ({ picture: ['alice', 'bob'][i], ...m })),
+};
+fs.writeFileSync(path.join(root, 'gas.json'), JSON.stringify(report, null, 2) + '\n');
+
+const row = (k, v) => console.log(`${k.padEnd(44)} ${v.toLocaleString('en-US').padStart(10)}`);
+row('verifier deployed size (bytes, limit 24,576)', report.verifier_deployed_bytes);
+row('art contract deployed size (bytes)', report.art_deployed_bytes);
+row('verifier deployment (gas)', report.verifier_deploy_gas);
+row('art contract deployment (gas)', report.art_deploy_gas);
+row('verification, whole call (gas)', report.verify_tx_gas);
+row('verification, execution only (gas)', report.verify_execution_gas);
+for (const [i, m] of mints.entries()) {
+  row(`mint #${i + 1}: picture packed to (bytes of 3,072)`, m.packed_bytes);
+  row(`mint #${i + 1}: whole transaction (gas)`, m.gas);
+  row(`mint #${i + 1}:   of which calldata + base (gas)`, m.intrinsic);
+}
+console.log('wrote gas.json');

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The contracts against real proofs:
+#   bash scripts/contracts.sh        # EVM tests (in-process Hardhat EVM and a `hardhat node`)
+#   bash scripts/contracts.sh gas    # gas report, written to contracts/gas.json
+# Generates the verifier and two proofs (Hardhat's first two accounts as minters) with the CLI
+# and the development SRS, installs the npm packages, compiles with solc-js, runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/node-env.sh
+ensure_node
+
+cargo build --locked -p section9 --quiet
+bin=target/debug/section9
+gen=contracts/generated
+mkdir -p "$gen"
+"$bin" export-verifier --dev-srs --out "$gen/Halo2Verifier.sol" 2>/dev/null
+"$bin" prove --dev-srs --prompt "a lighthouse at dusk" \
+    --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/proof-alice.json" 2>/dev/null
+"$bin" prove --dev-srs --prompt "a paper crane on a windowsill" \
+    --minter 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --out "$gen/proof-bob.json" 2>/dev/null
+
+npm_install contracts
+case "${1:-test}" in
+    test) npm --prefix contracts test ;;
+    gas) npm --prefix contracts run gas ;;
+    *) echo "usage: bash scripts/contracts.sh [test|gas]" >&2; exit 2 ;;
+esac
