@@ -11,7 +11,7 @@ cargo test --workspace --locked
 step "contracts on a real EVM: generated verifier, art token, real proofs, deploy script"
 bash scripts/contracts.sh
 
-step "the library builds for the browser (wasm32 with threads, no ONNX, no PNG)"
-bash scripts/wasm-check.sh
+step "the mint page end to end in headless Chromium: local chain, threaded wasm proof, wallet mint"
+bash scripts/e2e.sh
 
 step "all tests passed"

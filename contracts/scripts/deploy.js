@@ -4,7 +4,7 @@
 //   RPC_URL      endpoint (default http://127.0.0.1:8545, a local `hardhat node`)
 //   PRIVATE_KEY  deployer key (default: Hardhat's first development account — local chains only)
 //   MODEL_ID     the model id the token is bound to (64 hex; `section9 info` prints it)
-//   OUT          where to write the addresses (default ../web/deployment.json)
+//   OUT          where to write the addresses (default ../web/static/deployment.json)
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPublicClient, createWalletClient, http } from 'viem';
@@ -23,7 +23,7 @@ function fail(message) {
 const url = process.env.RPC_URL ?? 'http://127.0.0.1:8545';
 const key = process.env.PRIVATE_KEY ?? HARDHAT_KEY_0;
 const modelId = (process.env.MODEL_ID ?? '').replace(/^0x/, '');
-const out = path.resolve(root, process.env.OUT ?? '../web/deployment.json');
+const out = path.resolve(root, process.env.OUT ?? '../web/static/deployment.json');
 if (!/^[0-9a-fA-F]{64}$/.test(modelId)) fail('MODEL_ID must be the 64-hex model id (`section9 info` prints it)');
 if (!/^0x[0-9a-fA-F]{64}$/.test(key)) fail('PRIVATE_KEY must be 0x and 64 hex digits');
 

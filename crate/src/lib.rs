@@ -3,6 +3,7 @@
 //! - [`model`]: the integer-only quantized graph, its reference inference and ONNX import.
 //! - [`prompt`]: the deterministic prompt → latent derivation.
 //! - `picture` (feature `png`): PNG output.
+//! - `wasm` (wasm32 only): the browser bindings the mint page's worker uses.
 //!
 //! Dependencies point one way: `model` knows nothing of circuits or I/O; the CLI (`main.rs`)
 //! and the wasm bindings are thin layers over this library.
@@ -13,5 +14,7 @@ pub mod model;
 pub mod picture;
 pub mod prompt;
 pub mod prover;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use model::{Picture, QuantModel};

@@ -94,6 +94,17 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Write what the mint page's prover loads: the model as JSON, the params file (halo2's
+    /// compressed format, downsized to the circuit's k) and a manifest.
+    ExportWeb {
+        /// The directory to write model.json, params.bin and manifest.json into.
+        #[arg(long, default_value = "web/static")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Measure the mint circuit: size, key generation, witness, proving, verification, memory.
     Bench {
         #[command(flatten)]
@@ -157,6 +168,7 @@ fn main() -> ExitCode {
         }
         Command::Verify { proof, model, keys } => verify(&proof, &model, &keys),
         Command::ExportVerifier { out, model, keys } => export_verifier(&out, &model, &keys),
+        Command::ExportWeb { out_dir, model, keys } => export_web(&out_dir, &model, &keys),
         Command::Bench { model, keys, json, repeat } => bench(&model, &keys, json.as_deref(), repeat),
     };
     match result {
@@ -377,6 +389,37 @@ fn export_verifier(out: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     println!("verifier {} ({} bytes of Solidity, {instances} public inputs)", out.display(), code.len());
     if s.dev {
         println!("WARNING  this verifier trusts the INSECURE development SRS: never deploy it outside a local chain");
+    }
+    Ok(())
+}
+
+fn export_web(dir: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
+    let s = args.load(model)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let params = srs::write_compressed(&s.params);
+    let files = [
+        ("model.json", s.model.to_json().into_bytes()),
+        ("params.bin", params.clone()),
+        (
+            "manifest.json",
+            serde_json::to_vec_pretty(&serde_json::json!({
+                "format": "section9-web-v1",
+                "model_id": s.model.id_hex(),
+                "k": s.circuit.k(),
+                "width": s.circuit.width,
+                "dev_srs": s.dev,
+                "params_bytes": params.len(),
+                "params_sha256": section9::model::hex_string(&<sha2::Sha256 as sha2::Digest>::digest(&params)),
+            }))?,
+        ),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote    {}", path.display());
+    }
+    if s.dev {
+        println!("WARNING  these params are the INSECURE development SRS: for a local chain only");
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use section9::circuit::plan::Plan;
@@ -185,6 +186,25 @@ fn params_files_roundtrip_downsize_and_bad_ones_are_refused() {
         *b = 0xff;
     }
     assert!(srs::read(&bad_point, 5).is_err());
+}
+
+#[test]
+fn compressed_params_decode_in_parallel_to_the_same_srs_and_bad_ones_are_refused() {
+    let params = srs::dev_srs(6);
+    let bytes = srs::write_compressed(&params);
+    // The parallel decoder must agree with halo2's own reader, point for point.
+    let reference = ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::Processed).unwrap();
+    assert_eq!(srs::write(&srs::read(&bytes, 6).unwrap()), srs::write(&reference));
+    assert_eq!(srs::write(&reference), srs::write(&params));
+    assert_eq!(srs::fingerprint(&srs::read(&bytes, 5).unwrap()), srs::fingerprint(&srs::read(&srs::write(&params), 5).unwrap()));
+
+    assert!(matches!(srs::read(&bytes[..bytes.len() - 1], 6), Err(SrsError::Size { .. })));
+    let mut bad_point = bytes.clone();
+    // An x coordinate above the field modulus is no point at all.
+    for b in &mut bad_point[4 + 32..4 + 64] {
+        *b = 0xff;
+    }
+    assert!(matches!(srs::read(&bad_point, 6), Err(SrsError::Points(_))));
 }
 
 #[test]

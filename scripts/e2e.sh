@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The mint page end to end in headless Chromium (tests/e2e/mint.test.js), with everything it
+# needs built first: the page assets and verifier (CLI, development SRS), the wasm prover
+# (scripts/wasm.sh), the contracts (solc-js) and the page (webpack). Installs Debian's chromium
+# and the npm packages when missing.
+#   bash scripts/e2e.sh                 # the test
+#   BENCH_OUT=bench/browser.json bash scripts/e2e.sh   # and keep its timings as the benchmark
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/node-env.sh
+ensure_node
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "installing chromium (Debian package)"
+    sudo=""; if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+fi
+
+cargo build --locked -p section9 --quiet
+bin=target/debug/section9
+"$bin" export-verifier --dev-srs --out contracts/generated/Halo2Verifier.sol 2>/dev/null
+"$bin" export-web --dev-srs --out-dir web/static 2>/dev/null
+bash scripts/wasm.sh
+npm_install contracts
+npm_install .
+npm --prefix contracts run build
+npx webpack --mode production
+node --test --test-reporter=spec tests/e2e/

@@ -1,0 +1,355 @@
+// The mint page: prompt → picture (the same Rust, as wasm, on the main thread: < 1 ms) →
+// wallet (EIP-1193 through viem) → proof (the prover Web Worker) → mint → the token as its
+// on-chain tokenURI renders it, and a gallery read from the chain. The prompt and the latent
+// stay in this page; the chain sees the picture, the prompt commitment and the proof.
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  custom,
+  decodeErrorResult,
+  getAddress,
+  http,
+  keccak256,
+  toHex,
+} from 'viem';
+import css from './style.css';
+import { decodeTokenUri } from './token.js';
+
+document.head.append(Object.assign(document.createElement('style'), { textContent: css }));
+const $ = (id) => document.getElementById(id);
+
+const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null, wasm: null };
+window.section9 = state; // for the end-to-end test and curious artists
+
+// ---------------------------------------------------------------- messages
+
+function say(text, ok = false) {
+  const m = $('message');
+  m.textContent = text;
+  m.className = ok ? 'ok' : '';
+  m.hidden = !text;
+}
+
+/// A wallet or chain error in words an artist can act on.
+function explain(e, abi) {
+  const walk = (pred) => (e instanceof BaseError ? e.walk(pred) : pred(e) ? e : null);
+  if (walk((x) => x?.code === 4001)) return 'You rejected the request in your wallet.';
+  if (walk((x) => x?.code === 4902)) return 'Your wallet does not know this network yet.';
+  const reverted = walk((x) => x instanceof ContractFunctionRevertedError);
+  let name = reverted?.data?.errorName;
+  let args = reverted?.data?.args;
+  const raw = /return data: (0x[0-9a-fA-F]+)/.exec(e?.message ?? '')?.[1] ?? reverted?.raw;
+  if (!name && raw && abi) {
+    try {
+      ({ errorName: name, args } = decodeErrorResult({ abi, data: raw }));
+    } catch { /* not one of ours */ }
+  }
+  switch (name) {
+    case 'AlreadyMinted': return `This picture was already minted, as token #${args[0]}.`;
+    case 'InvalidProof': return 'The contract refused the proof (was it made for another account?).';
+    case 'WrongImageSize': return 'The contract refused the picture size.';
+    case 'CommitmentOutOfField': return 'The commitment is not a field element.';
+    default: return e?.shortMessage ?? e?.message ?? String(e);
+  }
+}
+
+// ---------------------------------------------------------------- the picture
+
+async function loadWasm() {
+  // The main thread only runs inference: it loads the same module as the worker (from the
+  // browser's cache) and never starts threads.
+  const threaded = self.crossOriginIsolated === true;
+  const wasm = threaded ? await import('../../pkg/threads/section9.js') : await import('../../pkg/single/section9.js');
+  await wasm.default();
+  return wasm;
+}
+
+function draw(rgb) {
+  const canvas = $('art');
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(32, 32);
+  for (let i = 0; i < 1024; i++) image.data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
+  ctx.putImageData(image, 0, 0);
+}
+
+function currentPicture() {
+  return state.wasm.generate(state.model, $('prompt').value);
+}
+
+function onPrompt() {
+  const picture = currentPicture();
+  draw(picture.rgb);
+  state.picture = picture;
+  if (state.proof && state.proof.prompt !== $('prompt').value) {
+    state.proof = null;
+    $('mint').disabled = true;
+    $('prove-status').textContent = 'The prompt changed: prove again.';
+    setBar(0);
+  }
+  refreshButtons();
+}
+
+// ---------------------------------------------------------------- the prover worker
+
+const worker = new Worker(new URL('./prover.worker.js', import.meta.url), { type: 'module' });
+const pending = new Map();
+let nextId = 1;
+const progressListeners = new Set();
+worker.onmessage = ({ data }) => {
+  if (data.type === 'progress') return progressListeners.forEach((f) => f(data));
+  const p = pending.get(data.id);
+  pending.delete(data.id);
+  if (data.ok) p.resolve(data.result);
+  else p.reject(new Error(data.error));
+};
+worker.onerror = (e) => say(`The prover worker failed: ${e.message}`);
+function ask(type, body = {}) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, type, ...body });
+  });
+}
+
+function setBar(fraction) {
+  $('bar').style.width = `${Math.round(Math.min(1, fraction) * 100)}%`;
+}
+
+async function prove() {
+  if (!state.account) return say('Connect your wallet first: the proof names the account that may mint.');
+  const prompt = $('prompt').value;
+  if (!prompt) return say('Type a prompt first.');
+  say('');
+  $('prove').disabled = true;
+  $('mint').disabled = true;
+  const started = performance.now();
+  // The bar follows the last proof's duration on this machine (an estimate: halo2 reports no
+  // progress from inside the prover); the phase and the elapsed time are exact.
+  const estimate = Number(localStorage.getItem('section9.proveMs')) || 15000;
+  let phase = 'Preparing the prover (once per session)';
+  let provingSince = started;
+  progressListeners.add(({ phase: p }) => {
+    if (p === 'proving') {
+      phase = 'Proving';
+      provingSince = performance.now();
+    } else if (p.startsWith('keys')) {
+      phase = 'Building the proving key (once per session)';
+    }
+  });
+  const timer = setInterval(() => {
+    const s = (performance.now() - started) / 1000;
+    $('prove-status').textContent = `${phase}… ${s.toFixed(1)} s`;
+    if (phase === 'Proving') setBar(0.05 + (0.9 * (performance.now() - provingSince)) / estimate);
+  }, 100);
+  try {
+    state.prover = await ask('init');
+    const result = await ask('prove', { prompt, minter: state.account });
+    if (!result.verified) throw new Error('the proof does not verify');
+    localStorage.setItem('section9.proveMs', String(Math.round(result.prove_ms)));
+    state.proof = { ...result, prompt };
+    keepSecret({ prompt, salt: result.salt, commitment: result.commitment, minter: result.minter, modelId: state.manifest.model_id });
+    setBar(1);
+    const threads = state.prover.threaded ? `${state.prover.threads} threads` : 'one thread (this page is not cross-origin isolated)';
+    $('prove-status').textContent = `Proved in ${(result.prove_ms / 1000).toFixed(1)} s on ${threads}; ${(result.proof.length - 2) / 2} bytes.`;
+  } catch (e) {
+    setBar(0);
+    $('prove-status').textContent = 'No proof.';
+    say(`Proving failed: ${e.message}`);
+  } finally {
+    clearInterval(timer);
+    progressListeners.clear();
+    refreshButtons();
+  }
+}
+
+// ---------------------------------------------------------------- secrets, kept locally
+
+function secrets() {
+  try {
+    return JSON.parse(localStorage.getItem('section9.secrets') ?? '[]');
+  } catch {
+    return [];
+  }
+}
+
+function keepSecret(entry) {
+  const all = secrets().filter((s) => s.commitment !== entry.commitment);
+  all.push({ ...entry, savedAt: new Date().toISOString() });
+  localStorage.setItem('section9.secrets', JSON.stringify(all));
+  $('secret-line').hidden = false;
+}
+
+function downloadBackup() {
+  const blob = new Blob(
+    [JSON.stringify({ note: 'PRIVATE. The prompt and salt behind each commitment: revealing them proves authorship.', secrets: secrets() }, null, 2)],
+    { type: 'application/json' },
+  );
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'section9-secrets.json' });
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
+
+// ---------------------------------------------------------------- wallet and chain
+
+let wallet;
+const chain = () => ({
+  id: state.deployment.chainId,
+  name: state.deployment.chainId === 31337 ? 'Section 9 local chain' : `chain ${state.deployment.chainId}`,
+  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: [state.deployment.rpcUrl] } },
+});
+let reader;
+
+async function connect() {
+  say('');
+  if (!window.ethereum) {
+    return say('No wallet found. Install MetaMask (or another EIP-1193 wallet) to mint; generating pictures works without one.');
+  }
+  if (!state.deployment) return say('No contracts are deployed for this page (static/deployment.json is missing).');
+  try {
+    wallet = createWalletClient({ chain: chain(), transport: custom(window.ethereum) });
+    const [account] = await wallet.requestAddresses();
+    state.account = getAddress(account);
+    await checkChain();
+    window.ethereum.on?.('accountsChanged', (accounts) => {
+      state.account = accounts[0] ? getAddress(accounts[0]) : null;
+      state.proof = null;
+      showAccount();
+    });
+    window.ethereum.on?.('chainChanged', () => checkChain());
+  } catch (e) {
+    say(explain(e));
+  }
+  showAccount();
+}
+
+async function checkChain() {
+  const id = await wallet.getChainId();
+  state.chainOk = id === state.deployment.chainId;
+  $('switch').hidden = state.chainOk;
+  if (!state.chainOk) say(`Wrong network: your wallet is on chain ${id}; this page mints on chain ${state.deployment.chainId} (${chain().name}).`);
+  else say('');
+  showAccount();
+}
+
+async function switchChain() {
+  try {
+    await wallet.switchChain({ id: state.deployment.chainId });
+  } catch (e) {
+    if (!(e instanceof BaseError && e.walk((x) => x?.code === 4902))) return say(explain(e));
+    try {
+      await wallet.addChain({ chain: chain() });
+    } catch (e2) {
+      return say(explain(e2));
+    }
+  }
+  await checkChain();
+}
+
+function showAccount() {
+  $('account').textContent = state.account ? `Connected: ${state.account}${state.chainOk ? '' : ' (wrong network)'}` : 'Not connected.';
+  $('connect').textContent = state.account ? 'Reconnect' : 'Connect wallet';
+  refreshButtons();
+}
+
+function refreshButtons() {
+  $('prove').disabled = !state.account || !$('prompt').value || !state.model;
+  $('mint').disabled = !(state.proof && state.account && state.chainOk && state.proof.minter.toLowerCase() === state.account.toLowerCase());
+}
+
+async function mint() {
+  say('');
+  const { deployment } = state;
+  const p = state.proof;
+  $('mint').disabled = true;
+  try {
+    const existing = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [keccak256(p.rgb)] });
+    if (existing !== 0n) throw new Error(`This picture was already minted, as token #${existing}.`);
+    const packed = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'pack', args: [toHex(p.rgb)] });
+    $('mint-status').textContent = 'Confirm the transaction in your wallet…';
+    const hash = await wallet.writeContract({
+      account: state.account,
+      address: deployment.art,
+      abi: deployment.abi,
+      functionName: 'mint',
+      args: [packed, BigInt(p.commitment), p.proof],
+    });
+    $('mint-status').textContent = `Sent ${hash.slice(0, 10)}…, waiting for the block…`;
+    const receipt = await reader.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new Error(`the mint transaction reverted (${hash})`);
+    const tokenId = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [keccak256(p.rgb)] });
+    keepSecret({ prompt: p.prompt, salt: p.salt, commitment: p.commitment, minter: p.minter, modelId: state.manifest.model_id, tokenId: String(tokenId) });
+    $('mint-status').textContent = `Minted token #${tokenId} (gas ${receipt.gasUsed}).`;
+    await showToken(tokenId);
+    say(`Minted: token #${tokenId} is yours.`, true);
+    await gallery();
+  } catch (e) {
+    $('mint-status').textContent = 'Not minted.';
+    say(e instanceof BaseError ? explain(e, deployment.abi) : e.message);
+    refreshButtons();
+  }
+}
+
+async function tokenView(tokenId) {
+  const uri = await reader.readContract({ address: state.deployment.art, abi: state.deployment.abi, functionName: 'tokenURI', args: [tokenId] });
+  return decodeTokenUri(uri);
+}
+
+async function showToken(tokenId) {
+  const token = await tokenView(tokenId);
+  state.minted = { tokenId: String(tokenId), rgb: Array.from(token.rgb) };
+  $('token-image').src = token.image;
+  $('token-caption').textContent = `${token.name}, rendered from its on-chain tokenURI`;
+  $('token').hidden = false;
+}
+
+async function gallery() {
+  const { deployment } = state;
+  const total = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'totalSupply' });
+  const box = $('gallery');
+  box.replaceChildren();
+  for (let id = total; id >= 1n && id > total - 24n; id--) {
+    const token = await tokenView(id);
+    const figure = document.createElement('figure');
+    figure.append(Object.assign(document.createElement('img'), { src: token.image, alt: token.name }));
+    figure.append(Object.assign(document.createElement('figcaption'), { textContent: `#${id}` }));
+    box.append(figure);
+  }
+  if (total === 0n) box.textContent = 'Nothing minted yet.';
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  $('prompt').addEventListener('input', onPrompt);
+  $('connect').addEventListener('click', connect);
+  $('switch').addEventListener('click', switchChain);
+  $('prove').addEventListener('click', prove);
+  $('mint').addEventListener('click', mint);
+  $('backup').addEventListener('click', downloadBackup);
+  $('secret-line').hidden = secrets().length === 0;
+
+  const [wasm, model, manifest, deployment] = await Promise.all([
+    loadWasm(),
+    fetch('static/model.json').then((r) => (r.ok ? r.text() : Promise.reject(new Error('static/model.json is missing')))),
+    fetch('static/manifest.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error('static/manifest.json is missing')))),
+    fetch('static/deployment.json').then((r) => (r.ok ? r.json() : null)),
+  ]);
+  Object.assign(state, { wasm, model, manifest, deployment });
+  $('dev-warning').hidden = !manifest.dev_srs;
+  $('model-line').textContent = `Model ${manifest.model_id.slice(0, 16)}… · k = ${manifest.k}`;
+  if (!$('prompt').value) $('prompt').value = 'a quiet robot watering a tiny plant';
+  onPrompt();
+  // Warm the prover up while the artist types: wasm, threads, params, proving key.
+  ask('init').then((info) => { state.prover = info; }, (e) => say(`The prover could not start: ${e.message}`));
+  if (deployment) {
+    reader = createPublicClient({ chain: chain(), transport: http(deployment.rpcUrl) });
+    gallery().catch((e) => ($('gallery').textContent = `Cannot read the chain at ${deployment.rpcUrl}: ${e.shortMessage ?? e.message}`));
+  } else {
+    $('gallery').textContent = 'No contracts deployed for this page.';
+  }
+}
+
+start().catch((e) => say(`The page could not start: ${e.message}`));
