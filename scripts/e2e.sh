@@ -25,4 +25,4 @@ npm_install contracts
 npm_install .
 npm --prefix contracts run build
 npx webpack --mode production
-node --test --test-reporter=spec tests/e2e/
+node --test --test-concurrency=1 --test-reporter=spec tests/e2e/

@@ -27,9 +27,6 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
     cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-# Whole-program optimisation: field arithmetic dominates proving, and inlining it across crates
-# matters more in wasm than natively.
-export CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 # Both variants share every compiled dependency: the flags below are common, and only the
 # final link of the library differs (shared memory and the TLS exports wasm-bindgen-rayon needs).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory \

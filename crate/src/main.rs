@@ -159,6 +159,11 @@ fn load_model(path: &Path) -> Result<QuantModel> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    #[cfg(target_arch = "x86_64")]
+    if !(std::arch::is_x86_feature_detected!("bmi2") && std::arch::is_x86_feature_detected!("adx")) {
+        eprintln!("error: this build's field arithmetic uses BMI2 and ADX instructions, which this CPU lacks");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Generate { prompt, out, scale, model } => generate(&prompt, &out, scale, &model),
         Command::Info { model } => info(&model),

@@ -9,58 +9,14 @@
 // contracts/build (npm --prefix contracts run build). scripts/e2e.sh does all of it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createPublicClient, createWalletClient, http as httpTransport } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { isolationHeaders } from '../../webpack.config.js';
+import { start, openPage, root } from './harness.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const run = promisify(execFile);
 const PROMPT = 'a small red fox asleep under a paper moon';
-// Hardhat's third development account: a local chain's funded key, nothing else.
-const WALLET_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
-const cleanup = [];
-after(() => cleanup.reverse().forEach((f) => f()));
-
-async function hardhatNode() {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const bin = path.join(root, 'contracts/node_modules/.bin/hardhat');
-  const child = spawn(bin, ['node', '--hostname', '127.0.0.1', '--port', String(port)], { cwd: path.join(root, 'contracts') });
-  cleanup.push(() => child.kill());
-  await new Promise((resolve, reject) => {
-    let log = '';
-    child.stdout.on('data', (d) => { log += d; if (log.includes('Started HTTP')) resolve(); });
-    child.on('exit', (code) => reject(new Error(`hardhat node exited (${code}): ${log}`)));
-  });
-  return `http://127.0.0.1:${port}`;
-}
-
-/// Serves web/dist at / and web/static at /static with the isolation headers.
-async function servePage() {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml' };
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x').pathname;
-    const file = url.startsWith('/static/')
-      ? path.join(root, 'web', url)
-      : path.join(root, 'web/dist', url === '/' ? 'index.html' : url);
-    if (!file.startsWith(path.join(root, 'web')) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      res.writeHead(404, isolationHeaders).end();
-      return;
-    }
-    res.writeHead(200, { ...isolationHeaders, 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => server.close());
-  return `http://127.0.0.1:${server.address().port}/`;
-}
+let env;
+after(() => env?.stop());
 
 /// The latent the prompt maps to (crate/src/prompt.rs), to look for it on the wire.
 function latentHex(prompt) {
@@ -68,44 +24,8 @@ function latentHex(prompt) {
 }
 
 test('prompt → picture → threaded proof → wallet mint → on-chain token, in Chromium', { timeout: 600_000 }, async () => {
-  const rpc = await hardhatNode();
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'web/static/manifest.json'), 'utf8'));
-  await run('node', [path.join(root, 'contracts/scripts/deploy.js')], {
-    env: { ...process.env, RPC_URL: rpc, MODEL_ID: manifest.model_id, OUT: path.join(root, 'web/static/deployment.json') },
-  });
-  const pageUrl = await servePage();
-
-  // The wallet: accounts, chain id and signing here, everything else forwarded to the node.
-  const account = privateKeyToAccount(WALLET_KEY);
-  const node = createPublicClient({ transport: httpTransport(rpc) });
-  const signer = createWalletClient({ account, transport: httpTransport(rpc), chain: { id: 31337, name: 'local', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpc] } } } });
-  const walletCalls = [];
-  async function wallet(method, params) {
-    walletCalls.push(JSON.stringify({ method, params }));
-    switch (method) {
-      case 'eth_requestAccounts':
-      case 'eth_accounts':
-        return [account.address];
-      case 'eth_chainId':
-        return '0x7a69';
-      case 'eth_sendTransaction': {
-        const [tx] = params;
-        return signer.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : 0n, gas: tx.gas ? BigInt(tx.gas) : undefined });
-      }
-      default:
-        return node.request({ method, params });
-    }
-  }
-
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
-  });
-  cleanup.push(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  env = await start();
+  const { page, account, calls: walletCalls, errors } = await openPage(env);
   const requests = [];
   const downloads = {};
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
@@ -113,27 +33,8 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
     const name = path.basename(new URL(r.url()).pathname);
     if (/\.wasm$|params\.bin$/.test(name)) downloads[name] = (await r.body().catch(() => Buffer.alloc(0))).length;
   });
-  await page.exposeFunction('__section9Wallet', async (method, params) => {
-    try {
-      return JSON.stringify({ result: await wallet(method, JSON.parse(params)) });
-    } catch (e) {
-      return JSON.stringify({ error: { code: e.code ?? -32603, message: e.shortMessage ?? e.message } });
-    }
-  });
-  await page.addInitScript(() => {
-    window.ethereum = {
-      async request({ method, params }) {
-        const reply = JSON.parse(await window.__section9Wallet(method, JSON.stringify(params ?? [])));
-        if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-        return reply.result;
-      },
-      on() {},
-      removeListener() {},
-    };
-  });
-
   const t0 = Date.now();
-  await page.goto(pageUrl);
+  await page.goto(env.url);
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'the page must be cross-origin isolated');
   await page.waitForFunction(() => window.section9?.model);
   await page.fill('#prompt', PROMPT);
@@ -180,7 +81,7 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
 
   const memory = await page.evaluate(() => ({ jsHeapBytes: performance.memory?.usedJSHeapSize ?? null }));
   const bench = {
-    browser: await browser.version(),
+    browser: await env.browser.version(),
     hardware_concurrency: await page.evaluate(() => navigator.hardwareConcurrency),
     threads: prover.threads,
     load_and_keygen_s: loadMs / 1000,
