@@ -22,7 +22,7 @@ fi
 if [ "${SKIP_SECTION9:-0}" != 1 ]; then
     echo "== Section 9"
     cargo build --release -p section9
-    ./target/release/section9 bench --dev-srs --json bench/section9.json
+    ./target/release/section9 bench --dev-srs --repeat 5 --json bench/section9.json
 fi
 
 if [ "${SKIP_EZKL:-0}" != 1 ]; then
