@@ -3,9 +3,10 @@
 //! console come from `web-sys`; randomness from `getrandom`'s `js` backend.
 //!
 //! ```js
-//! import init, { initThreadPool, Prover, generate } from 'section9';
+//! import init, { initThreadPool, Model, Prover } from 'section9';
 //! await init();
 //! await initThreadPool(navigator.hardwareConcurrency);   // threaded build only
+//! const picture = new Model(modelJson).generate(prompt);  // { width, height, rgb }
 //! const prover = new Prover(modelJson, paramsBytes, manifest.width, (phase, ms) => …);  // keys
 //! const mint = prover.prove(prompt, null, minter, (phase, ms) => …);
 //! ```
@@ -79,27 +80,35 @@ pub fn latent_js(prompt: &str, len: usize) -> Vec<i8> {
     latent_from_prompt(prompt, len)
 }
 
-/// The picture the model makes from a prompt: `{ width, height, rgb: Uint8Array }`.
-#[wasm_bindgen]
-pub fn generate(model_json: &str, prompt: &str) -> Result<JsValue, JsError> {
-    let model = read_model(model_json)?;
-    let latent = latent_from_prompt(prompt, model.input().len);
-    let picture = model.picture(&latent).map_err(|e| js_error("inference failed", e))?;
-    to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
-}
+/// A model read once (the page keeps it for the session: `generate` runs on every keystroke).
+#[wasm_bindgen(js_name = Model)]
+pub struct ModelJs(QuantModel);
 
-/// The model id (SHA-256 of its canonical bytes), 64 hex digits.
-#[wasm_bindgen(js_name = modelId)]
-pub fn model_id(model_json: &str) -> Result<String, JsError> {
-    Ok(hex_string(&read_model(model_json)?.id()))
-}
+#[wasm_bindgen(js_class = Model)]
+impl ModelJs {
+    /// Reads a model exported by `section9 export-web`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model_json: &str) -> Result<ModelJs, JsError> {
+        read_model(model_json).map(ModelJs)
+    }
 
-/// The prompt commitment `Poseidon(salt, latent chunks)` as `0x` + 64 hex digits.
-#[wasm_bindgen]
-pub fn commitment(model_json: &str, prompt: &str, salt: &str) -> Result<String, JsError> {
-    let model = read_model(model_json)?;
-    let salt = hex_to_fr(salt, "salt").map_err(|e| js_error("bad salt", e))?;
-    Ok(fr_to_hex(&statement::commitment(&latent_from_prompt(prompt, model.input().len), salt)))
+    /// The picture the model makes from a prompt: `{ width, height, rgb: Uint8Array }`.
+    pub fn generate(&self, prompt: &str) -> Result<JsValue, JsError> {
+        let latent = latent_from_prompt(prompt, self.0.input().len);
+        let picture = self.0.picture(&latent).map_err(|e| js_error("inference failed", e))?;
+        to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
+    }
+
+    /// The model id (SHA-256 of its canonical bytes), 64 hex digits.
+    pub fn id(&self) -> String {
+        hex_string(&self.0.id())
+    }
+
+    /// The prompt commitment `Poseidon(salt, latent chunks)` as `0x` + 64 hex digits.
+    pub fn commitment(&self, prompt: &str, salt: &str) -> Result<String, JsError> {
+        let salt = hex_to_fr(salt, "salt").map_err(|e| js_error("bad salt", e))?;
+        Ok(fr_to_hex(&statement::commitment(&latent_from_prompt(prompt, self.0.input().len), salt)))
+    }
 }
 
 /// A fresh random salt, `0x` + 64 hex digits.

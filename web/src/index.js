@@ -20,7 +20,7 @@ import { decodeTokenUri } from './token.js';
 document.head.append(Object.assign(document.createElement('style'), { textContent: css }));
 const $ = (id) => document.getElementById(id);
 
-const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null, wasm: null };
+const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null };
 window.section9 = state; // for the end-to-end test and curious artists
 
 // ---------------------------------------------------------------- messages
@@ -75,7 +75,7 @@ function draw(rgb) {
 }
 
 function currentPicture() {
-  return state.wasm.generate(state.model, $('prompt').value);
+  return state.model.generate($('prompt').value);
 }
 
 function onPrompt() {
@@ -265,7 +265,8 @@ async function mint() {
   const p = state.proof;
   $('mint').disabled = true;
   try {
-    const existing = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [keccak256(p.rgb)] });
+    const imageHash = keccak256(p.rgb);
+    const existing = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [imageHash] });
     if (existing !== 0n) throw new Error(`This picture was already minted, as token #${existing}.`);
     const packed = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'pack', args: [toHex(p.rgb)] });
     $('mint-status').textContent = 'Confirm the transaction in your wallet…';
@@ -279,7 +280,7 @@ async function mint() {
     $('mint-status').textContent = `Sent ${hash.slice(0, 10)}…, waiting for the block…`;
     const receipt = await reader.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new Error(`the mint transaction reverted (${hash})`);
-    const tokenId = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [keccak256(p.rgb)] });
+    const tokenId = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [imageHash] });
     keepSecret({ prompt: p.prompt, salt: p.salt, commitment: p.commitment, minter: p.minter, modelId: state.manifest.model_id, tokenId: String(tokenId) });
     $('mint-status').textContent = `Minted token #${tokenId} (gas ${receipt.gasUsed}).`;
     await showToken(tokenId);
@@ -337,7 +338,7 @@ async function start() {
     fetch('static/manifest.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error('static/manifest.json is missing')))),
     fetch('static/deployment.json').then((r) => (r.ok ? r.json() : null)),
   ]);
-  Object.assign(state, { wasm, model, manifest, deployment });
+  Object.assign(state, { model: new wasm.Model(model), manifest, deployment });
   $('dev-warning').hidden = !manifest.dev_srs;
   $('model-line').textContent = `Model ${manifest.model_id.slice(0, 16)}… · k = ${manifest.k}`;
   if (!$('prompt').value) $('prompt').value = 'a quiet robot watering a tiny plant';
