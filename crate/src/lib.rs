@@ -1,6 +1,8 @@
 //! Section 9: provable AI art.
 //!
-//! - [`model`]: the integer-only quantized graph, its reference inference and ONNX import.
+//! - [`model`]: the generator's integer-only layer chain, its reference inference and ONNX import.
+//! - [`graph`]: the general integer graph any small float ONNX model compiles to, with
+//!   calibration and its bit-exact reference.
 //! - [`prompt`]: the deterministic prompt → latent derivation.
 //! - `picture` (feature `png`): PNG output.
 //! - `wasm` (wasm32 only): the browser bindings the mint page's worker uses.
@@ -9,6 +11,7 @@
 //! and the wasm bindings are thin layers over this library.
 
 pub mod circuit;
+pub mod graph;
 pub mod model;
 #[cfg(feature = "png")]
 pub mod picture;

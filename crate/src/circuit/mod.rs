@@ -53,12 +53,17 @@
 //! browser's 4 GiB.
 
 pub mod dot;
+pub mod graph;
+pub mod graph_plan;
 pub mod horner;
+pub mod max;
+pub mod mul;
 pub mod plan;
 pub mod poseidon;
 pub mod range;
 pub mod requant;
 pub mod statement;
+pub mod table;
 pub mod witness;
 
 use std::sync::Arc;
@@ -84,7 +89,7 @@ pub const MIN_WIDTH: usize = 5;
 pub const DEFAULT_WIDTH: usize = 5;
 
 /// Rows halo2 keeps for blinding (and a margin) at the end of every column.
-const RESERVED_ROWS: usize = 10;
+pub(crate) const RESERVED_ROWS: usize = 10;
 
 pub(crate) fn fr_from_i64(v: i64) -> Fr {
     if v >= 0 {
@@ -242,7 +247,7 @@ impl Circuit<Fr> for MintCircuit {
         let requant = RequantConfig::configure(meta, &params.plan.kinds(), range, aux);
         // The hash and the evaluation borrow the dot group's columns (inputs, then `acc`).
         let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
-        let poseidon = PoseidonConfig::configure(meta, &pool, &weights, params.message_len());
+        let poseidon = PoseidonConfig::configure(meta, &pool, &weights);
         let horner = HornerConfig::configure(meta, &pool);
         MintConfig { dot, requant, poseidon, horner, instance }
     }

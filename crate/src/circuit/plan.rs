@@ -32,6 +32,14 @@ pub struct RequantKind {
 }
 
 impl RequantKind {
+    /// The kind for accumulators of magnitude at most `max_acc`.
+    pub fn for_bound(shift: u32, lo: i64, hi: i64, max_acc: i64) -> RequantKind {
+        let max_r = (max_acc >> shift) + 2;
+        let max_dist = max_r + lo.abs().max(hi.abs()) + 1;
+        let dist_bits = (64 - max_dist.leading_zeros()).max(1);
+        RequantKind { shift, lo, hi, rem_limbs: shift.div_ceil(8), dist_bits }
+    }
+
     pub fn dist_limbs(&self) -> u32 {
         self.dist_bits.div_ceil(8)
     }
@@ -123,12 +131,7 @@ fn plan_layer(layer: &Layer, lo_in: i64, max_in: i64) -> LayerPlan {
         })
         .max()
         .unwrap_or(0);
-    let shift = layer.shift();
-    let max_r = (max_acc >> shift) + 2;
-    let (lo, hi) = layer.clamp;
-    let max_dist = max_r + lo.abs().max(hi.abs()) + 1;
-    let dist_bits = (64 - max_dist.leading_zeros()).max(1);
-    let kind = RequantKind { shift, lo, hi, rem_limbs: shift.div_ceil(8), dist_bits };
+    let kind = RequantKind::for_bound(layer.shift(), layer.clamp.0, layer.clamp.1, max_acc);
     LayerPlan { name: layer.name.clone(), dots, kind }
 }
 

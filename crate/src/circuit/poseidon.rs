@@ -107,7 +107,6 @@ pub struct PoseidonConfig {
     take: Column<Fixed>,
     q_round: Selector,
     q_absorb: Selector,
-    message_len: usize,
     rc_values: Vec<[Fr; 3]>,
     mds: Mds,
 }
@@ -115,7 +114,7 @@ pub struct PoseidonConfig {
 impl PoseidonConfig {
     /// Messages have at least 2 words (the first chunk fills the rate).
     /// `advice` needs 6 columns (state, squares/message), `fixed` 5 (round constants, flags).
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>], fixed: &[Column<Fixed>], message_len: usize) -> Self {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>], fixed: &[Column<Fixed>]) -> Self {
         let state = [advice[0], advice[1], advice[2]];
         let aux = [advice[3], advice[4], advice[5]];
         let rc = [fixed[0], fixed[1], fixed[2]];
@@ -157,7 +156,7 @@ impl PoseidonConfig {
             let added = [meta.query_advice(aux[0], Rotation::cur()), take * meta.query_advice(aux[1], Rotation::cur()), init];
             (0..3).map(|i| q.clone() * (next[i].clone() - keep.clone() * x[i].clone() - added[i].clone())).collect::<Vec<_>>()
         });
-        PoseidonConfig { state, aux, rc, flag, take, q_round, q_absorb, message_len, rc_values, mds }
+        PoseidonConfig { state, aux, rc, flag, take, q_round, q_absorb, rc_values, mds }
     }
 
     /// Rows the hash takes.
@@ -168,15 +167,16 @@ impl PoseidonConfig {
     /// Hashes `message` (copied in) from `row` on; returns the digest cell.
     /// `lie`: a round of the first permutation whose first square is off by one (tests only).
     pub fn assign(&self, region: &mut Region<'_, Fr>, mut row: usize, message: &[Wire], lie: Option<usize>) -> Result<Wire, Error> {
-        if message.len() != self.message_len || message.len() < 2 {
+        if message.len() < 2 {
             return Err(Error::Synthesis);
         }
+        let message_len = message.len();
         let zero = Value::known(Fr::zero());
-        let mut state = [zero, zero, Value::known(capacity(self.message_len))];
+        let mut state = [zero, zero, Value::known(capacity(message_len))];
         for (n, chunk) in message.chunks(2).enumerate() {
             self.q_absorb.enable(region, row)?;
             if n == 0 {
-                region.assign_fixed(self.rc[2], row, capacity(self.message_len));
+                region.assign_fixed(self.rc[2], row, capacity(message_len));
             } else {
                 region.assign_fixed(self.flag, row, Fr::one());
                 for (col, v) in self.state.iter().zip(&state) {

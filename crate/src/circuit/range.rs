@@ -19,7 +19,7 @@
 
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, TableColumn};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, TableColumn, VirtualCells};
 use halo2_proofs::poly::Rotation;
 
 #[derive(Clone, Debug)]
@@ -41,6 +41,21 @@ impl RangeConfig {
             ]
         });
         RangeConfig { range, bits, table_value, table_bits }
+    }
+
+    /// Adds a lookup that an expression is a byte wherever `q` is set: `(q·v, q·8) ∈ T`
+    /// (rows where `q = 0` look up `(0, 0)`, which is in the table).
+    pub fn lookup_byte(
+        &self,
+        meta: &mut ConstraintSystem<Fr>,
+        name: &'static str,
+        expr: impl FnOnce(&mut VirtualCells<'_, Fr>) -> (Expression<Fr>, Expression<Fr>),
+    ) {
+        let (value, bits) = (self.table_value, self.table_bits);
+        meta.lookup(name, |meta| {
+            let (q, v) = expr(meta);
+            vec![(q.clone() * v, value), (q * Expression::Constant(Fr::from(8)), bits)]
+        });
     }
 
     pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {

@@ -11,6 +11,7 @@
 //! No file system access here: functions take and return bytes; the CLI does the I/O.
 
 pub mod evm;
+pub mod graph;
 pub mod keys;
 pub mod proof;
 pub mod srs;
@@ -47,6 +48,8 @@ pub enum ProverError {
     Invalid,
     #[error(transparent)]
     Model(#[from] crate::model::Error),
+    #[error(transparent)]
+    Graph(crate::graph::GraphError),
 }
 
 /// Proves `witness` for the circuit of `pk`; returns the public inputs and the proof bytes.

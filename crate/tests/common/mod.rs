@@ -14,3 +14,4 @@ pub fn gan_bytes() -> Vec<u8> {
 pub fn gan() -> section9::QuantModel {
     section9::model::onnx::import(&gan_bytes()).expect("the committed model imports")
 }
+pub mod onnx;

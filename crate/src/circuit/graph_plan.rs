@@ -1,0 +1,290 @@
+//! The compile step from a general [`Graph`] to what its circuit lays out, and the integer
+//! witness of that layout. Integer-only; no halo2 here.
+//!
+//! Every value the circuit holds is a *wire*: a stored byte `q - lo` of some tensor. Graph
+//! inputs, linear and product outputs, table outputs and each step of a max chain get new
+//! wires; rewiring nodes (Reshape, Transpose, Concat, Pad, Resize…) get none — their outputs
+//! name the wires of their inputs, so they cost nothing. A padded position holds the real
+//! value 0: linear nodes skip it; the other consumers read a constant wire.
+
+use std::collections::HashMap;
+
+use super::plan::{Dot, RequantKind};
+use super::witness::Block;
+use crate::graph::{Graph, Op};
+
+/// One node as the circuit sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Dot products, each requantized into output wire `outputs[i]`.
+    Linear { node: usize, dots: Vec<Dot>, kind: RequantKind, outputs: Vec<usize> },
+    /// `outputs[i] = T_tag(inputs[i])`.
+    Table { node: usize, tag: u64, inputs: Vec<usize>, outputs: Vec<usize> },
+    /// Rows `m = max(a, b)`, chained over each window.
+    Max { node: usize, rows: Vec<(usize, usize, usize)> },
+    /// Rows `p = a·b` (true values; `lo` are the operands' low ends), each requantized into
+    /// `outputs[i]`.
+    Mul { node: usize, rows: Vec<(usize, usize, usize)>, lo: (i64, i64), kind: RequantKind, outputs: Vec<usize> },
+}
+
+/// The graph as the circuit sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphPlan {
+    pub wires: usize,
+    /// Per graph input, its wires (range-checked as bytes, in order).
+    pub inputs: Vec<Vec<usize>>,
+    /// Wires fixed to a constant stored value.
+    pub constants: Vec<(usize, i64)>,
+    pub steps: Vec<Step>,
+    /// Per graph output, its wires.
+    pub outputs: Vec<Vec<usize>>,
+    /// Stored table outputs, tag `i + 1` at index `i`.
+    pub tables: Vec<Vec<u64>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    #[error("input `{name}` has the range [{lo}, {hi}]; the circuit range-checks inputs as full bytes (256 values)")]
+    NarrowInput { name: String, lo: i64, hi: i64 },
+}
+
+impl GraphPlan {
+    pub fn new(graph: &Graph) -> Result<GraphPlan, PlanError> {
+        let tensors = graph.tensors();
+        let mut wires = 0usize;
+        let mut fresh = |n: usize| -> Vec<usize> {
+            let v: Vec<usize> = (wires..wires + n).collect();
+            wires += n;
+            v
+        };
+        // Per tensor, per element: its wire, or None for the real value 0.
+        let mut slots: Vec<Vec<Option<usize>>> = vec![Vec::new(); tensors.len()];
+        let mut inputs = Vec::new();
+        for &t in graph.inputs() {
+            let info = &tensors[t];
+            if info.hi - info.lo != 255 {
+                return Err(PlanError::NarrowInput { name: info.name.clone(), lo: info.lo, hi: info.hi });
+            }
+            let w = fresh(info.len());
+            slots[t] = w.iter().map(|&w| Some(w)).collect();
+            inputs.push(w);
+        }
+        let mut constants: Vec<(usize, i64)> = Vec::new();
+        let mut constant_of: HashMap<i64, usize> = HashMap::new();
+        let mut steps = Vec::new();
+        let mut tables = Vec::new();
+        // The wire of a slot, materializing the stored zero `-lo` when needed.
+        let mut wire = |slot: Option<usize>, lo: i64, fresh: &mut dyn FnMut(usize) -> Vec<usize>| -> usize {
+            slot.unwrap_or_else(|| {
+                *constant_of.entry(-lo).or_insert_with(|| {
+                    let w = fresh(1)[0];
+                    constants.push((w, -lo));
+                    w
+                })
+            })
+        };
+        for (n, node) in graph.nodes().iter().enumerate() {
+            let out = &tensors[node.output];
+            let ins: Vec<_> = node.inputs.iter().map(|&i| &tensors[i]).collect();
+            match &node.op {
+                Op::Gather { sources } => {
+                    slots[node.output] = sources.iter().map(|s| s.and_then(|(o, i)| slots[node.inputs[o]][i])).collect();
+                    continue;
+                }
+                Op::Linear { geometry, weights, bias, shift } => {
+                    let mut max_acc = 0i64;
+                    let dots: Vec<Dot> = (0..out.len())
+                        .map(|o| {
+                            let mut b = bias[geometry.bias_index(o)];
+                            let mut terms = Vec::new();
+                            let (mut pos, mut neg) = (0i64, 0i64);
+                            geometry.taps(o, |t| {
+                                let w = weights[t.weight];
+                                let operand = ins[t.operand];
+                                if let (Some(wire), true) = (slots[node.inputs[t.operand]][t.index], w != 0) {
+                                    b += w * operand.lo;
+                                    terms.push((wire, w));
+                                    let span = operand.hi - operand.lo;
+                                    if w > 0 { pos += w * span } else { neg -= w * span }
+                                }
+                            });
+                            max_acc = max_acc.max((b + pos).abs()).max((b - neg).abs());
+                            Dot { bias: b, terms }
+                        })
+                        .collect();
+                    let kind = RequantKind::for_bound(*shift, out.lo, out.hi, max_acc);
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Linear { node: n, dots, kind, outputs });
+                }
+                Op::Table { values } => {
+                    tables.push(values.iter().map(|&v| (v - out.lo) as u64).collect());
+                    let x: Vec<usize> = slots[node.inputs[0]].clone().into_iter().map(|s| wire(s, ins[0].lo, &mut fresh)).collect();
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Table { node: n, tag: tables.len() as u64, inputs: x, outputs });
+                }
+                Op::Max { geometry } => {
+                    let mut rows = Vec::new();
+                    let mut outs = Vec::with_capacity(out.len());
+                    for o in 0..out.len() {
+                        let mut window = Vec::new();
+                        geometry.taps(o, |t| window.push(slots[node.inputs[0]][t.index]));
+                        let window: Vec<usize> = window.into_iter().map(|s| wire(s, ins[0].lo, &mut fresh)).collect();
+                        let mut m = window[0];
+                        for &b in window.iter().skip(1).chain(if window.len() == 1 { Some(&window[0]) } else { None }) {
+                            let next = fresh(1)[0];
+                            rows.push((m, b, next));
+                            m = next;
+                        }
+                        outs.push(Some(m));
+                    }
+                    slots[node.output] = outs;
+                    steps.push(Step::Max { node: n, rows });
+                }
+                Op::Mul { shift } => {
+                    let (a, b) = (ins[0], ins[1]);
+                    let mut rows = Vec::with_capacity(out.len());
+                    let mut max_acc = 0i64;
+                    for i in 0..out.len() {
+                        let wa = wire(slots[node.inputs[0]][i], a.lo, &mut fresh);
+                        let wb = wire(slots[node.inputs[1]][i], b.lo, &mut fresh);
+                        rows.push((wa, wb, fresh(1)[0]));
+                    }
+                    for x in [a.lo, a.hi] {
+                        for y in [b.lo, b.hi] {
+                            max_acc = max_acc.max((x * y).abs());
+                        }
+                    }
+                    let kind = RequantKind::for_bound(*shift, out.lo, out.hi, max_acc);
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Mul { node: n, rows, lo: (a.lo, b.lo), kind, outputs });
+                }
+            }
+        }
+        let outputs = graph
+            .outputs()
+            .iter()
+            .map(|&t| slots[t].clone().into_iter().map(|s| wire(s, tensors[t].lo, &mut fresh)).collect())
+            .collect();
+        Ok(GraphPlan { wires, inputs, constants, steps, outputs, tables })
+    }
+
+    /// The distinct requantization kinds (one gate each).
+    pub fn kinds(&self) -> Vec<RequantKind> {
+        let mut kinds: Vec<RequantKind> = self
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Linear { kind, .. } | Step::Mul { kind, .. } => Some(*kind),
+                _ => None,
+            })
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
+    pub fn has_max(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Max { .. }))
+    }
+
+    pub fn has_mul(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, Step::Mul { .. }))
+    }
+
+    /// Multiply-accumulates the circuit proves (zero weights and padding dropped).
+    pub fn terms(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::Linear { dots, .. } => dots.iter().map(|d| d.terms.len()).sum(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+/// A deliberate lie in the witness, for negative tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GraphTamper {
+    /// Add `delta` to the stored value of `wire` where it is computed (everything downstream
+    /// consumes the changed value honestly).
+    Wire { wire: usize, delta: i64 },
+}
+
+/// Everything the circuit assigns, as integers.
+#[derive(Clone, Debug)]
+pub struct GraphTrace {
+    /// Stored value of every wire.
+    pub wires: Vec<i64>,
+    /// Requantization blocks of each step (empty for tables and max chains).
+    pub blocks: Vec<Vec<Block>>,
+}
+
+impl GraphTrace {
+    /// `inputs` are the real input values `q`, which the caller has checked against the graph.
+    pub fn new(plan: &GraphPlan, graph: &Graph, inputs: &[Vec<i64>], tamper: Option<GraphTamper>) -> GraphTrace {
+        let mut wires = vec![0i64; plan.wires];
+        let lie = |w: usize| match tamper {
+            Some(GraphTamper::Wire { wire, delta }) if wire == w => delta,
+            _ => 0,
+        };
+        for ((ws, values), &t) in plan.inputs.iter().zip(inputs).zip(graph.inputs()) {
+            let lo = graph.tensors()[t].lo;
+            for (&w, &q) in ws.iter().zip(values) {
+                wires[w] = q - lo + lie(w);
+            }
+        }
+        for &(w, v) in &plan.constants {
+            wires[w] = v;
+        }
+        let mut blocks = Vec::with_capacity(plan.steps.len());
+        for step in &plan.steps {
+            let mut bs = Vec::new();
+            match step {
+                Step::Linear { dots, kind, outputs, .. } => {
+                    for (d, &w) in dots.iter().zip(outputs) {
+                        let acc = d.bias + d.terms.iter().map(|&(i, wt)| wt * wires[i]).sum::<i64>();
+                        let mut b = Block::honest(*kind, acc);
+                        b.y += lie(w);
+                        wires[w] = b.y;
+                        bs.push(b);
+                    }
+                }
+                Step::Table { node, inputs: xs, outputs, .. } => {
+                    let Op::Table { values } = &graph.nodes()[*node].op else { continue };
+                    let lo_out = graph.tensors()[graph.nodes()[*node].output].lo;
+                    for (&x, &w) in xs.iter().zip(outputs) {
+                        let y = values.get(wires[x] as usize).map_or(0, |v| v - lo_out);
+                        wires[w] = y + lie(w);
+                    }
+                }
+                Step::Max { rows, .. } => {
+                    for &(a, b, m) in rows {
+                        wires[m] = wires[a].max(wires[b]) + lie(m);
+                    }
+                }
+                Step::Mul { rows, lo, kind, outputs, .. } => {
+                    for (&(a, b, p), &w) in rows.iter().zip(outputs) {
+                        wires[p] = (wires[a] + lo.0) * (wires[b] + lo.1) + lie(p);
+                        let mut blk = Block::honest(*kind, wires[p]);
+                        blk.y += lie(w);
+                        wires[w] = blk.y;
+                        bs.push(blk);
+                    }
+                }
+            }
+            blocks.push(bs);
+        }
+        GraphTrace { wires, blocks }
+    }
+
+    /// The stored values of graph output `i`.
+    pub fn output(&self, plan: &GraphPlan, i: usize) -> Vec<i64> {
+        plan.outputs[i].iter().map(|&w| self.wires[w]).collect()
+    }
+}

@@ -1,0 +1,242 @@
+//! The float graph: an ONNX model read into the same node kinds as the integer [`Graph`](super::Graph),
+//! with float parameters. Calibration runs it; the importer checks it against tract.
+//!
+//! [`FloatGraph::simplify`] folds what the integer graph has no separate node for: a
+//! per-channel affine node (BatchNormalization, constant Add/Mul) into the linear node before
+//! it, and Relu/Clip into the clamp of the node before it.
+
+use super::geometry::Geometry;
+
+/// An elementwise function the integer graph evaluates by table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Func {
+    Relu,
+    LeakyRelu(f32),
+    Clip(f32, f32),
+    Sigmoid,
+    Tanh,
+}
+
+impl Func {
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Func::Relu => x.max(0.0),
+            Func::LeakyRelu(a) => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    x * f64::from(a)
+                }
+            }
+            Func::Clip(lo, hi) => x.clamp(f64::from(lo), f64::from(hi)),
+            Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Func::Tanh => x.tanh(),
+        }
+    }
+
+    /// The clamp it amounts to, when it is one.
+    pub fn as_clamp(self) -> Option<(f32, f32)> {
+        match self {
+            Func::Relu => Some((0.0, f32::INFINITY)),
+            Func::Clip(lo, hi) => Some((lo, hi)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FloatOp {
+    /// `clamp` bounds the output (a fused Relu or Clip).
+    Linear { geometry: Geometry, weights: Vec<f32>, bias: Vec<f32>, clamp: Option<(f32, f32)> },
+    Gather { sources: Vec<Option<(usize, usize)>> },
+    Func(Func),
+    Max { geometry: Geometry },
+    Mul { clamp: Option<(f32, f32)> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatNode {
+    pub name: String,
+    /// The ONNX op type it came from (for messages).
+    pub source_op: String,
+    pub op: FloatOp,
+    pub inputs: Vec<usize>,
+    pub output: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+impl FloatTensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Tensors are defined once: inputs, then node outputs in node order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FloatGraph {
+    pub tensors: Vec<FloatTensor>,
+    pub inputs: Vec<usize>,
+    pub outputs: Vec<usize>,
+    pub nodes: Vec<FloatNode>,
+}
+
+impl FloatGraph {
+    /// Every tensor's values for one set of inputs (lengths are the caller's to check).
+    pub fn forward(&self, inputs: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let mut values = vec![Vec::new(); self.tensors.len()];
+        for (&t, v) in self.inputs.iter().zip(inputs) {
+            values[t] = v.clone();
+        }
+        for node in &self.nodes {
+            let x: Vec<&[f64]> = node.inputs.iter().map(|&i| values[i].as_slice()).collect();
+            let n = self.tensors[node.output].len();
+            let clamp = |v: f64, c: Option<(f32, f32)>| c.map_or(v, |(lo, hi)| v.clamp(f64::from(lo), f64::from(hi)));
+            values[node.output] = match &node.op {
+                FloatOp::Linear { geometry, weights, bias, clamp: c } => (0..n)
+                    .map(|o| {
+                        let mut acc = f64::from(bias[geometry.bias_index(o)]);
+                        geometry.taps(o, |t| acc += f64::from(weights[t.weight]) * x[t.operand][t.index]);
+                        clamp(acc, *c)
+                    })
+                    .collect(),
+                FloatOp::Gather { sources } => sources.iter().map(|s| s.map_or(0.0, |(o, i)| x[o][i])).collect(),
+                FloatOp::Func(f) => x[0].iter().map(|&v| f.apply(v)).collect(),
+                FloatOp::Max { geometry } => (0..n)
+                    .map(|o| {
+                        let mut m = f64::NEG_INFINITY;
+                        geometry.taps(o, |t| m = m.max(x[0][t.index]));
+                        m
+                    })
+                    .collect(),
+                FloatOp::Mul { clamp: c } => x[0].iter().zip(x[1]).map(|(a, b)| clamp(a * b, *c)).collect(),
+            };
+        }
+        values
+    }
+
+    fn consumers(&self, tensor: usize) -> usize {
+        self.nodes.iter().map(|n| n.inputs.iter().filter(|&&i| i == tensor).count()).sum::<usize>()
+            + self.outputs.iter().filter(|&&o| o == tensor).count()
+    }
+
+    /// Folds per-channel affine nodes and clamps into the node before them, then drops tensors
+    /// nothing uses.
+    pub fn simplify(&mut self) {
+        let mut n = 0;
+        while n < self.nodes.len() {
+            if self.fold_into_previous(n) {
+                self.nodes.remove(n);
+                n = n.saturating_sub(1);
+            } else {
+                n += 1;
+            }
+        }
+        self.drop_unused_tensors();
+    }
+
+    /// Tries to fold node `n` into the producer of its (single) input; on success the producer
+    /// writes `n`'s output and `n` is to be removed.
+    fn fold_into_previous(&mut self, n: usize) -> bool {
+        let node = &self.nodes[n];
+        let [input] = node.inputs[..] else { return false };
+        let Some(p) = self.nodes.iter().position(|m| m.output == input) else { return false };
+        if self.consumers(input) != 1 {
+            return false;
+        }
+        let output = node.output;
+        let folded = match (&self.nodes[p].op, &node.op) {
+            (FloatOp::Linear { clamp: None, .. } | FloatOp::Mul { clamp: None }, FloatOp::Func(f)) if f.as_clamp().is_some() => {
+                let c = f.as_clamp();
+                match &mut self.nodes[p].op {
+                    FloatOp::Linear { clamp, .. } | FloatOp::Mul { clamp } => *clamp = c,
+                    _ => return false,
+                }
+                true
+            }
+            (FloatOp::Linear { geometry: g, clamp: None, .. }, FloatOp::Linear { geometry: s, weights: sw, bias: sb, clamp })
+                if is_channel_affine(s) && channels_of(g) == Some(s.bias_count()) && !matches!(g, Geometry::Sum { .. }) =>
+            {
+                let (g, sw, sb, clamp) = (g.clone(), sw.clone(), sb.clone(), *clamp);
+                let FloatOp::Linear { weights, bias, clamp: pc, .. } = &mut self.nodes[p].op else { return false };
+                for (i, w) in weights.iter_mut().enumerate() {
+                    *w *= sw[channel_of_weight(&g, i)];
+                }
+                for (c, b) in bias.iter_mut().enumerate() {
+                    *b = *b * sw[c] + sb[c];
+                }
+                *pc = clamp;
+                true
+            }
+            _ => false,
+        };
+        if folded {
+            self.nodes[p].output = output;
+            // The producer now writes a later tensor: move it to `n`'s place to keep the order.
+            let producer = self.nodes.remove(p);
+            self.nodes.insert(n - 1, producer);
+        }
+        folded
+    }
+
+    fn drop_unused_tensors(&mut self) {
+        let mut used = vec![false; self.tensors.len()];
+        for &i in self.inputs.iter().chain(&self.outputs) {
+            used[i] = true;
+        }
+        for node in &self.nodes {
+            used[node.output] = true;
+        }
+        let mut map = vec![usize::MAX; self.tensors.len()];
+        let mut kept = Vec::new();
+        for (i, t) in self.tensors.iter().enumerate() {
+            if used[i] {
+                map[i] = kept.len();
+                kept.push(t.clone());
+            }
+        }
+        self.tensors = kept;
+        for i in self.inputs.iter_mut().chain(self.outputs.iter_mut()) {
+            *i = map[*i];
+        }
+        for node in &mut self.nodes {
+            node.output = map[node.output];
+            for i in &mut node.inputs {
+                *i = map[*i];
+            }
+        }
+    }
+}
+
+/// A depthwise 1×1 convolution: `y[c, ·] = w[c]·x[c, ·] + b[c]`.
+pub fn is_channel_affine(g: &Geometry) -> bool {
+    matches!(g, Geometry::Conv { input, output, kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0], groups }
+        if input == output && *groups == input[0])
+}
+
+/// Output channels of a linear node (what a following per-channel affine scales).
+fn channels_of(g: &Geometry) -> Option<usize> {
+    match *g {
+        Geometry::Dense { rows: 1, outputs, .. } => Some(outputs),
+        Geometry::Conv { output, .. } | Geometry::ConvTranspose { output, .. } => Some(output[0]),
+        _ => None,
+    }
+}
+
+/// The output channel weight `i` contributes to.
+fn channel_of_weight(g: &Geometry, i: usize) -> usize {
+    match *g {
+        Geometry::Dense { inputs, .. } => i / inputs,
+        Geometry::Conv { input, kernel, groups, .. } => i / ((input[0] / groups) * kernel[0] * kernel[1]),
+        Geometry::ConvTranspose { output, kernel, .. } => i / (kernel[0] * kernel[1]) % output[0],
+        Geometry::Sum { .. } => 0,
+    }
+}

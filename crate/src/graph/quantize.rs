@@ -1,0 +1,283 @@
+//! Calibration: from a [`FloatGraph`] and sample inputs to an integer [`Graph`] with
+//! power-of-two scales, and a report of what the quantization costs in accuracy.
+//!
+//! Every tensor gets the finest scale `2^-f` at which the largest magnitude seen on the samples
+//! still fits its 8-bit range (int8, or uint8 when the tensor is never negative, as after a
+//! Relu). Tensors that are rewired into one (Concat) or pooled share one scale. Weights are
+//! quantized per tensor to `weight_bits` signed bits: fewer bits zero more small weights,
+//! and zero weights cost nothing in the circuit — the accuracy/resources trade-off. A
+//! requantization shift must be at least 1; where the inputs' and weights' scales are too
+//! coarse for that, the output scale is coarsened instead.
+//!
+//! Models that carry `section9.quantization` metadata (exported already on a power-of-two
+//! grid, like the committed generator) keep their own scales: see [`ScaleHints`].
+
+use std::collections::HashMap;
+
+use super::float::{FloatGraph, FloatOp};
+use super::{Geometry, Graph, GraphError, Node, Op, TensorInfo};
+
+/// Calibration settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Signed bits per weight, 2–8.
+    pub weight_bits: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { weight_bits: 8 }
+    }
+}
+
+/// Scales fixed by the model's own quantization metadata, by tensor name (input frac bits) and
+/// node name (weight and output frac bits).
+#[derive(Clone, Debug, Default)]
+pub struct ScaleHints {
+    pub inputs: HashMap<String, i32>,
+    pub nodes: HashMap<String, (i32, i32)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QuantizeError {
+    #[error("calibration needs at least one sample")]
+    NoSamples,
+    #[error("sample {sample}: input {input} has {got} values, the model expects {expected}")]
+    SampleShape { sample: usize, input: usize, expected: usize, got: usize },
+    #[error("sample {sample}: tensor `{tensor}` has a non-finite value")]
+    NonFinite { sample: usize, tensor: String },
+    #[error("node `{node}` ({op}): {what}")]
+    Node { node: String, op: String, what: String },
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+/// Quantization error of one output over the calibration samples.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OutputError {
+    pub name: String,
+    pub frac_bits: i32,
+    /// Largest |integer − float| in units of the output scale `2^-frac_bits`.
+    pub max_abs_steps: f64,
+    pub mean_abs_steps: f64,
+    /// Largest |integer − float| over the largest |float| value.
+    pub max_relative: f64,
+}
+
+/// What calibration measured.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub samples: usize,
+    pub weight_bits: u32,
+    pub outputs: Vec<OutputError>,
+    /// Weights that quantized to zero (free in the circuit), of all weights.
+    pub zero_weights: usize,
+    pub weights: usize,
+}
+
+/// The finest `f` with `max_abs · 2^f ≤ capacity`.
+fn frac_for(max_abs: f64, capacity: f64) -> i32 {
+    if max_abs <= 0.0 || !max_abs.is_finite() {
+        return 0;
+    }
+    ((capacity / max_abs).log2().floor() as i32).clamp(-24, 30)
+}
+
+/// Union-find over tensors that must share a scale.
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Quantizes `graph` with the samples (`samples[s][input]`).
+pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options, hints: &ScaleHints) -> Result<(Graph, Report), QuantizeError> {
+    if samples.is_empty() {
+        return Err(QuantizeError::NoSamples);
+    }
+    for (s, sample) in samples.iter().enumerate() {
+        for (i, &t) in graph.inputs.iter().enumerate() {
+            let got = sample.get(i).map_or(0, Vec::len);
+            if got != graph.tensors[t].len() {
+                return Err(QuantizeError::SampleShape { sample: s, input: i, expected: graph.tensors[t].len(), got });
+            }
+        }
+    }
+    // Range of every tensor over all samples.
+    let n = graph.tensors.len();
+    let (mut min, mut max) = (vec![0f64; n], vec![0f64; n]);
+    let mut float_outputs = Vec::with_capacity(samples.len());
+    for (s, sample) in samples.iter().enumerate() {
+        let values = graph.forward(sample);
+        for (t, v) in values.iter().enumerate() {
+            for &x in v {
+                if !x.is_finite() {
+                    return Err(QuantizeError::NonFinite { sample: s, tensor: graph.tensors[t].name.clone() });
+                }
+                min[t] = min[t].min(x);
+                max[t] = max[t].max(x);
+            }
+        }
+        float_outputs.push(graph.outputs.iter().map(|&o| values[o].clone()).collect::<Vec<_>>());
+    }
+
+    // Tensors rewired or pooled together share a scale; the group's range is their union.
+    let mut parent: Vec<usize> = (0..n).collect();
+    for node in &graph.nodes {
+        if matches!(node.op, FloatOp::Gather { .. } | FloatOp::Max { .. }) {
+            for &i in &node.inputs {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, node.output));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut group_min = vec![0f64; n];
+    let mut group_max = vec![0f64; n];
+    for t in 0..n {
+        let g = find(&mut parent, t);
+        group_min[g] = group_min[g].min(min[t]);
+        group_max[g] = group_max[g].max(max[t]);
+    }
+    // A fixed frac (from hints) of any member fixes the group's.
+    let mut group_frac: HashMap<usize, i32> = HashMap::new();
+    for (&t, name) in graph.inputs.iter().map(|t| (t, &graph.tensors[*t].name)) {
+        if let Some(&f) = hints.inputs.get(name) {
+            group_frac.insert(find(&mut parent, t), f);
+        }
+    }
+    for node in &graph.nodes {
+        if let Some(&(_, fy)) = hints.nodes.get(&node.name) {
+            group_frac.insert(find(&mut parent, node.output), fy);
+        }
+    }
+    let mut info: Vec<Option<TensorInfo>> = vec![None; n];
+    let scale_of = |t: usize, parent: &mut [usize]| -> (i32, i64, i64) {
+        let g = find(parent, t);
+        let unsigned = group_min[g] >= 0.0;
+        let (lo, hi, cap) = if unsigned { (0, 255, 255.0) } else { (-128, 127, 127.0) };
+        let f = group_frac.get(&g).copied().unwrap_or_else(|| frac_for(group_max[g].max(-group_min[g]), cap));
+        (f, lo, hi)
+    };
+    for &t in &graph.inputs {
+        let (frac_bits, lo, hi) = scale_of(t, &mut parent);
+        info[t] = Some(TensorInfo { name: graph.tensors[t].name.clone(), shape: graph.tensors[t].shape.clone(), frac_bits, lo, hi });
+    }
+
+    let mut nodes = Vec::with_capacity(graph.nodes.len());
+    let (mut zero_weights, mut weight_total) = (0, 0);
+    for node in &graph.nodes {
+        let err = |what: String| QuantizeError::Node { node: node.name.clone(), op: node.source_op.clone(), what };
+        let ins: Vec<TensorInfo> = node.inputs.iter().map(|&i| info[i].clone().ok_or_else(|| err("input not quantized".into()))).collect::<Result<_, _>>()?;
+        let shape = graph.tensors[node.output].shape.clone();
+        let name = graph.tensors[node.output].name.clone();
+        let (mut fy, mut lo, mut hi) = scale_of(node.output, &mut parent);
+        let clamp_to = |c: Option<(f32, f32)>, fy: i32, lo: i64, hi: i64| match c {
+            Some((a, b)) => {
+                let s = 2f64.powi(fy);
+                let a = (f64::from(a) * s).round().clamp(lo as f64, hi as f64) as i64;
+                let b = (f64::from(b) * s).round().clamp(lo as f64, hi as f64) as i64;
+                (a.max(lo), b.min(hi))
+            }
+            None => (lo, hi),
+        };
+        let op = match &node.op {
+            FloatOp::Linear { geometry, weights, bias, clamp } => {
+                let hint = hints.nodes.get(&node.name).copied();
+                let (qw, fw_acc) = if let Geometry::Sum { .. } = geometry {
+                    // Operand j enters at the common accumulator scale F: w_j · 2^(F - f_j).
+                    let top = ins.iter().map(|t| t.frac_bits).max().unwrap_or(0);
+                    let acc = top.max(fy + 1);
+                    let qw: Vec<i64> = weights.iter().zip(&ins).map(|(&w, t)| (f64::from(w) * 2f64.powi(acc - t.frac_bits)).round() as i64).collect();
+                    (qw, acc)
+                } else {
+                    let fx = ins[0].frac_bits;
+                    let cap = f64::from((1u32 << (options.weight_bits - 1)) - 1);
+                    let max_w = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs()));
+                    let mut fw = hint.map_or_else(|| frac_for(max_w, cap), |h| h.0);
+                    if hint.is_none() && fx + fw - fy > 40 {
+                        fw = fy + 40 - fx;
+                    }
+                    let limit = if hint.is_some() { 128.0 } else { cap };
+                    let qw: Vec<i64> = weights.iter().map(|&w| (f64::from(w) * 2f64.powi(fw)).round().clamp(-limit, limit) as i64).collect();
+                    (qw, fx + fw)
+                };
+                if hint.is_none() && fw_acc - fy < 1 {
+                    fy = fw_acc - 1;
+                }
+                let shift = fw_acc - fy;
+                if !(1..=48).contains(&shift) {
+                    return Err(err(format!("needs a requantization shift of {shift}, outside [1, 48]")));
+                }
+                (lo, hi) = clamp_to(*clamp, fy, lo, hi);
+                zero_weights += qw.iter().filter(|&&w| w == 0).count();
+                weight_total += qw.len();
+                let qb = bias.iter().map(|&b| (f64::from(b) * 2f64.powi(fw_acc)).round() as i64).collect();
+                Op::Linear { geometry: geometry.clone(), weights: qw, bias: qb, shift: shift as u32 }
+            }
+            FloatOp::Mul { clamp } => {
+                let acc = ins[0].frac_bits + ins[1].frac_bits;
+                if acc - fy < 1 {
+                    fy = acc - 1;
+                }
+                (lo, hi) = clamp_to(*clamp, fy, lo, hi);
+                Op::Mul { shift: u32::try_from(acc - fy).map_err(|_| err("bad shift".into()))? }
+            }
+            FloatOp::Func(f) => {
+                let x = &ins[0];
+                let out = TensorInfo { name: name.clone(), shape: shape.clone(), frac_bits: fy, lo, hi };
+                Op::Table { values: (x.lo..=x.hi).map(|q| out.quantize(f.apply(x.dequantize(q)))).collect() }
+            }
+            FloatOp::Gather { sources } => {
+                let first = &ins[0];
+                if ins.iter().any(|t| t.lo != first.lo) {
+                    return Err(err("joins tensors of different signedness (one after a Relu, one not); add a Relu to both or neither".into()));
+                }
+                (fy, lo, hi) = (first.frac_bits, first.lo, ins.iter().map(|t| t.hi).max().unwrap_or(first.hi));
+                Op::Gather { sources: sources.clone() }
+            }
+            FloatOp::Max { geometry } => {
+                (fy, lo, hi) = (ins[0].frac_bits, ins[0].lo, ins[0].hi);
+                Op::Max { geometry: geometry.clone() }
+            }
+        };
+        info[node.output] = Some(TensorInfo { name, shape, frac_bits: fy, lo, hi });
+        nodes.push(Node { name: node.name.clone(), op, inputs: node.inputs.clone(), output: node.output });
+    }
+    let tensors: Vec<TensorInfo> = info.into_iter().enumerate().map(|(t, i)| i.ok_or_else(|| QuantizeError::Graph(GraphError::File(format!("tensor {t} is never computed"))))).collect::<Result<_, _>>()?;
+    let qgraph = Graph::new(tensors, graph.inputs.clone(), graph.outputs.clone(), nodes)?;
+
+    // Accuracy: integer against float on every sample, in units of each output's scale.
+    let mut outputs: Vec<OutputError> = qgraph
+        .outputs()
+        .iter()
+        .map(|&o| {
+            let t = &qgraph.tensors()[o];
+            OutputError { name: t.name.clone(), frac_bits: t.frac_bits, max_abs_steps: 0.0, mean_abs_steps: 0.0, max_relative: 0.0 }
+        })
+        .collect();
+    let mut peak = vec![0f64; outputs.len()];
+    let mut count = vec![0usize; outputs.len()];
+    for (sample, floats) in samples.iter().zip(&float_outputs) {
+        let ints = qgraph.run_float(sample)?;
+        for (k, (i, f)) in ints.iter().zip(floats).enumerate() {
+            let step = 2f64.powi(-outputs[k].frac_bits);
+            for (a, b) in i.iter().zip(f) {
+                let d = (a - b).abs() / step;
+                outputs[k].max_abs_steps = outputs[k].max_abs_steps.max(d);
+                outputs[k].mean_abs_steps += d;
+                outputs[k].max_relative = outputs[k].max_relative.max((a - b).abs());
+                peak[k] = peak[k].max(b.abs());
+                count[k] += 1;
+            }
+        }
+    }
+    for (k, o) in outputs.iter_mut().enumerate() {
+        o.mean_abs_steps /= count[k].max(1) as f64;
+        o.max_relative /= peak[k].max(f64::MIN_POSITIVE);
+    }
+    let report = Report { samples: samples.len(), weight_bits: options.weight_bits, outputs, zero_weights, weights: weight_total };
+    Ok((qgraph, report))
+}

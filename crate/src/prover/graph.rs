@@ -1,0 +1,197 @@
+//! Keys, proofs and the proof file of general model circuits ([`GraphCircuit`]).
+//!
+//! ```json
+//! {
+//!   "format": "section9-model-proof-v1",
+//!   "model_id": "<64 hex: SHA-256 of the compiled graph>",
+//!   "k": 12, "dev_srs": true, "width": 5,
+//!   "visibility": {"inputs": "private", "outputs": "public"},
+//!   "inputs": [[...dequantized, when public...]], "outputs": [[...dequantized, when public...]],
+//!   "instances": ["0x<64 hex, big-endian>", ...],
+//!   "proof": "0x<hex>"
+//! }
+//! ```
+//!
+//! Reading a file re-derives the public values from `inputs`/`outputs` (at the graph's scales)
+//! and refuses it when `instances` says something else.
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, ProvingKey};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_proofs::transcript::TranscriptWriterBuffer;
+use rand_core::RngCore;
+use serde::{Deserialize, Serialize};
+use snark_verifier::loader::native::NativeLoader;
+use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
+
+use super::proof::{fr_to_hex, hex_to_fr, parse_hex, ProofError};
+use super::ProverError;
+use crate::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility};
+use crate::circuit::graph_plan::GraphTrace;
+use crate::graph::Graph;
+use crate::model::hex_string;
+
+pub const FORMAT: &str = "section9-model-proof-v1";
+
+/// Verifying and proving keys for a model circuit.
+pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result<ProvingKey<G1Affine>, ProverError> {
+    let have = Params::k(params);
+    if have < circuit.k() {
+        return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
+    }
+    let shape = GraphCircuit { params: circuit.clone(), witness: None };
+    let vk = keygen_vk_custom(params, &shape, true).map_err(ProverError::Keygen)?;
+    keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
+}
+
+/// Proves the graph on `inputs` (real integer values at the input scales); returns the public
+/// values, the proof and every wire's stored value.
+pub fn prove(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &GraphParams,
+    graph: &Graph,
+    inputs: Vec<Vec<i64>>,
+    rng: impl RngCore,
+) -> Result<(Vec<Fr>, Vec<u8>), ProverError> {
+    graph.run(&inputs).map_err(ProverError::Graph)?;
+    let trace = GraphTrace::new(&circuit.plan, graph, &inputs, None);
+    let instances = circuit.instances_of(&trace.wires);
+    let c = GraphCircuit { params: circuit.clone(), witness: Some(GraphWitness { inputs, tamper: None }) };
+    let mut transcript = <EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>> as TranscriptWriterBuffer<_, _, _>>::init(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(params, pk, &[c], &[&[&instances]], rng, &mut transcript)
+        .map_err(ProverError::Prove)?;
+    Ok((instances, transcript.finalize()))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisibilityJson {
+    pub inputs: Visibility,
+    pub outputs: Visibility,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelProofFile {
+    pub format: String,
+    pub model_id: String,
+    pub k: u32,
+    pub dev_srs: bool,
+    pub width: usize,
+    pub visibility: VisibilityJson,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Vec<f64>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<Vec<f64>>>,
+    pub instances: Vec<String>,
+    pub proof: String,
+}
+
+/// Errors reading a model proof file against its model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelProofError {
+    #[error("not a model proof file")]
+    Json(#[source] serde_json::Error),
+    #[error("proof format `{found}` is not `{FORMAT}`")]
+    Format { found: String },
+    #[error("the proof is for model {found}, this model is {expected}")]
+    Model { found: String, expected: String },
+    #[error("the file lists public {side} but its visibility says otherwise, or omits them")]
+    Side { side: &'static str },
+    #[error("the public {side} have the wrong shape for the model")]
+    Shape { side: &'static str },
+    #[error("the listed instances do not match the file's public inputs and outputs")]
+    InstancesMismatch,
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+}
+
+impl ModelProofFile {
+    /// The file for a proof of `graph` with `inputs` (real integer values).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(graph: &Graph, circuit: &GraphParams, k: u32, dev_srs: bool, inputs: &[Vec<i64>], outputs: &[Vec<i64>], instances: &[Fr], proof: &[u8]) -> Self {
+        let deq = |ts: &[usize], vs: &[Vec<i64>]| -> Vec<Vec<f64>> {
+            ts.iter().zip(vs).map(|(&t, v)| v.iter().map(|&q| graph.tensors()[t].dequantize(q)).collect()).collect()
+        };
+        ModelProofFile {
+            format: FORMAT.into(),
+            model_id: hex_string(&graph.id()),
+            k,
+            dev_srs,
+            width: circuit.width,
+            visibility: VisibilityJson { inputs: circuit.inputs, outputs: circuit.outputs },
+            inputs: (circuit.inputs == Visibility::Public).then(|| deq(graph.inputs(), inputs)),
+            outputs: (circuit.outputs == Visibility::Public).then(|| deq(graph.outputs(), outputs)),
+            instances: instances.iter().map(fr_to_hex).collect(),
+            proof: format!("0x{}", hex_string(proof)),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, ModelProofError> {
+        let file: ModelProofFile = serde_json::from_str(text).map_err(ModelProofError::Json)?;
+        if file.format != FORMAT {
+            return Err(ModelProofError::Format { found: file.format });
+        }
+        Ok(file)
+    }
+
+    /// Checks the file against `graph` and `circuit`; returns the instances and proof bytes.
+    pub fn check(&self, graph: &Graph, circuit: &GraphParams) -> Result<(Vec<Fr>, Vec<u8>), ModelProofError> {
+        let expected = hex_string(&graph.id());
+        if self.model_id != expected {
+            return Err(ModelProofError::Model { found: self.model_id.clone(), expected });
+        }
+        let instances: Vec<Fr> = self.instances.iter().map(|s| hex_to_fr(s, "instances")).collect::<Result<_, _>>()?;
+        let proof = parse_hex(&self.proof, "proof")?;
+        if proof.is_empty() {
+            return Err(ProofError::EmptyProof.into());
+        }
+        // Re-derive the public bytes the file claims.
+        let mut claimed = Vec::new();
+        for (side, vis, values, tensors) in [("inputs", circuit.inputs, &self.inputs, graph.inputs()), ("outputs", circuit.outputs, &self.outputs, graph.outputs())] {
+            match (vis, values) {
+                (Visibility::Public, Some(vs)) => {
+                    if vs.len() != tensors.len() {
+                        return Err(ModelProofError::Shape { side });
+                    }
+                    for (&t, v) in tensors.iter().zip(vs) {
+                        let info = &graph.tensors()[t];
+                        if v.len() != info.len() {
+                            return Err(ModelProofError::Shape { side });
+                        }
+                        claimed.extend(v.iter().map(|&x| crate::circuit::fr_from_i64(info.quantize(x) - info.lo)));
+                    }
+                }
+                (Visibility::Public, None) | (_, Some(_)) => return Err(ModelProofError::Side { side }),
+                _ => {}
+            }
+        }
+        // Public values must appear where the layout puts them; hashes are taken as listed.
+        let mut at = 0;
+        let mut claimed = claimed.into_iter();
+        for (vis, wires) in circuit.inputs_outputs() {
+            match vis {
+                Visibility::Public => {
+                    for _ in 0..wires {
+                        if instances.get(at) != claimed.next().as_ref() {
+                            return Err(ModelProofError::InstancesMismatch);
+                        }
+                        at += 1;
+                    }
+                }
+                Visibility::Hashed => at += 1,
+                Visibility::Private => {}
+            }
+        }
+        if at != instances.len() {
+            return Err(ModelProofError::InstancesMismatch);
+        }
+        Ok((instances, proof))
+    }
+}

@@ -1,0 +1,311 @@
+//! The general compiler: float ONNX models built in code → tract-checked float graph →
+//! calibrated integer graph → model circuit under MockProver, with tampered witnesses.
+
+mod common;
+
+use common::onnx::{af, ai, ais, astr, Builder};
+use halo2_proofs::dev::MockProver;
+use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility};
+use section9::circuit::graph_plan::{GraphTamper, GraphTrace, Step};
+use section9::circuit::DEFAULT_WIDTH;
+use section9::graph::import::{check_with_tract, import, ImportError};
+use section9::graph::quantize::{quantize, Options, Report};
+use section9::graph::{Graph, Op};
+
+/// `count` samples uniform in [-1, 1) for every input of the model.
+fn samples(graph: &section9::graph::float::FloatGraph, count: usize, seed: u64) -> Vec<Vec<Vec<f64>>> {
+    let mut b = Builder::new(seed);
+    (0..count).map(|_| graph.inputs.iter().map(|&t| (0..graph.tensors[t].len()).map(|_| f64::from(b.uniform())).collect()).collect()).collect()
+}
+
+/// Imports, checks against tract, calibrates on 16 samples; returns the graph, the report
+/// and 4 fresh samples.
+fn compile(bytes: &[u8]) -> (Graph, Report, Vec<Vec<Vec<f64>>>) {
+    let imported = import(bytes).expect("imports");
+    let calibration = samples(&imported.graph, 16, 1);
+    check_with_tract(bytes, &imported.graph, &calibration).expect("the float reading agrees with tract");
+    let fresh = samples(&imported.graph, 4, 2);
+    check_with_tract(bytes, &imported.graph, &fresh).expect("the float reading agrees with tract");
+    let (graph, report) = quantize(&imported.graph, &calibration, &Options::default(), &imported.hints).expect("quantizes");
+    (graph, report, fresh)
+}
+
+fn mock(graph: &Graph, inputs: &[Vec<i64>], vis: (Visibility, Visibility), tamper: Option<GraphTamper>) -> Result<(), Vec<String>> {
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).expect("plans");
+    let trace = GraphTrace::new(&params.plan, graph, inputs, tamper);
+    let instances = params.instances_of(&trace.wires);
+    let k = params.k();
+    let circuit = GraphCircuit { params, witness: Some(GraphWitness { inputs: inputs.to_vec(), tamper }) };
+    MockProver::run(k, &circuit, vec![instances]).expect("synthesizes").verify().map_err(|fs| fs.iter().map(|f| f.to_string()).collect())
+}
+
+/// The circuit's outputs equal the integer reference, and the honest witness verifies.
+fn prove_matches_reference(graph: &Graph, sample: &[Vec<f64>], vis: (Visibility, Visibility)) {
+    let q = graph.quantize_inputs(sample).unwrap();
+    let values = graph.run(&q).unwrap();
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).unwrap();
+    let trace = GraphTrace::new(&params.plan, graph, &q, None);
+    for (i, &o) in graph.outputs().iter().enumerate() {
+        let lo = graph.tensors()[o].lo;
+        let want: Vec<i64> = values[o].iter().map(|v| v - lo).collect();
+        assert_eq!(trace.output(&params.plan, i), want, "output {i}: circuit witness vs integer reference");
+    }
+    mock(graph, &q, vis, None).expect("the honest witness verifies");
+}
+
+fn assert_fails(result: Result<(), Vec<String>>, what: &str) {
+    let failures = result.expect_err("the tampered witness must not verify");
+    assert!(failures.iter().any(|f| f.contains(what)), "expected {what:?} among failures: {failures:#?}");
+}
+
+fn mlp() -> Vec<u8> {
+    let mut b = Builder::new(7);
+    let x = b.input("x", &[1, 16]);
+    let w1 = b.random(&[32, 16], 0.5);
+    let b1 = b.random(&[32], 0.2);
+    let h = b.node("Gemm", &[&x, &w1, &b1], vec![ai("transB", 1)]);
+    let h = b.node("Relu", &[&h], vec![]);
+    let w2 = b.random(&[32, 8], 0.4);
+    let h = b.node("MatMul", &[&h, &w2], vec![]);
+    let c = b.random(&[8], 0.3);
+    let h = b.node("Add", &[&h, &c], vec![]);
+    let h = b.node("Sigmoid", &[&h], vec![]);
+    b.finish(&[&h])
+}
+
+/// LeNet-style: conv, batch norm, relu, max pool, conv, relu, average pool, flatten, gemm.
+fn lenet() -> Vec<u8> {
+    let mut b = Builder::new(8);
+    let x = b.input("image", &[1, 1, 8, 8]);
+    let w = b.random(&[4, 1, 3, 3], 0.6);
+    let bias = b.random(&[4], 0.1);
+    let h = b.node("Conv", &[&x, &w, &bias], vec![ais("pads", &[1, 1, 1, 1])]);
+    let scale = b.random(&[4], 1.0);
+    let shift = b.random(&[4], 0.2);
+    let mean = b.random(&[4], 0.1);
+    let var = b.floats(&[4], vec![0.5, 1.0, 1.5, 2.0]);
+    let h = b.node("BatchNormalization", &[&h, &scale, &shift, &mean, &var], vec![]);
+    let h = b.node("Relu", &[&h], vec![]);
+    let h = b.node("MaxPool", &[&h], vec![ais("kernel_shape", &[2, 2]), ais("strides", &[2, 2])]);
+    let w = b.random(&[8, 4, 3, 3], 0.3);
+    let h = b.node("Conv", &[&h, &w], vec![ais("strides", &[1, 1])]);
+    let h = b.node("Relu", &[&h], vec![]);
+    let h = b.node("AveragePool", &[&h], vec![ais("kernel_shape", &[2, 2])]);
+    let h = b.node("Flatten", &[&h], vec![]);
+    let w = b.random(&[10, 8], 0.5);
+    let c = b.random(&[10], 0.1);
+    let h = b.node("Gemm", &[&h, &w, &c], vec![ai("transB", 1)]);
+    b.finish(&[&h])
+}
+
+/// Depthwise-separable block with a residual: depthwise 3×3, Clip(0, 6), pointwise 1×1, Add,
+/// global average pool.
+fn separable() -> Vec<u8> {
+    let mut b = Builder::new(9);
+    let x = b.input("x", &[1, 4, 6, 6]);
+    let w = b.random(&[4, 1, 3, 3], 0.5);
+    let h = b.node("Conv", &[&x, &w], vec![ai("group", 4), ais("pads", &[1, 1, 1, 1])]);
+    let lo = b.floats(&[], vec![0.0]);
+    let hi = b.floats(&[], vec![6.0]);
+    let h = b.node("Clip", &[&h, &lo, &hi], vec![]);
+    let w = b.random(&[4, 4, 1, 1], 0.5);
+    let h = b.node("Conv", &[&h, &w], vec![]);
+    let h = b.node("Add", &[&h, &x], vec![]);
+    let h = b.node("GlobalAveragePool", &[&h], vec![]);
+    b.finish(&[&h])
+}
+
+/// Everything else: LeakyRelu, Tanh, Add of two tensors, Concat, Pad, strided dilated conv,
+/// AveragePool, nearest Resize, Mul of two tensors, Sub/Div by constants, Transpose, Reshape,
+/// ConvTranspose, two outputs.
+fn zoo() -> Vec<u8> {
+    let mut b = Builder::new(10);
+    let x = b.input("x", &[1, 2, 4, 4]);
+    let w = b.random(&[2, 2, 1, 1], 0.8);
+    let a = b.node("Conv", &[&x, &w], vec![]);
+    let a = b.node("LeakyRelu", &[&a], vec![af("alpha", 0.1)]);
+    let t = b.node("Tanh", &[&x], vec![]);
+    let d = b.node("Add", &[&a, &t], vec![]);
+    let e = b.node("Concat", &[&d, &x], vec![ai("axis", 1)]);
+    let pads = b.ints(&[8], vec![0, 0, 1, 1, 0, 0, 1, 1]);
+    let f = b.node("Pad", &[&e, &pads], vec![]);
+    let w = b.random(&[3, 4, 3, 3], 0.4);
+    let g = b.node("Conv", &[&f, &w], vec![ais("dilations", &[2, 2]), ais("strides", &[1, 1])]);
+    let g = b.node("AveragePool", &[&g], vec![ais("kernel_shape", &[2, 2]), ais("strides", &[2, 2])]);
+    let scales = b.floats(&[4], vec![1.0, 1.0, 2.0, 2.0]);
+    let roi = b.floats(&[0], vec![]);
+    let h = b.node("Resize", &[&g, &roi, &scales], vec![astr("mode", "nearest")]);
+    let i = b.node("Mul", &[&h, &h], vec![]);
+    let c = b.floats(&[1, 3, 1, 1], vec![0.1, -0.2, 0.3]);
+    let i = b.node("Sub", &[&i, &c], vec![]);
+    let two = b.floats(&[], vec![2.0]);
+    let i = b.node("Div", &[&i, &two], vec![]);
+    let j = b.node("Transpose", &[&i], vec![ais("perm", &[0, 2, 3, 1])]);
+    let shape = b.ints(&[2], vec![1, -1]);
+    let k = b.node("Reshape", &[&j, &shape], vec![]);
+    let w = b.random(&[3, 2, 3, 3], 0.5);
+    let up = b.node("ConvTranspose", &[&g, &w], vec![ais("strides", &[2, 2]), ais("pads", &[1, 1, 1, 1])]);
+    b.finish(&[&k, &up])
+}
+
+#[test]
+fn mlp_compiles_proves_and_stays_close_to_float() {
+    let (graph, report, fresh) = compile(&mlp());
+    // Every model here stays within 4 steps of its output scale of the float model on the
+    // calibration samples (measured: 1.2–2.0).
+    assert!(report.outputs[0].max_abs_steps <= 4.0, "{report:?}");
+    for s in &fresh {
+        prove_matches_reference(&graph, s, (Visibility::Private, Visibility::Public));
+    }
+}
+
+#[test]
+fn lenet_compiles_and_proves() {
+    let (graph, report, fresh) = compile(&lenet());
+    assert!(report.outputs[0].max_abs_steps <= 4.0, "{report:?}");
+    // BatchNormalization folds into the convolution before it, Relu into its clamp.
+    assert_eq!(graph.nodes().iter().filter(|n| matches!(n.op, Op::Linear { .. })).count(), 4);
+    prove_matches_reference(&graph, &fresh[0], (Visibility::Private, Visibility::Public));
+}
+
+#[test]
+fn separable_block_compiles_and_proves_with_hashed_sides() {
+    let (graph, report, fresh) = compile(&separable());
+    assert!(report.outputs[0].max_abs_steps <= 4.0, "{report:?}");
+    prove_matches_reference(&graph, &fresh[0], (Visibility::Hashed, Visibility::Hashed));
+    prove_matches_reference(&graph, &fresh[1], (Visibility::Public, Visibility::Private));
+}
+
+#[test]
+fn every_node_kind_compiles_and_proves() {
+    let (graph, report, fresh) = compile(&zoo());
+    assert_eq!(report.outputs.len(), 2);
+    for o in &report.outputs {
+        assert!(o.max_abs_steps <= 4.0, "{report:?}");
+    }
+    let kinds: std::collections::BTreeSet<&str> = graph.nodes().iter().map(|n| n.op.kind()).collect();
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["gather", "linear", "mul", "table"]);
+    prove_matches_reference(&graph, &fresh[0], (Visibility::Private, Visibility::Public));
+}
+
+/// The first wire a step of the given kind defines, with its honest value.
+fn first_wire(graph: &Graph, sample: &[Vec<i64>], pick: impl Fn(&Step) -> Option<Vec<usize>>) -> (usize, GraphTrace) {
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let trace = GraphTrace::new(&params.plan, graph, sample, None);
+    let wires = params.plan.steps.iter().find_map(pick).expect("the graph has such a step");
+    // Prefer a wire whose value is strictly inside its range so a +1 stays a byte.
+    let w = wires.iter().copied().find(|&w| (1..200).contains(&trace.wires[w])).unwrap_or(wires[0]);
+    (w, trace)
+}
+
+#[test]
+fn tampered_linear_output_breaks_its_requantization() {
+    let (graph, _, fresh) = compile(&lenet());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let (wire, _) = first_wire(&graph, &q, |s| match s {
+        Step::Linear { outputs, .. } => Some(outputs.clone()),
+        _ => None,
+    });
+    assert_fails(mock(&graph, &q, (Visibility::Private, Visibility::Public), Some(GraphTamper::Wire { wire, delta: 1 })), "requant");
+}
+
+#[test]
+fn tampered_max_breaks_the_max_gate_or_its_range() {
+    let (graph, _, fresh) = compile(&lenet());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let trace = GraphTrace::new(&params.plan, &graph, &q, None);
+    let rows = params.plan.steps.iter().find_map(|s| match s { Step::Max { rows, .. } => Some(rows.clone()), _ => None }).unwrap();
+    let &(a, b, m) = rows.iter().find(|&&(a, b, _)| trace.wires[a] != trace.wires[b]).expect("a window with distinct values");
+    let vis = (Visibility::Private, Visibility::Public);
+    // Not one of the operands.
+    assert_fails(mock(&graph, &q, vis, Some(GraphTamper::Wire { wire: m, delta: 1 })), "max: (m - a)·(m - b) = 0");
+    // The smaller operand: the gate holds, the range check of the difference does not.
+    let delta = trace.wires[a].min(trace.wires[b]) - trace.wires[m];
+    assert_fails(mock(&graph, &q, vis, Some(GraphTamper::Wire { wire: m, delta })), "max: m - ");
+}
+
+#[test]
+fn tampered_table_output_fails_the_lookup() {
+    let (graph, _, fresh) = compile(&mlp());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let (wire, _) = first_wire(&graph, &q, |s| match s {
+        Step::Table { outputs, .. } => Some(outputs.clone()),
+        _ => None,
+    });
+    assert_fails(mock(&graph, &q, (Visibility::Private, Visibility::Public), Some(GraphTamper::Wire { wire, delta: 1 })), "table: (tag, x', y') ∈ T");
+}
+
+#[test]
+fn tampered_product_breaks_the_mul_gate() {
+    let (graph, _, fresh) = compile(&zoo());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let (wire, _) = first_wire(&graph, &q, |s| match s {
+        Step::Mul { rows, .. } => Some(rows.iter().map(|r| r.2).collect()),
+        _ => None,
+    });
+    assert_fails(mock(&graph, &q, (Visibility::Private, Visibility::Public), Some(GraphTamper::Wire { wire, delta: 1 })), "mul: a'·b'");
+}
+
+#[test]
+fn a_changed_public_output_does_not_verify() {
+    let (graph, _, fresh) = compile(&mlp());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let trace = GraphTrace::new(&params.plan, &graph, &q, None);
+    let mut instances = params.instances_of(&trace.wires);
+    instances[0] += halo2_proofs::halo2curves::bn256::Fr::one();
+    let k = params.k();
+    let circuit = GraphCircuit { params, witness: Some(GraphWitness { inputs: q, tamper: None }) };
+    let failures = MockProver::run(k, &circuit, vec![instances]).unwrap().verify().unwrap_err();
+    assert!(failures.iter().any(|f| f.to_string().contains("Instance")), "{failures:?}");
+}
+
+#[test]
+fn unsupported_ops_name_the_node_and_what_is_missing() {
+    let mut b = Builder::new(1);
+    let x = b.input("x", &[1, 4]);
+    let s = b.node("Softmax", &[&x], vec![]);
+    let err = import(&b.finish(&[&s])).err().expect("Softmax is refused");
+    assert!(matches!(&err, ImportError::Unsupported { node, op, what } if node == "Softmax_1" && op == "Softmax" && what.contains("exp")), "{err}");
+
+    let mut b = Builder::new(1);
+    let x = b.input("x", &[1, 4]);
+    let s = b.node("Erf", &[&x], vec![]);
+    let err = import(&b.finish(&[&s])).err().expect("Erf is refused");
+    assert_eq!(err.to_string(), "node `Erf_1` (Erf): operator not supported");
+
+    let mut b = Builder::new(1);
+    let x = b.input("x", &[1, 1, 4, 4]);
+    let s = b.node("MaxPool", &[&x], vec![ais("kernel_shape", &[2, 2]), astr("auto_pad", "WEIRD")]);
+    let err = import(&b.finish(&[&s])).err().expect("bad auto_pad is refused");
+    assert!(err.to_string().contains("auto_pad `WEIRD` is not supported"), "{err}");
+}
+
+#[test]
+fn malformed_onnx_is_an_error_not_a_panic() {
+    assert!(matches!(import(b"\x08\x07garbage").err(), Some(ImportError::Parse(_)) | Some(ImportError::NoGraph)));
+    let bytes = lenet();
+    for cut in [1, bytes.len() / 3, bytes.len() - 1] {
+        let _ = import(&bytes[..cut]);
+    }
+}
+
+#[test]
+fn the_generator_compiles_bit_exactly_to_its_own_integer_model() {
+    let bytes = common::gan_bytes();
+    let model = common::gan();
+    let imported = import(&bytes).unwrap();
+    let latents: Vec<Vec<i8>> = ["a red moon", "neon city", "section 9"].iter().map(|p| section9::prompt::latent_from_prompt(p, model.input().len)).collect();
+    let frac = model.input().frac_bits as i32;
+    let as_float = |l: &Vec<i8>| vec![l.iter().map(|&v| f64::from(v) * 2f64.powi(-frac)).collect::<Vec<f64>>()];
+    let samples: Vec<Vec<Vec<f64>>> = latents.iter().map(as_float).collect();
+    check_with_tract(&bytes, &imported.graph, &samples).unwrap();
+    let (graph, _) = quantize(&imported.graph, &samples, &Options::default(), &imported.hints).unwrap();
+    for (l, s) in latents.iter().zip(&samples) {
+        let q = graph.quantize_inputs(s).unwrap();
+        let values = graph.run(&q).unwrap();
+        assert_eq!(values[graph.outputs()[0]], model.forward(l).unwrap());
+    }
+}
+
