@@ -16,7 +16,10 @@ use section9::circuit::plan::Plan;
 use section9::circuit::{CircuitParams, MintWitness, DEFAULT_WIDTH};
 use section9::model::onnx;
 use section9::prover::{self, keys, proof::ProofFile, srs};
+use section9::circuit::graph::Visibility;
 use section9::{prompt, QuantModel};
+
+mod cli;
 
 /// The committed generator, built into the binary so `generate` works from anywhere.
 const BUILTIN_MODEL: &[u8] = include_bytes!("../../model/gan.onnx");
@@ -56,14 +59,48 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
-    /// Prove that a picture comes from the model for a private prompt and a named minter.
+    /// Compile a float ONNX model into an integer graph (`.s9`), calibrating its scales.
+    Compile {
+        /// The ONNX model (opset 11–18, float32, static shapes).
+        onnx: PathBuf,
+        /// Sample inputs for calibration (EZKL's shape: {"input_data": [[...], ...]}; an
+        /// input's list may hold several samples back to back).
+        #[arg(long)]
+        calibrate: Option<PathBuf>,
+        /// Signed bits per weight (2–8): fewer bits zero more weights, which the circuit skips.
+        #[arg(long, default_value_t = 8)]
+        weight_bits: u32,
+        /// Where to write the compiled model.
+        #[arg(long, default_value = "model.s9")]
+        out: PathBuf,
+    },
+    /// Run a compiled model on an input file; prints {"outputs": [[...], ...]} (dequantized).
+    Run {
+        /// The compiled model (`section9 compile`).
+        #[arg(long)]
+        model: PathBuf,
+        /// The input file (EZKL's shape: {"input_data": [[...], ...]}).
+        #[arg(long)]
+        input: PathBuf,
+    },
+    /// Prove that a picture comes from the model for a private prompt and a named minter; or,
+    /// with `--input` and a compiled model, that a model's outputs come from an input.
     Prove {
         /// The private prompt (never written to the proof file).
-        #[arg(long)]
-        prompt: String,
+        #[arg(long, required_unless_present = "input")]
+        prompt: Option<String>,
         /// The Ethereum address allowed to mint with this proof (0x + 40 hex digits).
-        #[arg(long)]
-        minter: String,
+        #[arg(long, required_unless_present = "input")]
+        minter: Option<String>,
+        /// Prove a compiled model (`--model model.s9`) on this input file instead of a mint.
+        #[arg(long, conflicts_with_all = ["prompt", "minter"])]
+        input: Option<PathBuf>,
+        /// How the verifier sees the model's inputs: private, public or hashed (Poseidon).
+        #[arg(long, default_value = "private", requires = "input")]
+        input_visibility: Visibility,
+        /// How the verifier sees the model's outputs: public, private or hashed (Poseidon).
+        #[arg(long, default_value = "public", requires = "input")]
+        output_visibility: Visibility,
         /// The proof file to write (JSON).
         #[arg(long, default_value = "proof.json")]
         out: PathBuf,
@@ -105,7 +142,8 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
-    /// Measure the mint circuit: size, key generation, witness, proving, verification, memory.
+    /// Measure the mint circuit (or, given a compiled model, its model circuit): size, key
+    /// generation, witness, proving, verification, memory.
     Bench {
         #[command(flatten)]
         model: ModelArg,
@@ -117,6 +155,9 @@ enum Command {
         /// Proofs to time (the median is reported).
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// For a compiled model: the input to prove (default: all zeros).
+        #[arg(long)]
+        input: Option<PathBuf>,
     },
 }
 
@@ -168,13 +209,31 @@ fn main() -> ExitCode {
         Command::Generate { prompt, out, scale, model } => generate(&prompt, &out, scale, &model),
         Command::Info { model } => info(&model),
         Command::Setup { model, keys } => setup(&model, &keys),
-        Command::Prove { prompt, minter, out, secret_out, model, keys } => {
-            prove(&prompt, &minter, &out, secret_out.as_deref(), &model, &keys)
+        Command::Compile { onnx, calibrate, weight_bits, out } => cli::compile(&onnx, calibrate.as_deref(), weight_bits, &out),
+        Command::Run { model, input } => cli::run(&model, &input),
+        Command::Prove { input: Some(input), input_visibility, output_visibility, out, model, keys, .. } => match &model.model {
+            Some(path) => cli::prove(cli::ModelProve {
+                model: path,
+                input: &input,
+                inputs: input_visibility,
+                outputs: output_visibility,
+                out: &out,
+                params: keys.params.as_deref(),
+                dev_srs: keys.dev_srs,
+                width: keys.width,
+            }),
+            None => Err(anyhow::anyhow!("--input proves a compiled model: pass --model model.s9")),
+        },
+        Command::Prove { prompt, minter, out, secret_out, model, keys, .. } => {
+            prove(prompt.as_deref().unwrap_or_default(), minter.as_deref().unwrap_or_default(), &out, secret_out.as_deref(), &model, &keys)
         }
         Command::Verify { proof, model, keys } => verify(&proof, &model, &keys),
         Command::ExportVerifier { out, model, keys } => export_verifier(&out, &model, &keys),
         Command::ExportWeb { out_dir, model, keys } => export_web(&out_dir, &model, &keys),
-        Command::Bench { model, keys, json, repeat } => bench(&model, &keys, json.as_deref(), repeat),
+        Command::Bench { model: ModelArg { model: Some(path) }, input, json, repeat, .. } if cli::is_compiled(&path) => {
+            cli::bench(&path, input.as_deref(), repeat, json.as_deref())
+        }
+        Command::Bench { model, keys, json, repeat, .. } => bench(&model, &keys, json.as_deref(), repeat),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -370,6 +429,10 @@ fn prove(text: &str, minter: &str, out: &Path, secret_out: Option<&Path>, model:
 
 fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if text.contains(section9::prover::graph::FORMAT) {
+        let model = model.model.as_deref().context("this is a model proof: pass the compiled model with --model model.s9")?;
+        return cli::verify(&text, model, args.params.as_deref(), args.dev_srs).with_context(|| format!("{} does not verify", path.display()));
+    }
     let file = ProofFile::from_json(&text).with_context(|| format!("cannot read the proof file {}", path.display()))?;
     let parsed = file.parse().with_context(|| format!("invalid proof file {}", path.display()))?;
     let s = args.load(model)?;
