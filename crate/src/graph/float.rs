@@ -28,7 +28,8 @@ impl Func {
                     x * f64::from(a)
                 }
             }
-            Func::Clip(lo, hi) => x.clamp(f64::from(lo), f64::from(hi)),
+            // max then min: ONNX's result when min > max is max.
+            Func::Clip(lo, hi) => x.max(f64::from(lo)).min(f64::from(hi)),
             Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             Func::Tanh => x.tanh(),
         }
@@ -99,7 +100,7 @@ impl FloatGraph {
         for node in &self.nodes {
             let x: Vec<&[f64]> = node.inputs.iter().map(|&i| values[i].as_slice()).collect();
             let n = self.tensors[node.output].len();
-            let clamp = |v: f64, c: Option<(f32, f32)>| c.map_or(v, |(lo, hi)| v.clamp(f64::from(lo), f64::from(hi)));
+            let clamp = |v: f64, c: Option<(f32, f32)>| c.map_or(v, |(lo, hi)| v.max(f64::from(lo)).min(f64::from(hi)));
             values[node.output] = match &node.op {
                 FloatOp::Linear { geometry, weights, bias, clamp: c } => (0..n)
                     .map(|o| {
@@ -225,7 +226,7 @@ pub fn is_channel_affine(g: &Geometry) -> bool {
 /// Output channels of a linear node (what a following per-channel affine scales).
 fn channels_of(g: &Geometry) -> Option<usize> {
     match *g {
-        Geometry::Dense { rows: 1, outputs, .. } => Some(outputs),
+        Geometry::Dense { rows: 1, outputs, row_bias: false, .. } => Some(outputs),
         Geometry::Conv { output, .. } | Geometry::ConvTranspose { output, .. } => Some(output[0]),
         _ => None,
     }
@@ -236,7 +237,11 @@ fn channel_of_weight(g: &Geometry, i: usize) -> usize {
     match *g {
         Geometry::Dense { inputs, .. } => i / inputs,
         Geometry::Conv { input, kernel, groups, .. } => i / ((input[0] / groups) * kernel[0] * kernel[1]),
-        Geometry::ConvTranspose { output, kernel, .. } => i / (kernel[0] * kernel[1]) % output[0],
-        Geometry::Sum { .. } => 0,
+        Geometry::ConvTranspose { input, output, kernel, groups, .. } => {
+            let (cin_g, cout_g) = (input[0] / groups, output[0] / groups);
+            let ci = i / (cout_g * kernel[0] * kernel[1]);
+            ci / cin_g * cout_g + i / (kernel[0] * kernel[1]) % cout_g
+        }
+        Geometry::MatMul { .. } | Geometry::Pool { .. } | Geometry::Sum { .. } => 0,
     }
 }

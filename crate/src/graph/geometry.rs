@@ -9,8 +9,18 @@ use serde::{Deserialize, Serialize};
 /// The wiring of a linear operation. Weight layouts are those of ONNX, flattened row-major.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Geometry {
-    /// `y[r, o] = b[o] + Σ_i w[o, i] · x[r, i]`: weights `[outputs, inputs]`, `rows` independent rows.
-    Dense { rows: usize, inputs: usize, outputs: usize },
+    /// `y[r, o] = b[o] + Σ_i w[o, i] · x[r, i]`: weights `[outputs, inputs]`, `rows` independent
+    /// rows; with `row_bias` one bias per output value (`b[r, o]`).
+    Dense {
+        rows: usize,
+        inputs: usize,
+        outputs: usize,
+        #[serde(default)]
+        row_bias: bool,
+    },
+    /// Batched matrix product with a constant right side: `y[b, m, n] = Σ_k x[a_batch[b], m, k] ·
+    /// w[b_batch[b], k, n]` (the batch maps carry numpy broadcasting). No bias.
+    MatMul { m: usize, k: usize, n: usize, a_batch: Vec<usize>, b_batch: Vec<usize> },
     /// ONNX Conv: weights `[Cout, Cin / groups, kH, kW]`, one bias per output channel.
     Conv {
         input: [usize; 3],
@@ -22,7 +32,7 @@ pub enum Geometry {
         pad: [usize; 2],
         groups: usize,
     },
-    /// ONNX ConvTranspose (group 1, dilation 1): weights `[Cin, Cout, kH, kW]`.
+    /// ONNX ConvTranspose: weights `[Cin, Cout / groups, kH, kW]`.
     ConvTranspose {
         input: [usize; 3],
         output: [usize; 3],
@@ -30,6 +40,20 @@ pub enum Geometry {
         stride: [usize; 2],
         /// Padding cut from the top and left of the full output.
         pad: [usize; 2],
+        dilation: [usize; 2],
+        groups: usize,
+    },
+    /// Average pooling per channel: output `o` weighs its `n` counted inputs by `w[n - 1]`
+    /// (so `w[n - 1] = 1/n`); padding counts when `count_include_pad`, up to the padded edge.
+    Pool {
+        input: [usize; 3],
+        output: [usize; 3],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        /// Top, left, bottom, right.
+        pad: [usize; 4],
+        count_include_pad: bool,
     },
     /// Elementwise `y[i] = b + Σ_j w[j] · x_j[i]` over `operands` tensors of `len` values.
     Sum { operands: usize, len: usize },
@@ -56,7 +80,8 @@ impl Geometry {
     pub fn operand_len(&self) -> usize {
         match *self {
             Geometry::Dense { rows, inputs, .. } => rows * inputs,
-            Geometry::Conv { input, .. } | Geometry::ConvTranspose { input, .. } => input.iter().product(),
+            Geometry::MatMul { m, k, ref a_batch, .. } => (a_batch.iter().max().map_or(0, |b| b + 1)) * m * k,
+            Geometry::Conv { input, .. } | Geometry::ConvTranspose { input, .. } | Geometry::Pool { input, .. } => input.iter().product(),
             Geometry::Sum { len, .. } => len,
         }
     }
@@ -64,7 +89,8 @@ impl Geometry {
     pub fn output_len(&self) -> usize {
         match *self {
             Geometry::Dense { rows, outputs, .. } => rows * outputs,
-            Geometry::Conv { output, .. } | Geometry::ConvTranspose { output, .. } => output.iter().product(),
+            Geometry::MatMul { m, n, ref a_batch, .. } => a_batch.len() * m * n,
+            Geometry::Conv { output, .. } | Geometry::ConvTranspose { output, .. } | Geometry::Pool { output, .. } => output.iter().product(),
             Geometry::Sum { len, .. } => len,
         }
     }
@@ -73,25 +99,27 @@ impl Geometry {
         match *self {
             Geometry::Dense { inputs, outputs, .. } => inputs * outputs,
             Geometry::Conv { input, output, kernel, groups, .. } => output[0] * (input[0] / groups.max(1)) * kernel[0] * kernel[1],
-            Geometry::ConvTranspose { input, output, kernel, .. } => input[0] * output[0] * kernel[0] * kernel[1],
+            Geometry::ConvTranspose { input, output, kernel, groups, .. } => input[0] * (output[0] / groups.max(1)) * kernel[0] * kernel[1],
+            Geometry::MatMul { k, n, ref b_batch, .. } => (b_batch.iter().max().map_or(0, |b| b + 1)) * k * n,
+            Geometry::Pool { kernel, .. } => kernel[0] * kernel[1],
             Geometry::Sum { operands, .. } => operands,
         }
     }
 
     pub fn bias_count(&self) -> usize {
         match *self {
-            Geometry::Dense { outputs, .. } => outputs,
+            Geometry::Dense { rows, outputs, row_bias, .. } => if row_bias { rows * outputs } else { outputs },
             Geometry::Conv { output, .. } | Geometry::ConvTranspose { output, .. } => output[0],
-            Geometry::Sum { .. } => 1,
+            Geometry::MatMul { .. } | Geometry::Pool { .. } | Geometry::Sum { .. } => 1,
         }
     }
 
     /// The bias of output `out`.
     pub fn bias_index(&self, out: usize) -> usize {
         match *self {
-            Geometry::Dense { outputs, .. } => out % outputs,
+            Geometry::Dense { outputs, row_bias, .. } => if row_bias { out } else { out % outputs },
             Geometry::Conv { output, .. } | Geometry::ConvTranspose { output, .. } => out / (output[1] * output[2]),
-            Geometry::Sum { .. } => 0,
+            Geometry::MatMul { .. } | Geometry::Pool { .. } | Geometry::Sum { .. } => 0,
         }
     }
 
@@ -99,7 +127,24 @@ impl Geometry {
     pub fn check(&self) -> Result<(), String> {
         let positive = |v: &[usize]| v.iter().all(|&d| d > 0);
         match *self {
-            Geometry::Dense { rows, inputs, outputs } if positive(&[rows, inputs, outputs]) => Ok(()),
+            Geometry::Dense { rows, inputs, outputs, .. } if positive(&[rows, inputs, outputs]) => Ok(()),
+            Geometry::MatMul { m, k, n, ref a_batch, ref b_batch } => {
+                if !positive(&[m, k, n, a_batch.len()]) || a_batch.len() != b_batch.len() {
+                    return Err("has a zero dimension or mismatched batch maps".into());
+                }
+                Ok(())
+            }
+            Geometry::Pool { input, output, kernel, stride, dilation, pad, .. } => {
+                if !positive(&input) || !positive(&output) || !positive(&kernel) || !positive(&stride) || !positive(&dilation) || input[0] != output[0] {
+                    return Err("has a zero dimension or changes the channel count".into());
+                }
+                for a in 0..2 {
+                    if (output[a + 1] - 1) * stride[a] >= input[a + 1] + pad[a] + pad[a + 2] {
+                        return Err(format!("output size {:?} does not follow from input {:?}", output, input));
+                    }
+                }
+                Ok(())
+            }
             Geometry::Conv { input, output, kernel, stride, dilation, pad, groups } => {
                 if !positive(&input) || !positive(&output) || !positive(&kernel) || !positive(&stride) || !positive(&dilation) || groups == 0 {
                     return Err("has a zero dimension".into());
@@ -116,13 +161,17 @@ impl Geometry {
                 }
                 Ok(())
             }
-            Geometry::ConvTranspose { input, output, kernel, stride, pad } => {
-                if !positive(&input) || !positive(&output) || !positive(&kernel) || !positive(&stride) {
+            Geometry::ConvTranspose { input, output, kernel, stride, pad, dilation, groups } => {
+                if !positive(&input) || !positive(&output) || !positive(&kernel) || !positive(&stride) || !positive(&dilation) || groups == 0 {
                     return Err("has a zero dimension".into());
                 }
+                if input[0] % groups != 0 || output[0] % groups != 0 {
+                    return Err(format!("channels {} → {} are not divisible by {groups} groups", input[0], output[0]));
+                }
+                // Output padding may add rows past the kernel's reach (they hold the bias only).
                 for a in 0..2 {
-                    if (input[a + 1] - 1) * stride[a] + kernel[a] < pad[a] + output[a + 1] {
-                        return Err(format!("output size {:?} does not follow from input {:?}", output, input));
+                    if pad[a] >= (input[a + 1] - 1) * stride[a] + (kernel[a] - 1) * dilation[a] + 1 {
+                        return Err(format!("padding {:?} cuts away the whole output", pad));
                     }
                 }
                 Ok(())
@@ -141,6 +190,35 @@ impl Geometry {
                     tap(Tap { operand: 0, index: r * inputs + i, weight: o * inputs + i });
                 }
             }
+            Geometry::MatMul { m, k, n, ref a_batch, ref b_batch } => {
+                let (b, row, col) = (out / (m * n), out / n % m, out % n);
+                for i in 0..k {
+                    tap(Tap { operand: 0, index: (a_batch[b] * m + row) * k + i, weight: (b_batch[b] * k + i) * n + col });
+                }
+            }
+            Geometry::Pool { input: [_, ih, iw], output: [_, oh, ow], kernel: [kh, kw], stride, dilation, pad, count_include_pad } => {
+                let (c, oy, ox) = (out / (oh * ow), out / ow % oh, out % ow);
+                let mut inside = Vec::new();
+                let mut counted = 0;
+                for ky in 0..kh {
+                    let py = oy * stride[0] + ky * dilation[0];
+                    for kx in 0..kw {
+                        let px = ox * stride[1] + kx * dilation[1];
+                        let in_padded = py < ih + pad[0] + pad[2] && px < iw + pad[1] + pad[3];
+                        match (py.checked_sub(pad[0]).filter(|&y| y < ih), px.checked_sub(pad[1]).filter(|&x| x < iw)) {
+                            (Some(iy), Some(ix)) => {
+                                inside.push((c * ih + iy) * iw + ix);
+                                counted += 1;
+                            }
+                            _ if count_include_pad && in_padded => counted += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                for index in inside {
+                    tap(Tap { operand: 0, index, weight: counted - 1 });
+                }
+            }
             Geometry::Conv { input: [cin, ih, iw], output: [cout, oh, ow], kernel: [kh, kw], stride, dilation, pad, groups } => {
                 let (co, oy, ox) = (out / (oh * ow), out / ow % oh, out % ow);
                 let (cin_g, cout_g) = (cin / groups, cout / groups);
@@ -156,19 +234,21 @@ impl Geometry {
                     }
                 }
             }
-            Geometry::ConvTranspose { input: [cin, ih, iw], output: [cout, oh, ow], kernel: [kh, kw], stride, pad } => {
+            Geometry::ConvTranspose { input: [cin, ih, iw], output: [cout, oh, ow], kernel: [kh, kw], stride, pad, dilation, groups } => {
                 let (co, oy, ox) = (out / (oh * ow), out / ow % oh, out % ow);
-                // Input i meets kernel position t at output o when i·stride + t = o + pad.
-                let along = |o: usize, n_in: usize, k: usize, s: usize, p: usize| {
+                let (cin_g, cout_g) = (cin / groups, cout / groups);
+                let (g, co_local) = (co / cout_g, co % cout_g);
+                // Input i meets kernel position t at output o when i·stride + t·dilation = o + pad.
+                let along = |o: usize, n_in: usize, k: usize, s: usize, p: usize, d: usize| {
                     (0..k).filter_map(move |t| {
-                        let at = (o + p).checked_sub(t)?;
+                        let at = (o + p).checked_sub(t * d)?;
                         (at % s == 0 && at / s < n_in).then_some((at / s, t))
                     })
                 };
-                for ci in 0..cin {
-                    for (iy, ky) in along(oy, ih, kh, stride[0], pad[0]) {
-                        for (ix, kx) in along(ox, iw, kw, stride[1], pad[1]) {
-                            tap(Tap { operand: 0, index: (ci * ih + iy) * iw + ix, weight: ((ci * cout + co) * kh + ky) * kw + kx });
+                for ci in g * cin_g..(g + 1) * cin_g {
+                    for (iy, ky) in along(oy, ih, kh, stride[0], pad[0], dilation[0]) {
+                        for (ix, kx) in along(ox, iw, kw, stride[1], pad[1], dilation[1]) {
+                            tap(Tap { operand: 0, index: (ci * ih + iy) * iw + ix, weight: ((ci * cout_g + co_local) * kh + ky) * kw + kx });
                         }
                     }
                 }
@@ -223,7 +303,7 @@ mod tests {
 
     #[test]
     fn conv_transpose_taps_match_scatter() {
-        let g = Geometry::ConvTranspose { input: [2, 3, 3], output: [1, 6, 6], kernel: [4, 4], stride: [2, 2], pad: [1, 1] };
+        let g = Geometry::ConvTranspose { input: [2, 3, 3], output: [1, 6, 6], kernel: [4, 4], stride: [2, 2], pad: [1, 1], dilation: [1, 1], groups: 1 };
         g.check().unwrap();
         // Scatter form: input (ci, iy, ix) lands on output (iy·2 - 1 + ky, ix·2 - 1 + kx).
         let mut scatter = vec![Vec::new(); 36];

@@ -286,7 +286,9 @@ impl Reader {
     }
 
     fn node(&mut self, node: &NodeProto) -> Result<(), ImportError> {
-        let err = |what: &str| ImportError::Unsupported { node: node.name.clone(), op: node.op_type.clone(), what: what.to_string() };
+        let out_name = node.output.first().cloned().unwrap_or_default();
+        let name = if node.name.is_empty() { out_name.clone() } else { node.name.clone() };
+        let err = |what: &str| ImportError::Unsupported { node: name.clone(), op: node.op_type.clone(), what: what.to_string() };
         let op = node.op_type.as_str();
         if op == "Constant" {
             let t = attr(node, "value").and_then(|a| a.t.as_ref()).ok_or_else(|| err("only tensor-valued constants (`value`) are supported"))?;
@@ -297,11 +299,9 @@ impl Reader {
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
             return Err(err(&format!("operator domain `{}` is not supported", node.domain)));
         }
-        let out_name = node.output.first().cloned().unwrap_or_default();
         if node.output.iter().skip(1).any(|o| !o.is_empty()) && !matches!(op, "Dropout") {
             return Err(err("only the first output is supported"));
         }
-        let name = if node.name.is_empty() { out_name.clone() } else { node.name.clone() };
         // Inputs that are computed tensors (not constants).
         let var = |i: usize| node.input.get(i).and_then(|n| self.names.get(n)).copied();
         let cst = |i: usize| node.input.get(i).filter(|n| !n.is_empty()).and_then(|n| self.constants.get(n));
@@ -412,9 +412,6 @@ impl Reader {
                     return Err(err("only mode `constant` is supported"));
                 }
                 let value = cst(2).map_or(attr_float(node, "value", 0.0), |c| c.floats.first().copied().unwrap_or(0.0));
-                if value != 0.0 {
-                    return Err(err("only padding with 0 is supported"));
-                }
                 let pads = attr_ints(node, "pads").or_else(|| cst(1).map(|c| c.ints.clone())).ok_or_else(|| err("pads are required"))?;
                 let rank = s.len();
                 let axes: Vec<usize> = cst(3).map_or_else(|| (0..rank).collect(), |c| c.ints.iter().map(|&a| if a < 0 { a + rank as i64 } else { a } as usize).collect());
@@ -435,7 +432,14 @@ impl Reader {
                         src.map(|src| (0, flat(&src, &s)))
                     })
                     .collect();
-                self.push(node, &name, FloatOp::Gather { sources }, vec![x], &out_name, shape);
+                if value == 0.0 {
+                    self.push(node, &name, FloatOp::Gather { sources }, vec![x], &out_name, shape);
+                } else {
+                    // Padding holds the real value 0: pad `x - v` with zeros, then add `v` back.
+                    let shifted = self.scalar_affine(node, &format!("{name}/shift"), &format!("{out_name}/shift"), x, 1.0, -value);
+                    let padded = self.push(node, &format!("{name}/pad"), FloatOp::Gather { sources }, vec![shifted], &format!("{out_name}/pad"), shape);
+                    self.scalar_affine(node, &name, &out_name, padded, 1.0, value);
+                }
             }
             "Resize" | "Upsample" => {
                 let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
@@ -448,14 +452,43 @@ impl Reader {
                 } else {
                     (cst(2).map(|c| c.floats.clone()).filter(|v| !v.is_empty()), cst(3).map(|c| c.ints.clone()).filter(|v| !v.is_empty()))
                 };
-                if attr(node, "axes").is_some() {
-                    return Err(err("the `axes` attribute is not supported"));
+                // `axes` names the dimensions scales/sizes cover; the others keep their size.
+                let rank = s.len();
+                let axes: Vec<usize> = attr_ints(node, "axes").map_or_else(|| (0..rank).collect(), |a| a.iter().map(|&x| if x < 0 { x + rank as i64 } else { x } as usize).collect());
+                if axes.iter().any(|&a| a >= rank) {
+                    return Err(err("`axes` names a dimension the input does not have"));
                 }
-                let (shape, scale): (Vec<usize>, Vec<f64>) = match (scales, sizes) {
-                    (_, Some(sz)) if sz.len() == s.len() => (sz.iter().map(|&v| v as usize).collect(), sz.iter().zip(&s).map(|(&o, &i)| o as f64 / i as f64).collect()),
-                    (Some(sc), None) if sc.len() == s.len() => (sc.iter().zip(&s).map(|(&f, &i)| (f64::from(f) * i as f64).floor() as usize).collect(), sc.iter().map(|&f| f64::from(f)).collect()),
-                    _ => return Err(err("needs constant scales or sizes of the input's rank")),
-                };
+                let mut scale = vec![1f64; rank];
+                let mut shape = s.clone();
+                match (scales, sizes) {
+                    (_, Some(sz)) if sz.len() == axes.len() => {
+                        let policy = attr_str(node, "keep_aspect_ratio_policy", "stretch");
+                        let ratios: Vec<f64> = axes.iter().zip(&sz).map(|(&a, &o)| o as f64 / s[a] as f64).collect();
+                        let common = match policy.as_str() {
+                            "stretch" => None,
+                            "not_larger" => ratios.iter().copied().reduce(f64::min),
+                            "not_smaller" => ratios.iter().copied().reduce(f64::max),
+                            other => return Err(err(&format!("keep_aspect_ratio_policy `{other}` is not supported"))),
+                        };
+                        for (i, &a) in axes.iter().enumerate() {
+                            scale[a] = common.unwrap_or(ratios[i]);
+                            shape[a] = match common {
+                                None => sz[i] as usize,
+                                Some(r) => (r * s[a] as f64).round() as usize,
+                            };
+                        }
+                    }
+                    (Some(sc), None) if sc.len() == axes.len() => {
+                        for (&a, &f) in axes.iter().zip(&sc) {
+                            scale[a] = f64::from(f);
+                            shape[a] = (f64::from(f) * s[a] as f64).floor() as usize;
+                        }
+                    }
+                    _ => return Err(err("needs constant scales or sizes, one per resized axis")),
+                }
+                if shape.contains(&0) {
+                    return Err(err("resizes a dimension to zero"));
+                }
                 let (ctm, nearest) = if op == "Upsample" { ("asymmetric".to_string(), "floor".to_string()) } else { (attr_str(node, "coordinate_transformation_mode", "half_pixel"), attr_str(node, "nearest_mode", "round_prefer_floor")) };
                 let mut maps: Vec<Vec<usize>> = Vec::new();
                 for a in 0..s.len() {
@@ -512,7 +545,8 @@ impl Reader {
                 self.push(node, &name, FloatOp::Func(f), vec![x], &out_name, shape);
             }
             "Softmax" | "LogSoftmax" => return Err(err("needs exp and division, which the circuit does not prove; drop it from the exported model (argmax is unchanged) and apply it to the verified outputs")),
-            "Gemm" | "MatMul" => self.dense(node, &name, &out_name, &err)?,
+            "Gemm" => self.gemm(node, &name, &out_name, &err)?,
+            "MatMul" => self.matmul(node, &name, &out_name, &err)?,
             "Conv" | "ConvTranspose" | "MaxPool" | "AveragePool" | "GlobalAveragePool" => self.window(node, &name, &out_name, &err)?,
             "BatchNormalization" => {
                 let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
@@ -531,60 +565,110 @@ impl Reader {
         Ok(())
     }
 
-    fn dense(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
-        let x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("the left operand must be a computed tensor"))?;
-        let b = node.input.get(1).and_then(|n| self.constants.get(n)).ok_or_else(|| err("the right operand must be a constant (a product of two computed tensors is not supported)"))?;
-        let s = self.shape(x);
-        let gemm = node.op_type == "Gemm";
-        if b.dims.len() != 2 || s.is_empty() {
-            return Err(err("the weight must be a 2-D constant"));
+    fn gemm(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let mut x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("A must be a computed tensor"))?;
+        let b = node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("B must be a constant (a product of two computed tensors is not supported)"))?;
+        let mut s = self.shape(x);
+        if b.dims.len() != 2 || s.len() != 2 {
+            return Err(err("A and B must be 2-D"));
         }
-        if gemm && attr_int(node, "transA", 0) != 0 {
-            return Err(err("transA is not supported"));
+        if attr_int(node, "transA", 0) != 0 {
+            let sources = (0..s[0] * s[1]).map(|i| Some((0, (i % s[0]) * s[1] + i / s[0]))).collect();
+            s = vec![s[1], s[0]];
+            x = self.push(node, &format!("{name}/transA"), FloatOp::Gather { sources }, vec![x], &format!("{out_name}/transA"), s.clone());
         }
-        let trans_b = gemm && attr_int(node, "transB", 0) != 0;
+        let trans_b = attr_int(node, "transB", 0) != 0;
         let (k, n) = if trans_b { (b.dims[1], b.dims[0]) } else { (b.dims[0], b.dims[1]) };
-        if s[s.len() - 1] != k || (gemm && s.len() != 2) {
-            return Err(err(&format!("input shape {s:?} does not meet a weight of {:?}", b.dims)));
+        let m = s[0];
+        if s[1] != k {
+            return Err(err(&format!("A of shape {s:?} does not meet B of shape {:?}", b.dims)));
         }
-        let alpha = if gemm { attr_float(node, "alpha", 1.0) } else { 1.0 };
-        let beta = if gemm { attr_float(node, "beta", 1.0) } else { 1.0 };
+        let (alpha, beta) = (attr_float(node, "alpha", 1.0), attr_float(node, "beta", 1.0));
         let mut weights = vec![0f32; k * n];
         for o in 0..n {
             for i in 0..k {
                 weights[o * k + i] = alpha * if trans_b { b.floats[o * k + i] } else { b.floats[i * n + o] };
             }
         }
-        let bias = match node.input.get(2).filter(|n| gemm && !n.is_empty()) {
-            None => vec![0.0; n],
+        // C broadcasts to [M, N]; one bias per output unless it varies by row.
+        let (bias, row_bias) = match node.input.get(2).filter(|c| !c.is_empty()) {
+            None => (vec![0.0; n], false),
             Some(c) => {
-                let c = self.constants.get(c).ok_or_else(|| err("the bias must be a constant"))?;
-                match c.floats.len() {
-                    1 => vec![beta * c.floats[0]; n],
-                    m if m == n => c.floats.iter().map(|&v| beta * v).collect(),
-                    _ => return Err(err("the bias must be a scalar or one value per output")),
+                let c = self.constants.get(c).ok_or_else(|| err("C must be a constant"))?;
+                if broadcast(&c.dims, &[m, n]).as_deref() != Some(&[m, n][..]) {
+                    return Err(err(&format!("C of shape {:?} does not broadcast to [{m}, {n}]", c.dims)));
+                }
+                let full: Vec<f32> = broadcast_sources(&c.dims, &[m, n]).iter().map(|src| beta * src.map_or(0.0, |(_, i)| c.floats[i])).collect();
+                if (0..m).all(|r| full[r * n..(r + 1) * n] == full[..n]) {
+                    (full[..n].to_vec(), false)
+                } else {
+                    (full, true)
                 }
             }
         };
-        let rows: usize = s[..s.len() - 1].iter().product();
-        let mut shape = s.clone();
-        *shape.last_mut().unwrap_or(&mut 0) = n;
-        let geometry = Geometry::Dense { rows, inputs: k, outputs: n };
-        self.push(node, name, FloatOp::Linear { geometry, weights, bias, clamp: None }, vec![x], out_name, shape);
+        let geometry = Geometry::Dense { rows: m, inputs: k, outputs: n, row_bias };
+        self.push(node, name, FloatOp::Linear { geometry, weights, bias, clamp: None }, vec![x], out_name, vec![m, n]);
         Ok(())
     }
 
-    /// Conv, ConvTranspose and the pools: a 2-D window over `[1, C, H, W]`.
+    /// MatMul with a constant right side, numpy semantics (1-D operands, broadcast batches).
+    fn matmul(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("the left operand must be a computed tensor"))?;
+        let b = node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("the right operand must be a constant (a product of two computed tensors is not supported)"))?;
+        let sa = self.shape(x);
+        if sa.is_empty() || b.dims.is_empty() {
+            return Err(err("operands must have rank 1 or more"));
+        }
+        let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
+        let b2 = if b.dims.len() == 1 { vec![b.dims[0], 1] } else { b.dims.clone() };
+        let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
+        let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+        if k != k2 {
+            return Err(err(&format!("shapes {sa:?} and {:?} do not multiply", b.dims)));
+        }
+        let (ba, bb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+        let batch = broadcast(ba, bb).ok_or_else(|| err("batch dimensions do not broadcast"))?;
+        let count: usize = batch.iter().product();
+        let map = |from: &[usize]| -> Vec<usize> {
+            let lead = batch.len() - from.len();
+            (0..count)
+                .map(|i| {
+                    let c = unflat(i, &batch);
+                    let src: Vec<usize> = from.iter().enumerate().map(|(a, &d)| if d == 1 { 0 } else { c[a + lead] }).collect();
+                    flat(&src, from)
+                })
+                .collect()
+        };
+        let geometry = Geometry::MatMul { m, k, n, a_batch: map(ba), b_batch: map(bb) };
+        let mut shape = batch.clone();
+        if sa.len() > 1 {
+            shape.push(m);
+        }
+        if b.dims.len() > 1 {
+            shape.push(n);
+        }
+        self.push(node, name, FloatOp::Linear { geometry, weights: b.floats, bias: vec![0.0], clamp: None }, vec![x], out_name, shape);
+        Ok(())
+    }
+
+    /// Conv, ConvTranspose and the pools: a 2-D window over `[1, C, H, W]`, or a 1-D one over
+    /// `[1, C, L]` (read as `H = 1`).
     fn window(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
         let op = node.op_type.as_str();
         let x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("the input must be a computed tensor"))?;
         let s = self.shape(x);
-        let [1, c, h, w] = s[..] else { return Err(err(&format!("input shape {s:?} is not [1, C, H, W] (only 2-D windows with batch 1 are supported)"))) };
-        let two = |key: &str, d: usize| -> Result<[usize; 2], ImportError> {
+        let (c, h, w, one_d) = match s[..] {
+            [1, c, h, w] => (c, h, w, false),
+            [1, c, l] => (c, 1, l, true),
+            _ => return Err(err(&format!("input shape {s:?} is not [1, C, H, W] or [1, C, L] (3-D windows and batches above 1 are not supported)"))),
+        };
+        // Attributes as two values (H, W); a 1-D window's single value is W, H gets `h_default`.
+        let pair = |key: &str, d: usize, h_default: usize| -> Result<[usize; 2], ImportError> {
             match attr_ints(node, key) {
-                None => Ok([d, d]),
-                Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 0) => Ok([v[0] as usize, v[1] as usize]),
-                Some(_) => Err(err(&format!("`{key}` must have two non-negative values"))),
+                None => Ok([if one_d { h_default } else { d }, d]),
+                Some(v) if one_d && v.len() == 1 && v[0] >= 0 => Ok([h_default, v[0] as usize]),
+                Some(v) if !one_d && v.len() == 2 && v.iter().all(|&x| x >= 0) => Ok([v[0] as usize, v[1] as usize]),
+                Some(_) => Err(err(&format!("`{key}` has the wrong number of values or a negative one"))),
             }
         };
         let weight = node.input.get(1).and_then(|n| self.constants.get(n)).cloned();
@@ -592,59 +676,65 @@ impl Reader {
             "GlobalAveragePool" => [h, w],
             "Conv" | "ConvTranspose" => {
                 let wt = weight.as_ref().ok_or_else(|| err("the weight must be a constant"))?;
-                if wt.dims.len() != 4 {
-                    return Err(err("the weight must be 4-D"));
+                match wt.dims[..] {
+                    [_, _, kh, kw] if !one_d => [kh, kw],
+                    [_, _, kw] if one_d => [1, kw],
+                    _ => return Err(err("the weight's rank does not match the input")),
                 }
-                [wt.dims[2], wt.dims[3]]
             }
-            _ => two("kernel_shape", 0)?,
+            _ => pair("kernel_shape", 0, 1)?,
         };
         if kernel.contains(&0) {
             return Err(err("kernel_shape is required"));
         }
-        let stride = two("strides", 1)?;
-        let dilation = two("dilations", 1)?;
+        let stride = pair("strides", 1, 1)?;
+        let dilation = pair("dilations", 1, 1)?;
         let groups = attr_int(node, "group", 1).max(1) as usize;
         let pads = match attr_ints(node, "pads") {
             None => [0; 4],
-            Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
-            Some(_) => return Err(err("`pads` must have four non-negative values")),
+            Some(p) if !one_d && p.len() == 4 && p.iter().all(|&v| v >= 0) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
+            Some(p) if one_d && p.len() == 2 && p.iter().all(|&v| v >= 0) => [0, p[0] as usize, 0, p[1] as usize],
+            Some(_) => return Err(err("`pads` has the wrong number of values or a negative one")),
         };
         let auto_pad = attr_str(node, "auto_pad", "NOTSET");
         let ceil = attr_int(node, "ceil_mode", 0) != 0;
+        let shape_of = |c: usize, oh: usize, ow: usize| if one_d { vec![1, c, ow] } else { vec![1, c, oh, ow] };
         if op == "ConvTranspose" {
             let wt = weight.ok_or_else(|| err("the weight must be a constant"))?;
-            if groups != 1 || dilation != [1, 1] {
-                return Err(err("groups and dilation other than 1 are not supported for ConvTranspose"));
-            }
             if wt.dims[0] != c {
                 return Err(err("weight channels do not match the input"));
             }
-            let cout = wt.dims[1];
-            let out_pad = two("output_padding", 0)?;
-            let full = [(h - 1) * stride[0] + kernel[0] + out_pad[0], (w - 1) * stride[1] + kernel[1] + out_pad[1]];
+            let cout = wt.dims[1] * groups;
+            let out_pad = pair("output_padding", 0, 0)?;
+            let full: Vec<usize> = (0..2).map(|a| ([h, w][a] - 1) * stride[a] + (kernel[a] - 1) * dilation[a] + 1 + out_pad[a]).collect();
             let (out, begin) = if let Some(os) = attr_ints(node, "output_shape") {
-                let os: Vec<usize> = os.iter().rev().take(2).rev().map(|&v| v as usize).collect();
-                let total = [full[0].saturating_sub(os[0]), full[1].saturating_sub(os[1])];
-                let begin = if auto_pad == "SAME_LOWER" { [total[0].div_ceil(2), total[1].div_ceil(2)] } else { [total[0] / 2, total[1] / 2] };
-                ([os[0], os[1]], begin)
+                let os: Vec<usize> = if one_d { vec![1, *os.last().unwrap_or(&0) as usize] } else { os.iter().rev().take(2).rev().map(|&v| v as usize).collect() };
+                let begin: Vec<usize> = (0..2)
+                    .map(|a| {
+                        let total = full[a].saturating_sub(os[a]);
+                        if auto_pad == "SAME_UPPER" { total / 2 } else { total - total / 2 }
+                    })
+                    .collect();
+                ([os[0], os[1]], [begin[0], begin[1]])
             } else if auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER" {
                 let os = [h * stride[0], w * stride[1]];
-                let total = [full[0] - os[0], full[1] - os[1]];
-                let begin = if auto_pad == "SAME_UPPER" { [total[0] / 2, total[1] / 2] } else { [total[0].div_ceil(2), total[1].div_ceil(2)] };
+                let total = [full[0].saturating_sub(os[0]), full[1].saturating_sub(os[1])];
+                let begin = if auto_pad == "SAME_UPPER" { [total[0] / 2, total[1] / 2] } else { [total[0] - total[0] / 2, total[1] - total[1] / 2] };
                 (os, begin)
             } else {
-                ([full[0] - pads[0] - pads[2], full[1] - pads[1] - pads[3]], [pads[0], pads[1]])
+                let out = [full[0].checked_sub(pads[0] + pads[2]), full[1].checked_sub(pads[1] + pads[3])];
+                let [Some(oh), Some(ow)] = out else { return Err(err("padding larger than the output")) };
+                ([oh, ow], [pads[0], pads[1]])
             };
             let bias = self.bias(node, cout, err)?;
-            let geometry = Geometry::ConvTranspose { input: [c, h, w], output: [cout, out[0], out[1]], kernel, stride, pad: begin };
+            let geometry = Geometry::ConvTranspose { input: [c, h, w], output: [cout, out[0], out[1]], kernel, stride, pad: begin, dilation, groups };
             geometry.check().map_err(|e| err(&e))?;
-            self.push(node, name, FloatOp::Linear { geometry, weights: wt.floats, bias, clamp: None }, vec![x], out_name, vec![1, cout, out[0], out[1]]);
+            self.push(node, name, FloatOp::Linear { geometry, weights: wt.floats, bias, clamp: None }, vec![x], out_name, shape_of(cout, out[0], out[1]));
             return Ok(());
         }
-        // Output size and top/left padding of a forward window.
+        // Output size and padding of a forward window.
         let mut out = [0usize; 2];
-        let mut begin = [pads[0], pads[1]];
+        let mut pad = pads;
         for a in 0..2 {
             let n = [h, w][a];
             let reach = (kernel[a] - 1) * dilation[a] + 1;
@@ -652,67 +742,56 @@ impl Reader {
                 "SAME_UPPER" | "SAME_LOWER" => {
                     out[a] = n.div_ceil(stride[a]);
                     let total = ((out[a] - 1) * stride[a] + reach).saturating_sub(n);
-                    begin[a] = if auto_pad == "SAME_UPPER" { total / 2 } else { total.div_ceil(2) };
+                    let small = total / 2;
+                    (pad[a], pad[a + 2]) = if auto_pad == "SAME_UPPER" { (small, total - small) } else { (total - small, small) };
                 }
                 "VALID" | "NOTSET" => {
-                    let (pb, pe) = if auto_pad == "VALID" { (0, 0) } else { (pads[a], pads[a + 2]) };
-                    begin[a] = pb;
-                    let span = (n + pb + pe).checked_sub(reach).ok_or_else(|| err("the window is larger than the padded input"))?;
+                    if auto_pad == "VALID" {
+                        (pad[a], pad[a + 2]) = (0, 0);
+                    }
+                    let span = (n + pad[a] + pad[a + 2]).checked_sub(reach).ok_or_else(|| err("the window is larger than the padded input"))?;
                     out[a] = if ceil { span.div_ceil(stride[a]) + 1 } else { span / stride[a] + 1 };
-                    // A window must start inside the input or the top/left padding.
-                    if ceil && (out[a] - 1) * stride[a] >= n + pb {
+                    // With ceil_mode the last window must still start inside the input or the
+                    // leading padding.
+                    if ceil && (out[a] - 1) * stride[a] >= n + pad[a] {
                         out[a] -= 1;
                     }
                 }
                 other => return Err(err(&format!("auto_pad `{other}` is not supported"))),
             }
         }
-        let (cout, groups) = match op {
-            "Conv" => (weight.as_ref().map_or(0, |w| w.dims[0]), groups),
-            _ => (c, c),
-        };
-        let geometry = Geometry::Conv { input: [c, h, w], output: [cout, out[0], out[1]], kernel, stride, dilation, pad: begin, groups };
-        geometry.check().map_err(|e| err(&e))?;
-        let shape = vec![1, cout, out[0], out[1]];
-        match op {
+        let shape;
+        let op = match op {
             "Conv" => {
                 let wt = weight.ok_or_else(|| err("the weight must be a constant"))?;
+                let cout = wt.dims[0];
                 if wt.dims[1] * groups != c {
                     return Err(err("weight channels × groups do not match the input channels"));
                 }
-                let bias = self.bias(node, cout, err)?;
-                self.push(node, name, FloatOp::Linear { geometry, weights: wt.floats, bias, clamp: None }, vec![x], out_name, shape);
+                let geometry = Geometry::Conv { input: [c, h, w], output: [cout, out[0], out[1]], kernel, stride, dilation, pad: [pad[0], pad[1]], groups };
+                geometry.check().map_err(|e| err(&e))?;
+                shape = shape_of(cout, out[0], out[1]);
+                FloatOp::Linear { geometry, weights: wt.floats, bias: self.bias(node, cout, err)?, clamp: None }
             }
             "MaxPool" => {
                 if node.output.len() > 1 && !node.output[1].is_empty() {
                     return Err(err("the Indices output is not supported"));
                 }
-                self.push(node, name, FloatOp::Max { geometry }, vec![x], out_name, shape);
+                let geometry = Geometry::Conv { input: [c, h, w], output: [c, out[0], out[1]], kernel, stride, dilation, pad: [pad[0], pad[1]], groups: c };
+                geometry.check().map_err(|e| err(&e))?;
+                shape = shape_of(c, out[0], out[1]);
+                FloatOp::Max { geometry }
             }
             _ => {
-                // Average = depthwise convolution with weights 1/n, provided every window holds
-                // n counted values.
-                let n = (kernel[0] * kernel[1]) as f32;
-                let include_pad = attr_int(node, "count_include_pad", 0) != 0;
-                let mut full = true;
-                for o in 0..geometry.output_len() {
-                    let mut taps = 0;
-                    geometry.taps(o, |_| taps += 1);
-                    let padded = (0..2).all(|a| {
-                        // Windows that stick out past the bottom/right padding are partial even
-                        // when padding counts.
-                        let pos = [o / out[1] % out[0], o % out[1]][a] * stride[a];
-                        pos + (kernel[a] - 1) * dilation[a] < [h, w][a] + begin[a] + pads[a + 2]
-                    });
-                    full &= taps as f32 == n || (include_pad && padded);
-                }
-                if !full {
-                    return Err(err("windows with a varying count of values (padding without count_include_pad, or ceil_mode) are not supported"));
-                }
-                let weights = vec![1.0 / n; c * kernel[0] * kernel[1]];
-                self.push(node, name, FloatOp::Linear { geometry, weights, bias: vec![0.0; c], clamp: None }, vec![x], out_name, shape);
+                let count_include_pad = attr_int(node, "count_include_pad", 0) != 0;
+                let geometry = Geometry::Pool { input: [c, h, w], output: [c, out[0], out[1]], kernel, stride, dilation, pad, count_include_pad };
+                geometry.check().map_err(|e| err(&e))?;
+                shape = shape_of(c, out[0], out[1]);
+                let weights = (1..=kernel[0] * kernel[1]).map(|n| 1.0 / n as f32).collect();
+                FloatOp::Linear { geometry, weights, bias: vec![0.0], clamp: None }
             }
-        }
+        };
+        self.push(node, name, op, vec![x], out_name, shape);
         Ok(())
     }
 
@@ -729,23 +808,34 @@ impl Reader {
         }
     }
 
-    /// `y[c, ·] = w[c]·x[c, ·] + b[c]` on `[1, C, …]` (or `[1, N]`: one channel per value).
+    /// `y[n, c, ·] = w[c]·x[n, c, ·] + b[c]` on `[N, C, …]` (a `[N, C]` input has one value
+    /// per channel): a depthwise 1×1 convolution.
     #[allow(clippy::too_many_arguments)]
     fn channel_affine(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, w: Vec<f32>, b: Vec<f32>, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
         let s = self.shape(x);
-        if s.len() < 2 || s[0] != 1 {
-            return Err(err(&format!("input shape {s:?} is not [1, C, …]")));
+        if s.len() < 2 {
+            return Err(err(&format!("input shape {s:?} has no channel axis")));
         }
-        let c = s[1];
+        let (batch, c) = (s[0], s[1]);
         let hw: usize = s[2..].iter().product();
         let expand = |v: Vec<f32>| if v.len() == 1 { vec![v[0]; c] } else { v };
         let (w, b) = (expand(w), expand(b));
         if w.len() != c || b.len() != c {
             return Err(err("per-channel parameters do not match the channel count"));
         }
-        let geometry = Geometry::Conv { input: [c, hw, 1], output: [c, hw, 1], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0], groups: c };
-        self.push(node, name, FloatOp::Linear { geometry, weights: w, bias: b, clamp: None }, vec![x], out_name, s);
+        // Each (sample, channel) plane is its own group; the parameters repeat per sample.
+        let groups = batch * c;
+        let tile = |v: &[f32]| v.iter().copied().cycle().take(groups).collect::<Vec<f32>>();
+        let geometry = Geometry::Conv { input: [groups, hw, 1], output: [groups, hw, 1], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0], groups };
+        self.push(node, name, FloatOp::Linear { geometry, weights: tile(&w), bias: tile(&b), clamp: None }, vec![x], out_name, s);
         Ok(())
+    }
+
+    /// `y = w·x + b` elementwise with scalars, on any shape.
+    fn scalar_affine(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, w: f32, b: f32) -> usize {
+        let s = self.shape(x);
+        let geometry = Geometry::Sum { operands: 1, len: s.iter().product() };
+        self.push(node, name, FloatOp::Linear { geometry, weights: vec![w], bias: vec![b], clamp: None }, vec![x], out_name, s)
     }
 
     fn binary(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
@@ -779,28 +869,27 @@ impl Reader {
                 let constant_first = var(0).is_none();
                 let k = cst(usize::from(!constant_first)).ok_or_else(|| err("the other operand is neither computed nor constant"))?;
                 let s = self.shape(x);
-                // Scalar, or one value per channel (axis 1) broadcast over the rest.
-                let per_channel = k.floats.len() == 1
-                    || (s.len() >= 2 && k.floats.len() == s[1] && {
-                        let lead = s.len().saturating_sub(k.dims.len());
-                        k.dims.iter().enumerate().all(|(i, &d)| d == 1 || i + lead == 1)
-                    });
-                if !per_channel {
-                    return Err(err("a constant operand must be a scalar or hold one value per channel"));
-                }
                 let v = k.floats.clone();
-                let ones = vec![1.0; v.len()];
-                let zeros = vec![0.0; v.len()];
-                let (w, b) = match (op, constant_first) {
-                    ("Add", _) => (ones, v),
-                    ("Sub", false) => (ones, v.iter().map(|c| -c).collect()),
-                    ("Sub", true) => (vec![-1.0; v.len()], v),
-                    ("Mul", _) => (v, zeros),
-                    ("Div", false) => (v.iter().map(|c| 1.0 / c).collect(), zeros),
+                let (w, b): (Vec<f32>, Vec<f32>) = match (op, constant_first) {
+                    ("Add", _) => (vec![1.0; v.len()], v.clone()),
+                    ("Sub", false) => (vec![1.0; v.len()], v.iter().map(|c| -c).collect()),
+                    ("Sub", true) => (vec![-1.0; v.len()], v.clone()),
+                    ("Mul", _) => (v.clone(), vec![0.0; v.len()]),
+                    ("Div", false) => (v.iter().map(|c| 1.0 / c).collect(), vec![0.0; v.len()]),
                     _ => return Err(err("dividing a constant by a computed tensor is not supported")),
                 };
-                if s.len() == 1 || s.first() != Some(&1) {
-                    return Err(err(&format!("input shape {s:?} is not [1, C, …]")));
+                if broadcast(&s, &k.dims).as_deref() != Some(&s[..]) {
+                    return Err(err(&format!("the constant of shape {:?} would change the shape {s:?}", k.dims)));
+                }
+                if v.len() == 1 {
+                    self.scalar_affine(node, name, out_name, x, w[0], b[0]);
+                    return Ok(());
+                }
+                // One value per channel (axis 1), broadcast over the rest.
+                let lead = s.len().saturating_sub(k.dims.len());
+                let per_channel = s.len() >= 2 && v.len() == s[1] && k.dims.iter().enumerate().all(|(i, &d)| d == 1 || i + lead == 1);
+                if !per_channel {
+                    return Err(err("a constant operand must be a scalar or hold one value per channel (axis 1)"));
                 }
                 self.channel_affine(node, name, out_name, x, w, b, err)?;
             }

@@ -177,9 +177,10 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
         let clamp_to = |c: Option<(f32, f32)>, fy: i32, lo: i64, hi: i64| match c {
             Some((a, b)) => {
                 let s = 2f64.powi(fy);
-                let a = (f64::from(a) * s).round().clamp(lo as f64, hi as f64) as i64;
                 let b = (f64::from(b) * s).round().clamp(lo as f64, hi as f64) as i64;
-                (a.max(lo), b.min(hi))
+                // min > max clips everything to max.
+                let a = ((f64::from(a) * s).round().clamp(lo as f64, hi as f64) as i64).min(b);
+                (a, b)
             }
             None => (lo, hi),
         };
@@ -187,14 +188,17 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
             FloatOp::Linear { geometry, weights, bias, clamp } => {
                 let hint = hints.nodes.get(&node.name).copied();
                 let (qw, fw_acc) = if let Geometry::Sum { .. } = geometry {
-                    // Operand j enters at the common accumulator scale F: w_j · 2^(F - f_j).
-                    let top = ins.iter().map(|t| t.frac_bits).max().unwrap_or(0);
-                    let acc = top.max(fy + 1);
+                    // Operand j enters at the common accumulator scale F as w_j · 2^(F - f_j),
+                    // with F fine enough to give every w_j seven significant bits.
+                    let need = weights.iter().zip(&ins).map(|(&w, t)| t.frac_bits + frac_for(f64::from(w).abs(), 127.0)).max().unwrap_or(0);
+                    let acc = need.max(fy + 1).min(fy + 40);
                     let qw: Vec<i64> = weights.iter().zip(&ins).map(|(&w, t)| (f64::from(w) * 2f64.powi(acc - t.frac_bits)).round() as i64).collect();
                     (qw, acc)
                 } else {
                     let fx = ins[0].frac_bits;
-                    let cap = f64::from((1u32 << (options.weight_bits - 1)) - 1);
+                    // Pooling weights are `1/n`, not learned: they get 16 bits.
+                    let bits = if matches!(geometry, Geometry::Pool { .. }) { 16 } else { options.weight_bits };
+                    let cap = f64::from((1u32 << (bits - 1)) - 1);
                     let max_w = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs()));
                     let mut fw = hint.map_or_else(|| frac_for(max_w, cap), |h| h.0);
                     if hint.is_none() && fx + fw - fy > 40 {
