@@ -122,3 +122,88 @@ fn setup_prove_verify_with_the_development_srs() {
     let missing = run(&["verify", "nope.json", "--dev-srs"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read nope.json"));
 }
+
+/// `compile` → `run` → `prove --input` → `verify` on the zoo MLP, as an ML engineer runs it.
+#[test]
+fn compile_run_prove_verify_a_float_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoo = |f: &str| common::repo_path(&format!("model/zoo/{f}"));
+    let model = dir.path().join("mlp.s9");
+    let run = section9().arg("compile").arg(zoo("mlp.onnx")).arg("--calibrate").arg(zoo("mlp.calibration.json")).arg("--out").arg(&model).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert!(stdout.contains("max |err| steps") && stdout.contains("k = 12"), "{stdout}");
+
+    let run = section9().args(["run", "--model"]).arg(&model).arg("--input").arg(zoo("mlp.input.json")).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let outputs: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(outputs["outputs"][0].as_array().unwrap().len(), 10);
+
+    let proof = dir.path().join("proof.json");
+    let run = section9()
+        .args(["prove", "--dev-srs", "--output-visibility", "public", "--input-visibility", "hashed", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(zoo("mlp.input.json"))
+        .arg("--out")
+        .arg(&proof)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    assert_eq!(file["outputs"], outputs["outputs"], "the proof file states the outputs `run` printed");
+    assert_eq!(file["instances"].as_array().unwrap().len(), 1 + 10, "input hash, then 10 outputs");
+
+    let verify = |path: &std::path::Path| section9().args(["verify", "--dev-srs", "--model"]).arg(&model).arg(path).output().unwrap();
+    let ok = verify(&proof);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    // Claiming another output: the file no longer matches its instances.
+    let mut lie = file.clone();
+    lie["outputs"][0][0] = serde_json::json!(lie["outputs"][0][0].as_f64().unwrap() + 0.5);
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, lie.to_string()).unwrap();
+    let run = verify(&forged);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("instances do not match"), "{}", String::from_utf8_lossy(&run.stderr));
+
+    // Changing output and instance together: the proof no longer verifies.
+    let mut lie = file.clone();
+    lie["outputs"][0][0] = serde_json::json!(lie["outputs"][0][0].as_f64().unwrap() + 2f64.powi(-7));
+    let bumped = section9::prover::proof::hex_to_fr(lie["instances"][1].as_str().unwrap(), "i").unwrap() + halo2_proofs::halo2curves::bn256::Fr::one();
+    lie["instances"][1] = serde_json::json!(section9::prover::proof::fr_to_hex(&bumped));
+    std::fs::write(&forged, lie.to_string()).unwrap();
+    let run = verify(&forged);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("does not verify"), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+#[test]
+fn compile_refuses_an_unsupported_operator_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = common::onnx::Builder::new(1);
+    let x = b.input("x", &[1, 4]);
+    let y = b.node("Erf", &[&x], vec![]);
+    let path = dir.path().join("erf.onnx");
+    std::fs::write(&path, b.finish(&[&y])).unwrap();
+    let run = section9().arg("compile").arg(&path).arg("--out").arg(dir.path().join("m.s9")).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains("node `Erf_1` (Erf): operator not supported"), "{stderr}");
+}
+
+#[test]
+fn run_rejects_an_input_of_the_wrong_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoo = |f: &str| common::repo_path(&format!("model/zoo/{f}"));
+    let model = dir.path().join("lenet.s9");
+    let run = section9().arg("compile").arg(zoo("lenet.onnx")).arg("--out").arg(&model).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no --calibrate file"));
+    let input = dir.path().join("in.json");
+    std::fs::write(&input, r#"{"input_data": [[0.5, 0.25, 1.0]]}"#).unwrap();
+    let run = section9().args(["run", "--model"]).arg(&model).arg("--input").arg(&input).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains("input 0 has 3 values, not a multiple of the model's 256"), "{stderr}");
+}
