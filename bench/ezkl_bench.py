@@ -311,7 +311,8 @@ def output_error(model_path: str, input_name: str, latent: list[float], witness:
         import onnxruntime as ort
 
         sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
-        ref = sess.run(None, {input_name: np.asarray([latent], dtype=np.float32)})[0].ravel()
+        shape = [d if d > 0 else 1 for d in sess.get_inputs()[0].shape] if all(isinstance(d, int) for d in sess.get_inputs()[0].shape) else [1, len(latent)]
+        ref = sess.run(None, {input_name: np.asarray(latent, dtype=np.float32).reshape(shape)})[0].ravel()
         outs = witness["pretty_elements"]["rescaled_outputs"][0]
         got = np.asarray([float(v) for v in outs], dtype=np.float64)
         if got.size != ref.size:
@@ -330,6 +331,7 @@ def main() -> None:
     ap.add_argument("--out", default=DEFAULT_OUT, help="results JSON (default: bench/ezkl.json)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (proving key, proof, logs; ~10 GB)")
     ap.add_argument("--prompt", default=DEFAULT_PROMPT, help="prompt whose int8 latent (/128) is the input")
+    ap.add_argument("--input", help="input file in EZKL's shape ({\"input_data\": [[...]]}) instead of a prompt's latent")
     ap.add_argument("--target", default="resources", choices=["resources", "accuracy"], help="calibration target")
     ap.add_argument(
         "--max-logrows",
@@ -355,9 +357,14 @@ def main() -> None:
     os.makedirs(workdir)
 
     minfo = model_info(model_path)
-    n_latent = minfo["input_shape"][-1]
-    latent_q = latent_from_prompt(args.prompt, n_latent)
-    latent = [q / 128.0 for q in latent_q]
+    if args.input:
+        with open(args.input) as f:
+            latent = [float(v) for v in json.load(f)["input_data"][0]]
+        latent_q = None
+    else:
+        n_latent = minfo["input_shape"][-1]
+        latent_q = latent_from_prompt(args.prompt, n_latent)
+        latent = [q / 128.0 for q in latent_q]
 
     p = lambda name: os.path.join(workdir, name)  # noqa: E731
     data, settings, compiled = p("input.json"), p("settings.json"), p("network.ezkl")
@@ -433,7 +440,8 @@ def main() -> None:
         "model_sha256": hashlib.sha256(open(model_path, "rb").read()).hexdigest(),
         "macs": minfo["macs"],
         "params": minfo["params"],
-        "prompt": args.prompt,
+        "prompt": None if args.input else args.prompt,
+        "input_file": rel(os.path.abspath(args.input)) if args.input else None,
         "latent_int8": latent_q,
         "visibility": run_args,
         "calibration_target": args.target,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Section 9 vs EZKL on the same generator (model/gan.onnx), in one command:
 #   bash bench/run.sh [extra ezkl_bench.py options, e.g. --keep]
+# and the general compiler vs EZKL on the zoo models and the generator (bench/models.py):
+#   bash bench/run.sh models [bench/models.py options, e.g. --reuse-ezkl]
 #
 # 1. makes the venv bench/.venv and installs the pinned bench/requirements.txt;
 # 2. builds Section 9 and writes bench/section9.json (`section9 bench`);
@@ -18,6 +20,12 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+
+if [ "${1:-}" = models ]; then
+    shift
+    cargo build --release -p section9
+    exec "$venv/bin/python" bench/models.py "$@"
+fi
 
 if [ "${SKIP_SECTION9:-0}" != 1 ]; then
     echo "== Section 9"

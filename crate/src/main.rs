@@ -172,7 +172,7 @@ struct KeyArgs {
     /// Directory of the key cache.
     #[arg(long, default_value = "keys")]
     keys_dir: PathBuf,
-    /// Terms per dot-product row (advice columns of the dot gate).
+    /// Terms per dot-product row of the mint circuit (model proofs choose theirs).
     #[arg(long, default_value_t = DEFAULT_WIDTH)]
     width: usize,
 }
@@ -220,7 +220,6 @@ fn main() -> ExitCode {
                 out: &out,
                 params: keys.params.as_deref(),
                 dev_srs: keys.dev_srs,
-                width: keys.width,
             }),
             None => Err(anyhow::anyhow!("--input proves a compiled model: pass --model model.s9")),
         },

@@ -132,7 +132,7 @@ fn compile_run_prove_verify_a_float_model() {
     let run = section9().arg("compile").arg(zoo("mlp.onnx")).arg("--calibrate").arg(zoo("mlp.calibration.json")).arg("--out").arg(&model).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
-    assert!(stdout.contains("max |err| steps") && stdout.contains("k = 12"), "{stdout}");
+    assert!(stdout.contains("max |err| steps") && stdout.contains("k = 11, W = "), "{stdout}");
 
     let run = section9().args(["run", "--model"]).arg(&model).arg("--input").arg(zoo("mlp.input.json")).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));

@@ -41,6 +41,11 @@ class Graph:
         return self.const(self.rng.normal(0, 1 / np.sqrt(fan_in), shape))
 
     def node(self, op, inputs, **attrs):
+        if op == "Conv":
+            # Spelled out: some importers (EZKL's) require them.
+            attrs.setdefault("strides", [1, 1])
+            attrs.setdefault("dilations", [1, 1])
+            attrs.setdefault("pads", [0, 0, 0, 0])
         self.n += 1
         out = f"{op.lower()}{self.n}"
         self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.n}", **attrs))

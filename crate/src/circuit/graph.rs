@@ -84,6 +84,20 @@ impl GraphParams {
         Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), inputs, outputs })
     }
 
+    /// The parameters with the dot-row width `W ∈ [5, 16]` that gives the smallest `k` (the
+    /// narrowest among equals: every column costs a commitment). Model proofs are verified
+    /// natively, so unlike the mint circuit they need not keep `W = 5` for the EVM verifier.
+    pub fn auto_width(graph: Graph, inputs: Visibility, outputs: Visibility) -> Result<Self, PlanError> {
+        let mut best = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?;
+        for width in MIN_WIDTH + 1..=16 {
+            let candidate = GraphParams { width, ..best.clone() };
+            if candidate.k() < best.k() {
+                best = candidate;
+            }
+        }
+        Ok(best)
+    }
+
     fn sides(&self) -> impl Iterator<Item = (Visibility, &Vec<usize>)> {
         let (i, o) = (self.inputs, self.outputs);
         self.plan.inputs.iter().map(move |w| (i, w)).chain(self.plan.outputs.iter().map(move |w| (o, w)))

@@ -76,10 +76,10 @@ pub fn compile(onnx: &Path, calibrate: Option<&Path>, weight_bits: u32, out: &Pa
     step("checking the float reading against tract", || Ok(import::check_with_tract(&bytes, g, &check)?))?;
     let ((graph, report), _) = step("calibrating", || Ok(quantize(g, &samples, &Options { weight_bits }, &imported.hints)?))?;
     std::fs::write(out, graph.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
-    let params = GraphParams::new(graph.clone(), section9::circuit::DEFAULT_WIDTH, Visibility::Private, Visibility::Public)?;
+    let params = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
     print_report(&report);
     println!("model        {} ({} nodes, {} MACs, {} in the circuit after zero weights)", section9::model::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
-    println!("circuit      k = {} (private inputs, public outputs)", params.k());
+    println!("circuit      k = {}, W = {} (private inputs, public outputs)", params.k(), params.width);
     println!("wrote        {}", out.display());
     Ok(())
 }
@@ -115,14 +115,13 @@ pub struct ModelProve<'a> {
     pub out: &'a Path,
     pub params: Option<&'a Path>,
     pub dev_srs: bool,
-    pub width: usize,
 }
 
 pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let graph = load_graph(a.model)?;
     let sample = one_sample(&graph, a.input)?;
     let q = graph.quantize_inputs(&sample)?;
-    let circuit = GraphParams::new(graph.clone(), a.width, a.inputs, a.outputs)?;
+    let circuit = GraphParams::auto_width(graph.clone(), a.inputs, a.outputs)?;
     let k = circuit.k();
     let params = load_params(a.params, a.dev_srs, k)?;
     let (pk, _) = step(&format!("generating keys (k = {k})"), || Ok(model_prover::keygen(&params, &circuit)?))?;
@@ -153,7 +152,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Optio
         Some(p) => graph.quantize_inputs(&one_sample(&graph, p)?)?,
         None => graph.inputs().iter().map(|&t| vec![0; graph.tensors()[t].len()]).collect(),
     };
-    let circuit = GraphParams::new(graph.clone(), section9::circuit::DEFAULT_WIDTH, Visibility::Private, Visibility::Public)?;
+    let circuit = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
     let k = circuit.k();
     let params = srs::dev_srs(k);
     let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(model_prover::keygen(&params, &circuit)?))?;
@@ -174,6 +173,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Optio
         "rows": dot.max(range).max(tables),
         "macs": graph.macs(),
         "circuit_terms": circuit.plan.terms(),
+        "width": circuit.width,
         "keygen_s": keygen_s,
         "prove_s": times[times.len() / 2],
         "verify_s": verify_s,
