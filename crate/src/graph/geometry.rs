@@ -215,8 +215,9 @@ impl Geometry {
                         }
                     }
                 }
+                // A window with nothing counted has no taps (the graph check refuses it).
                 for index in inside {
-                    tap(Tap { operand: 0, index, weight: counted - 1 });
+                    tap(Tap { operand: 0, index, weight: counted.saturating_sub(1) });
                 }
             }
             Geometry::Conv { input: [cin, ih, iw], output: [cout, oh, ow], kernel: [kh, kw], stride, dilation, pad, groups } => {

@@ -305,6 +305,9 @@ impl Reader {
         // Inputs that are computed tensors (not constants).
         let var = |i: usize| node.input.get(i).and_then(|n| self.names.get(n)).copied();
         let cst = |i: usize| node.input.get(i).filter(|n| !n.is_empty()).and_then(|n| self.constants.get(n));
+        if let Some(&empty) = node.input.iter().filter_map(|n| self.names.get(n)).find(|&&t| self.graph.tensors[t].is_empty()) {
+            return Err(err(&format!("input `{}` has no elements (zero-size tensors are not supported)", self.graph.tensors[empty].name)));
+        }
         let x = var(0);
         match op {
             "Identity" | "Dropout" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" => {

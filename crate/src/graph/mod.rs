@@ -233,6 +233,13 @@ impl Graph {
         match &node.op {
             Op::Linear { geometry, weights, bias, shift } => {
                 geometry.check()?;
+                for o in 0..out.len() {
+                    let mut ok = true;
+                    geometry.taps(o, |t| ok &= t.weight < weights.len());
+                    if !ok {
+                        return Err(format!("output {o} reads a weight that does not exist"));
+                    }
+                }
                 if ins.len() != geometry.operands() || ins.iter().any(|t| t.len() != geometry.operand_len()) {
                     return Err(format!("needs {} operands of {} values", geometry.operands(), geometry.operand_len()));
                 }
