@@ -199,7 +199,7 @@ impl Geometry {
             Geometry::Pool { input: [_, ih, iw], output: [_, oh, ow], kernel: [kh, kw], stride, dilation, pad, count_include_pad } => {
                 let (c, oy, ox) = (out / (oh * ow), out / ow % oh, out % ow);
                 let mut inside = Vec::new();
-                let mut counted = 0;
+                let mut counted = 0usize;
                 for ky in 0..kh {
                     let py = oy * stride[0] + ky * dilation[0];
                     for kx in 0..kw {
