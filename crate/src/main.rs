@@ -67,9 +67,13 @@ enum Command {
         /// input's list may hold several samples back to back).
         #[arg(long)]
         calibrate: Option<PathBuf>,
-        /// Signed bits per weight (2–8): fewer bits zero more weights, which the circuit skips.
-        #[arg(long, default_value_t = 8)]
+        /// Signed bits per weight (2–16): fewer bits zero more weights, which the circuit skips.
+        #[arg(long, default_value_t = 16)]
         weight_bits: u32,
+        /// Bits per activation, 8 or 16: 16 is about 100× more accurate and takes about half
+        /// again as many rows per output (tables and max pooling read 8-bit values either way).
+        #[arg(long, default_value_t = 16)]
+        activation_bits: u32,
         /// Where to write the compiled model.
         #[arg(long, default_value = "model.s9")]
         out: PathBuf,
@@ -209,7 +213,9 @@ fn main() -> ExitCode {
         Command::Generate { prompt, out, scale, model } => generate(&prompt, &out, scale, &model),
         Command::Info { model } => info(&model),
         Command::Setup { model, keys } => setup(&model, &keys),
-        Command::Compile { onnx, calibrate, weight_bits, out } => cli::compile(&onnx, calibrate.as_deref(), weight_bits, &out),
+        Command::Compile { onnx, calibrate, weight_bits, activation_bits, out } => {
+            cli::compile(&onnx, calibrate.as_deref(), section9::graph::quantize::Options { weight_bits, activation_bits }, &out)
+        }
         Command::Run { model, input } => cli::run(&model, &input),
         Command::Prove { input: Some(input), input_visibility, output_visibility, out, model, keys, .. } => match &model.model {
             Some(path) => cli::prove(cli::ModelProve {

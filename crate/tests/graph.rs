@@ -21,12 +21,16 @@ fn samples(graph: &section9::graph::float::FloatGraph, count: usize, seed: u64) 
 /// Imports, checks against tract, calibrates on 16 samples; returns the graph, the report
 /// and 4 fresh samples.
 fn compile(bytes: &[u8]) -> (Graph, Report, Vec<Vec<Vec<f64>>>) {
+    compile_with(bytes, &Options::default())
+}
+
+fn compile_with(bytes: &[u8], options: &Options) -> (Graph, Report, Vec<Vec<Vec<f64>>>) {
     let imported = import(bytes).expect("imports");
     let calibration = samples(&imported.graph, 16, 1);
     check_with_tract(bytes, &imported.graph, &calibration).expect("the float reading agrees with tract");
     let fresh = samples(&imported.graph, 4, 2);
     check_with_tract(bytes, &imported.graph, &fresh).expect("the float reading agrees with tract");
-    let (graph, report) = quantize(&imported.graph, &calibration, &Options::default(), &imported.hints).expect("quantizes");
+    let (graph, report) = quantize(&imported.graph, &calibration, options, &imported.hints).expect("quantizes");
     (graph, report, fresh)
 }
 
@@ -309,3 +313,32 @@ fn the_generator_compiles_bit_exactly_to_its_own_integer_model() {
     }
 }
 
+
+#[test]
+fn sixteen_bit_activations_prove_and_are_more_accurate() {
+    for (name, bytes) in [("mlp", mlp()), ("lenet", lenet()), ("separable", separable()), ("zoo", zoo())] {
+        let (_, narrow, _) = compile(&bytes);
+        let (graph, wide, fresh) = compile_with(&bytes, &Options::accurate());
+        for (n, w) in narrow.outputs.iter().zip(&wide.outputs) {
+            // In absolute terms (the scales differ).
+            let abs = |o: &section9::graph::quantize::OutputError| o.max_abs_steps * 2f64.powi(-o.frac_bits);
+            // Measured: separable 93× (no table or max pool), lenet 5×, mlp 4×, zoo 1.6–2.5×
+            // (their tables and max pools read 8-bit values).
+            let gain = if name == "separable" { 20.0 } else { 1.5 };
+            assert!(abs(w) * gain <= abs(n), "{name}: {} vs {}", abs(w), abs(n));
+        }
+        assert!(graph.tensors().iter().any(|t| t.hi - t.lo == 65535), "{name} has 16-bit tensors");
+        prove_matches_reference(&graph, &fresh[0], (Visibility::Hashed, Visibility::Public));
+    }
+}
+
+#[test]
+fn tampered_sixteen_bit_output_breaks_its_requantization() {
+    let (graph, _, fresh) = compile_with(&mlp(), &Options::accurate());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let (wire, _) = first_wire(&graph, &q, |s| match s {
+        Step::Linear { outputs, kind, .. } if kind.y_limbs() == 2 => Some(outputs.clone()),
+        _ => None,
+    });
+    assert_fails(mock(&graph, &q, (Visibility::Private, Visibility::Public), Some(GraphTamper::Wire { wire, delta: 1 })), "16-bit output");
+}

@@ -12,8 +12,8 @@
 //! | and hashing of committed tensors           | ‖   |                              |
 //! ```
 //!
-//! Public values, in order: for each input (if public: its stored bytes `q - lo`; if hashed:
-//! `Poseidon(len, 31-byte chunks)`), then the same for each output. Chips a graph does not use
+//! Public values, in order: for each input (if public: its stored values `q - lo`; if hashed:
+//! `Poseidon(len, words of 15 values of 16 bits)`), then the same for each output. Chips a graph does not use
 //! are not configured, so an MLP pays for no table or max lookups.
 
 use std::sync::Arc;
@@ -28,10 +28,10 @@ use super::graph_plan::{GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
 use super::max::MaxConfig;
 use super::mul::MulConfig;
 use super::poseidon::{self, PoseidonConfig};
-use super::range::RangeConfig;
+use super::range::{RangeConfig, WideConfig};
 use super::requant::RequantConfig;
 use super::table::TableConfig;
-use super::{fr_from_i64, statement, MIN_WIDTH, RESERVED_ROWS};
+use super::{fr_from_i64, MIN_WIDTH, RESERVED_ROWS};
 use crate::graph::Graph;
 
 /// How a side of the statement appears to the verifier.
@@ -69,13 +69,32 @@ pub struct GraphParams {
 
 impl Default for GraphParams {
     fn default() -> Self {
-        let plan = GraphPlan { wires: 0, inputs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new() };
+        let plan = GraphPlan { wires: 0, inputs: Vec::new(), input_limbs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new() };
         GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, inputs: Visibility::Private, outputs: Visibility::Public }
     }
 }
 
-fn message_len(bytes: usize) -> usize {
-    1 + bytes.div_ceil(statement::CHUNK_BYTES)
+/// Stored values per hashed word: 15 values of 16 bits fit below the BN254 scalar modulus.
+pub const CHUNK_VALUES: usize = 15;
+
+fn message_len(values: usize) -> usize {
+    1 + values.div_ceil(CHUNK_VALUES)
+}
+
+/// The weight of value `i` of a `len`-value chunk: `65536^(len-1-i)`.
+fn chunk_weights(len: usize) -> Vec<Fr> {
+    let mut w = vec![Fr::one(); len];
+    for i in (0..len.saturating_sub(1)).rev() {
+        w[i] = w[i + 1] * Fr::from(65536);
+    }
+    w
+}
+
+/// The message a hashed side commits to: its length, then its values packed 15 to a word.
+pub fn hash_message(values: &[i64]) -> Vec<Fr> {
+    let mut message = vec![Fr::from(values.len() as u64)];
+    message.extend(values.chunks(CHUNK_VALUES).map(|c| c.iter().fold(Fr::zero(), |acc, &v| acc * Fr::from(65536) + fr_from_i64(v))));
+    message
 }
 
 impl GraphParams {
@@ -113,7 +132,7 @@ impl GraphParams {
         let plan = &self.plan;
         let w = self.width;
         let mut dot = DotConfig::rows_for(w, plan.constants.iter().map(|_| 0)) + 1;
-        let mut range: usize = plan.inputs.iter().map(Vec::len).sum();
+        let mut range = plan.input_rows();
         for step in &plan.steps {
             match step {
                 Step::Linear { dots, kind, .. } => {
@@ -130,7 +149,7 @@ impl GraphParams {
         }
         for (vis, wires) in self.sides() {
             if vis == Visibility::Hashed {
-                let chunks = (0..wires.len().div_ceil(statement::CHUNK_BYTES)).map(|i| (wires.len() - i * statement::CHUNK_BYTES).min(statement::CHUNK_BYTES));
+                let chunks = (0..wires.len().div_ceil(CHUNK_VALUES)).map(|i| (wires.len() - i * CHUNK_VALUES).min(CHUNK_VALUES));
                 dot += DotConfig::rows_for(w, chunks.chain([0])) + 1;
                 dot += PoseidonConfig::rows(message_len(wires.len()));
             }
@@ -154,11 +173,7 @@ impl GraphParams {
             match vis {
                 Visibility::Private => {}
                 Visibility::Public => out.extend(bytes.iter().map(|&b| fr_from_i64(b))),
-                Visibility::Hashed => {
-                    let mut message = vec![Fr::from(bytes.len() as u64)];
-                    message.extend(statement::pack_values(&bytes));
-                    out.push(poseidon::hash(&message));
-                }
+                Visibility::Hashed => out.push(poseidon::hash(&hash_message(&bytes))),
             }
         }
         out
@@ -187,6 +202,7 @@ pub struct GraphConfig {
     max: Option<MaxConfig>,
     mul: Option<MulConfig>,
     poseidon: Option<PoseidonConfig>,
+    wide: Option<WideConfig>,
     instance: Column<Instance>,
 }
 
@@ -224,13 +240,14 @@ impl Circuit<Fr> for GraphCircuit {
         let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
         let range = RangeConfig::configure(meta, range_col, bits);
         let max = plan.has_max().then(|| MaxConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], &range));
+        let wide = plan.input_limbs.contains(&2).then(|| WideConfig::configure(meta, &range, aux));
         let requant = RequantConfig::configure(meta, &plan.kinds(), range, aux);
         let table = (!plan.tables.is_empty()).then(|| TableConfig::configure(meta, inputs[0], inputs[1], weights[0]));
         let mul = plan.has_mul().then(|| MulConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], [weights[0], weights[1], bias]));
         let hashed = params.inputs == Visibility::Hashed || params.outputs == Visibility::Hashed;
         let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
         let poseidon = hashed.then(|| PoseidonConfig::configure(meta, &pool, &weights));
-        GraphConfig { dot, requant, table, max, mul, poseidon, instance }
+        GraphConfig { dot, requant, table, max, mul, poseidon, wide, instance }
     }
 
     fn configure(_meta: &mut ConstraintSystem<Fr>) -> GraphConfig {
@@ -250,19 +267,28 @@ impl Circuit<Fr> for GraphCircuit {
         let mut wires: Vec<Option<Wire>> = vec![None; plan.wires];
         let get = |wires: &[Option<Wire>], w: usize| wires[w].ok_or(Error::Synthesis);
 
-        // Input bytes, range-checked.
+        // Inputs, range-checked: a byte each, or two limbs composed in `aux`.
         layouter.assign_region(
             || "inputs",
             |mut region| {
-                for (row, &w) in plan.inputs.iter().flatten().enumerate() {
-                    region.assign_fixed(range.bits, row, Fr::from(8));
-                    let cell = region.assign_advice(range.range, row, val(w));
-                    wires[w] = Some(Wire { cell: cell.cell(), value: val(w) });
+                let mut row = 0;
+                for (ws, &limbs) in plan.inputs.iter().zip(&plan.input_limbs) {
+                    for &w in ws {
+                        if limbs == 1 {
+                            region.assign_fixed(range.bits, row, Fr::from(8));
+                            let cell = region.assign_advice(range.range, row, val(w));
+                            wires[w] = Some(Wire { cell: cell.cell(), value: val(w) });
+                        } else {
+                            let wide = config.wide.as_ref().ok_or(Error::Synthesis)?;
+                            wires[w] = Some(wide.assign(&mut region, row, trace.as_ref().map(|t| t.wires[w]))?);
+                        }
+                        row += limbs as usize;
+                    }
                 }
                 Ok(())
             },
         )?;
-        let mut range_row: usize = plan.inputs.iter().map(Vec::len).sum();
+        let mut range_row = plan.input_rows();
         let mut dot_row = 0;
         // Constants: dot products with no terms, `acc' = bias`.
         let jobs: Vec<DotJob> = plan.constants.iter().map(|&(_, v)| DotJob { bias: fr_from_i64(v), terms: Vec::new(), lie: Fr::zero() }).collect();
@@ -348,9 +374,9 @@ impl Circuit<Fr> for GraphCircuit {
                         || "hash",
                         |mut region| {
                             let mut jobs = vec![DotJob { bias: Fr::from(bytes.len() as u64), terms: Vec::new(), lie: Fr::zero() }];
-                            jobs.extend(bytes.chunks(statement::CHUNK_BYTES).map(|chunk| DotJob {
+                            jobs.extend(bytes.chunks(CHUNK_VALUES).map(|chunk| DotJob {
                                 bias: Fr::zero(),
-                                terms: statement::chunk_weights(chunk.len()).into_iter().zip(chunk.iter()).collect(),
+                                terms: chunk_weights(chunk.len()).into_iter().zip(chunk.iter()).collect(),
                                 lie: Fr::zero(),
                             }));
                             let (message, next) = config.dot.assign(&mut region, dot_row, &jobs)?;

@@ -31,8 +31,10 @@ pub enum Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GraphPlan {
     pub wires: usize,
-    /// Per graph input, its wires (range-checked as bytes, in order).
+    /// Per graph input, its wires (range-checked in order, as one byte or two).
     pub inputs: Vec<Vec<usize>>,
+    /// Per graph input, its stored values' byte limbs (1 or 2).
+    pub input_limbs: Vec<u32>,
     /// Wires fixed to a constant stored value.
     pub constants: Vec<(usize, i64)>,
     pub steps: Vec<Step>,
@@ -45,7 +47,7 @@ pub struct GraphPlan {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
-    #[error("input `{name}` has the range [{lo}, {hi}]; the circuit range-checks inputs as full bytes (256 values)")]
+    #[error("input `{name}` has the range [{lo}, {hi}]; the circuit range-checks inputs as full 8- or 16-bit values")]
     NarrowInput { name: String, lo: i64, hi: i64 },
 }
 
@@ -61,10 +63,13 @@ impl GraphPlan {
         // Per tensor, per element: its wire, or None for the real value 0.
         let mut slots: Vec<Vec<Option<usize>>> = vec![Vec::new(); tensors.len()];
         let mut inputs = Vec::new();
+        let mut input_limbs = Vec::new();
         for &t in graph.inputs() {
             let info = &tensors[t];
-            if info.hi - info.lo != 255 {
-                return Err(PlanError::NarrowInput { name: info.name.clone(), lo: info.lo, hi: info.hi });
+            match info.hi - info.lo {
+                255 => input_limbs.push(1),
+                65535 => input_limbs.push(2),
+                _ => return Err(PlanError::NarrowInput { name: info.name.clone(), lo: info.lo, hi: info.hi }),
             }
             let w = fresh(info.len());
             slots[t] = w.iter().map(|&w| Some(w)).collect();
@@ -169,7 +174,12 @@ impl GraphPlan {
             .iter()
             .map(|&t| slots[t].clone().into_iter().map(|s| wire(s, tensors[t].lo, &mut fresh)).collect())
             .collect();
-        Ok(GraphPlan { wires, inputs, constants, steps, outputs, tables })
+        Ok(GraphPlan { wires, inputs, input_limbs, constants, steps, outputs, tables })
+    }
+
+    /// Range-column rows the inputs take.
+    pub fn input_rows(&self) -> usize {
+        self.inputs.iter().zip(&self.input_limbs).map(|(w, &l)| w.len() * l as usize).sum()
     }
 
     /// The distinct requantization kinds (one gate each).

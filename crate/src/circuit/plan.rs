@@ -44,15 +44,22 @@ impl RequantKind {
         self.dist_bits.div_ceil(8)
     }
 
-    /// True when `hi - lo < 255`: the stored value needs its own upper bound check.
-    pub fn narrow(&self) -> bool {
-        self.hi - self.lo < 255
+    /// 8-bit limbs of the stored output: 1 for ranges of up to 256 values, 2 up to 65,536.
+    pub fn y_limbs(&self) -> u32 {
+        if self.hi - self.lo > 255 { 2 } else { 1 }
     }
 
-    /// Rows the kind takes in the range column: remainder limbs, output, distance limbs, the
-    /// two clamp flags and (when narrow) the upper-bound check.
+    /// True when the clamp range is narrower than the output's limbs: the stored value needs
+    /// its own upper bound check.
+    pub fn narrow(&self) -> bool {
+        self.hi - self.lo < (1 << (8 * self.y_limbs())) - 1
+    }
+
+    /// Rows the kind takes in the range column: remainder limbs, output limbs, distance limbs,
+    /// the two clamp flags and (when narrow) the upper-bound check.
     pub fn height(&self) -> usize {
-        (self.rem_limbs + 1 + self.dist_limbs() + 2 + u32::from(self.narrow())) as usize
+        let y = self.y_limbs();
+        (self.rem_limbs + y + self.dist_limbs() + 2 + if self.narrow() { y } else { 0 }) as usize
     }
 
     /// Bit width of limb `i` of a `total`-bit value split into 8-bit limbs.

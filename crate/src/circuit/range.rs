@@ -75,3 +75,46 @@ impl RangeConfig {
         )
     }
 }
+
+/// A 16-bit value held as two byte limbs of the range column and their composition in `aux`:
+///
+/// ```text
+/// | range (lookup) | bits | aux | q_wide |
+/// |  l_0           |  8   |  v  |   1    |
+/// |  l_1           |  8   |     |        |
+/// ```
+///
+/// `v = l_0 + 256·l_1`. Soundness: both limbs are range-checked bytes, so `v ∈ [0, 2^16)`.
+#[derive(Clone, Debug)]
+pub struct WideConfig {
+    pub q_wide: halo2_proofs::plonk::Selector,
+    range: RangeConfig,
+    aux: Column<Advice>,
+}
+
+impl WideConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, range: &RangeConfig, aux: Column<Advice>) -> Self {
+        let q_wide = meta.selector();
+        let col = range.range;
+        meta.create_gate("wide value: v = l_0 + 256·l_1", |meta| {
+            let q = meta.query_selector(q_wide);
+            let (l0, l1) = (meta.query_advice(col, Rotation::cur()), meta.query_advice(col, Rotation::next()));
+            let v = meta.query_advice(aux, Rotation::cur());
+            vec![q * (v - l0 - l1 * Expression::Constant(Fr::from(256)))]
+        });
+        WideConfig { q_wide, range: range.clone(), aux }
+    }
+
+    /// Lays out `v` (stored value, < 2^16) at `row` and `row + 1`; returns the `aux` cell.
+    pub fn assign(&self, region: &mut halo2_proofs::circuit::Region<'_, Fr>, row: usize, v: Option<i64>) -> Result<super::dot::Wire, Error> {
+        self.q_wide.enable(region, row)?;
+        let known = |x: i64| Value::known(super::fr_from_i64(x));
+        for (i, limb) in [v.map(|v| v & 0xff), v.map(|v| v >> 8)].into_iter().enumerate() {
+            region.assign_fixed(self.range.bits, row + i, Fr::from(8));
+            region.assign_advice(self.range.range, row + i, limb.map_or(Value::unknown(), known));
+        }
+        let value = v.map_or(Value::unknown(), known);
+        let cell = region.assign_advice(self.aux, row, value);
+        Ok(super::dot::Wire { cell: cell.cell(), value })
+    }
+}

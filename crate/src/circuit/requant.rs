@@ -65,13 +65,15 @@ impl RequantConfig {
             .map(|(shape, kind)| {
                 let q = meta.selector();
                 let name = format!("requant s={} [{}, {}] {}+{} limbs", kind.shift, kind.lo, kind.hi, kind.rem_limbs, kind.dist_limbs());
+                let name = if kind.y_limbs() > 1 { format!("{name}, 16-bit output") } else { name };
                 meta.create_gate(name, |meta| {
                     let q = meta.query_selector(q);
                     let cells: Vec<Expression<Fr>> =
                         (0..kind.height()).map(|i| meta.query_advice(range.range, Rotation(i as i32))).collect();
                     let r = |i: u32| cells[i as usize].clone();
                     let acc = meta.query_advice(aux, Rotation(0));
-                    let flags = kind.rem_limbs + 1 + kind.dist_limbs();
+                    let yl = kind.y_limbs();
+                    let flags = kind.rem_limbs + yl + kind.dist_limbs();
                     let (b_lo, b_hi) = (r(flags), r(flags + 1));
                     let c = |v: i64| Expression::Constant(fr_from_i64(v));
                     let n = Expression::Constant(pow2(kind.shift));
@@ -79,8 +81,10 @@ impl RequantConfig {
                         (0..count).fold(c(0), |s, i| s + r(first + i) * Expression::Constant(pow2(8 * i)))
                     };
                     let rem = limbs(0, kind.rem_limbs);
-                    let y = r(kind.rem_limbs);
-                    let dist = limbs(kind.rem_limbs + 1, kind.dist_limbs());
+                    // One limb: the stored output is that cell (the mint circuit's shape, kept
+                    // verbatim); two: the limbs compose it, and it lives in `aux` one row down.
+                    let y = if yl == 1 { r(kind.rem_limbs) } else { limbs(kind.rem_limbs, yl) };
+                    let dist = limbs(kind.rem_limbs + yl, kind.dist_limbs());
                     let x = acc + Expression::Constant(pow2(kind.shift - 1)) - rem;
                     let one = c(1);
                     let mut constraints = vec![
@@ -103,8 +107,11 @@ impl RequantConfig {
                         ),
                     ];
                     if kind.narrow() {
-                        let top = r(flags + 2);
-                        constraints.push(("y' ≤ hi - lo", q * (top - (c(kind.hi - kind.lo) - y))));
+                        let top = if yl == 1 { r(flags + 2) } else { limbs(flags + 2, yl) };
+                        constraints.push(("y' ≤ hi - lo", q.clone() * (top - (c(kind.hi - kind.lo) - y.clone()))));
+                    }
+                    if yl > 1 {
+                        constraints.push(("y' = Σ 256^i·y_i", q * (meta.query_advice(aux, Rotation(1)) - y)));
                     }
                     constraints
                 });
@@ -146,15 +153,23 @@ impl RequantConfig {
             put(region, known(&|p| limb(p.rem, i, kind.rem_limbs)), RequantKind::limb_bits(s, i));
         }
         let y = known(&|p| p.y);
-        let y_cell = put(region, y, 8);
+        let yl = kind.y_limbs();
+        let mut y_cell = None;
+        for i in 0..yl {
+            let cell = put(region, known(&|p| limb(p.y, i, yl)), 8);
+            y_cell.get_or_insert(cell);
+        }
         for j in 0..kind.dist_limbs() {
             put(region, known(&|p| limb(p.dist, j, kind.dist_limbs())), RequantKind::limb_bits(kind.dist_bits, j));
         }
         put(region, known(&|p| i64::from(p.b_lo)), 1);
         put(region, known(&|p| i64::from(p.b_hi)), 1);
         if kind.narrow() {
-            put(region, known(&|p| kind.hi - kind.lo - p.y), 8);
+            for i in 0..yl {
+                put(region, known(&|p| limb(kind.hi - kind.lo - p.y, i, yl)), 8);
+            }
         }
+        let y_cell = if yl == 1 { y_cell.ok_or(Error::Synthesis)? } else { region.assign_advice(self.aux, row + 1, y).cell() };
         Ok(Wire { cell: y_cell, value: y })
     }
 }

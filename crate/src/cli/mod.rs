@@ -40,16 +40,16 @@ fn one_sample(graph: &Graph, path: &Path) -> Result<Vec<Vec<f64>>> {
 }
 
 fn print_report(report: &Report) {
-    println!("calibration  {} samples, {}-bit weights ({} of {} weights quantize to zero and cost nothing)", report.samples, report.weight_bits, report.zero_weights, report.weights);
+    println!("calibration  {} samples, {}-bit weights, {}-bit activations ({} of {} weights quantize to zero and cost nothing)", report.samples, report.weight_bits, report.activation_bits, report.zero_weights, report.weights);
     println!("{:<24} {:>6} {:>16} {:>16} {:>12}", "output", "scale", "max |err| steps", "mean |err| steps", "max rel err");
     for o in &report.outputs {
         println!("{:<24} {:>6} {:>16.2} {:>16.2} {:>11.2}%", o.name, format!("2^-{}", o.frac_bits), o.max_abs_steps, o.mean_abs_steps, o.max_relative * 100.0);
     }
 }
 
-pub fn compile(onnx: &Path, calibrate: Option<&Path>, weight_bits: u32, out: &Path) -> Result<()> {
-    if !(2..=8).contains(&weight_bits) {
-        bail!("--weight-bits must be between 2 and 8");
+pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Path) -> Result<()> {
+    if !(2..=16).contains(&options.weight_bits) || ![8, 16].contains(&options.activation_bits) {
+        bail!("--weight-bits must be between 2 and 16 and --activation-bits 8 or 16");
     }
     let bytes = std::fs::read(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
     let imported = import::import(&bytes).with_context(|| format!("cannot compile {}", onnx.display()))?;
@@ -74,7 +74,7 @@ pub fn compile(onnx: &Path, calibrate: Option<&Path>, weight_bits: u32, out: &Pa
     };
     let check: Vec<_> = samples.iter().take(8).cloned().collect();
     step("checking the float reading against tract", || Ok(import::check_with_tract(&bytes, g, &check)?))?;
-    let ((graph, report), _) = step("calibrating", || Ok(quantize(g, &samples, &Options { weight_bits }, &imported.hints)?))?;
+    let ((graph, report), _) = step("calibrating", || Ok(quantize(g, &samples, &options, &imported.hints)?))?;
     std::fs::write(out, graph.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
     let params = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
     print_report(&report);

@@ -1,8 +1,9 @@
 //! The general integer graph: what `section9 compile` makes of an ML engineer's float ONNX
 //! model, and what `section9 run` and `section9 prove --model` execute.
 //!
-//! Every tensor holds integers `q` in a range `[lo, hi]` of at most 256 values, standing for
-//! `q · 2^-frac_bits` (frac bits may be negative for large magnitudes). Five node kinds:
+//! Every tensor holds integers `q` in a range `[lo, hi]` of at most 256 or 65,536 values (8- or
+//! 16-bit activations; tables and max pooling read 8-bit ones), standing for `q · 2^-frac_bits`
+//! (frac bits may be negative for large magnitudes). Five node kinds:
 //!
 //! - [`Op::Linear`]: `y = clamp(round_shift(bias + Σ w·x, shift), lo, hi)` over a
 //!   [`Geometry`] (dense, convolution of any stride/padding/dilation/groups, transposed
@@ -188,8 +189,8 @@ impl Graph {
     fn check(&self) -> Result<(), GraphError> {
         for (t, info) in self.tensors.iter().enumerate() {
             let bad = |what: String| GraphError::InvalidTensor { tensor: t, name: info.name.clone(), what };
-            if info.lo > info.hi || info.hi - info.lo > 255 || info.lo < -(1 << 20) || info.hi > 1 << 20 {
-                return Err(bad(format!("range [{}, {}] is not a range of at most 256 values", info.lo, info.hi)));
+            if info.lo > info.hi || info.hi - info.lo > 65535 || info.lo < -(1 << 20) || info.hi > 1 << 20 {
+                return Err(bad(format!("range [{}, {}] is not a range of at most 65,536 values", info.lo, info.hi)));
             }
             if info.frac_bits.abs() > 40 {
                 return Err(bad(format!("frac bits {} are out of [-40, 40]", info.frac_bits)));
@@ -272,6 +273,9 @@ impl Graph {
             }
             Op::Table { values } => {
                 let [x] = ins[..] else { return Err("takes one input".into()) };
+                if x.hi - x.lo > 255 {
+                    return Err("tables take 8-bit inputs".into());
+                }
                 if values.len() as i64 != x.hi - x.lo + 1 || values.iter().any(|v| !(out.lo..=out.hi).contains(v)) {
                     return Err("table length or values do not match the ranges".into());
                 }
@@ -280,6 +284,9 @@ impl Graph {
                 let [x] = ins[..] else { return Err("takes one input".into()) };
                 geometry.check()?;
                 let Geometry::Conv { input, output, groups, .. } = geometry else { return Err("max pools over a convolution window".into()) };
+                if x.hi - x.lo > 255 {
+                    return Err("max pooling takes 8-bit inputs".into());
+                }
                 if *groups != input[0] || input[0] != output[0] || !same_scale(x) || x.len() != geometry.operand_len() || out.len() != geometry.output_len() {
                     return Err("pooling must be per channel and keep the scale".into());
                 }

@@ -17,16 +17,27 @@ use std::collections::HashMap;
 use super::float::{FloatGraph, FloatOp};
 use super::{Geometry, Graph, GraphError, Node, Op, TensorInfo};
 
-/// Calibration settings.
+/// Calibration settings: the accuracy/resources trade-off.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Signed bits per weight, 2–8.
+    /// Signed bits per weight, 2–16. Weights are constants of the circuit, so wide weights
+    /// cost only a wider accumulator; narrow ones zero more weights, which cost nothing.
     pub weight_bits: u32,
+    /// Bits per activation, 8 or 16. A 16-bit value takes two range-checked limbs (about
+    /// half again as many rows per output); tables and max pooling always read 8-bit values.
+    pub activation_bits: u32,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { weight_bits: 8 }
+        Options { weight_bits: 8, activation_bits: 8 }
+    }
+}
+
+impl Options {
+    /// The accurate end: 16-bit weights and activations.
+    pub fn accurate() -> Self {
+        Options { weight_bits: 16, activation_bits: 16 }
     }
 }
 
@@ -43,6 +54,8 @@ pub struct ScaleHints {
 pub enum QuantizeError {
     #[error("calibration needs at least one sample")]
     NoSamples,
+    #[error("weight bits must be 2–16 and activation bits 8 or 16 (got {weight_bits} and {activation_bits})")]
+    Options { weight_bits: u32, activation_bits: u32 },
     #[error("sample {sample}: input {input} has {got} values, the model expects {expected}")]
     SampleShape { sample: usize, input: usize, expected: usize, got: usize },
     #[error("sample {sample}: tensor `{tensor}` has a non-finite value")]
@@ -70,6 +83,7 @@ pub struct OutputError {
 pub struct Report {
     pub samples: usize,
     pub weight_bits: u32,
+    pub activation_bits: u32,
     pub outputs: Vec<OutputError>,
     /// Weights that quantized to zero (free in the circuit), of all weights.
     pub zero_weights: usize,
@@ -97,6 +111,9 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options, hints: &ScaleHints) -> Result<(Graph, Report), QuantizeError> {
     if samples.is_empty() {
         return Err(QuantizeError::NoSamples);
+    }
+    if !(2..=16).contains(&options.weight_bits) || ![8, 16].contains(&options.activation_bits) {
+        return Err(QuantizeError::Options { weight_bits: options.weight_bits, activation_bits: options.activation_bits });
     }
     for (s, sample) in samples.iter().enumerate() {
         for (i, &t) in graph.inputs.iter().enumerate() {
@@ -153,11 +170,21 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
             group_frac.insert(find(&mut parent, node.output), fy);
         }
     }
+    // Groups read by a table or a max pool, and groups with scales fixed by hints, are 8-bit.
+    let mut byte_groups = std::collections::HashSet::new();
+    for node in &graph.nodes {
+        if matches!(node.op, FloatOp::Func(_) | FloatOp::Max { .. }) {
+            byte_groups.insert(find(&mut parent, node.inputs[0]));
+        }
+    }
+    byte_groups.extend(group_frac.keys().copied());
     let mut info: Vec<Option<TensorInfo>> = vec![None; n];
     let scale_of = |t: usize, parent: &mut [usize]| -> (i32, i64, i64) {
         let g = find(parent, t);
         let unsigned = group_min[g] >= 0.0;
-        let (lo, hi, cap) = if unsigned { (0, 255, 255.0) } else { (-128, 127, 127.0) };
+        let bits = if byte_groups.contains(&g) { 8 } else { options.activation_bits };
+        let (lo, hi) = if unsigned { (0, (1i64 << bits) - 1) } else { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) };
+        let cap = hi as f64;
         let f = group_frac.get(&g).copied().unwrap_or_else(|| frac_for(group_max[g].max(-group_min[g]), cap));
         (f, lo, hi)
     };
@@ -282,6 +309,6 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
         o.mean_abs_steps /= count[k].max(1) as f64;
         o.max_relative /= peak[k].max(f64::MIN_POSITIVE);
     }
-    let report = Report { samples: samples.len(), weight_bits: options.weight_bits, outputs, zero_weights, weights: weight_total };
+    let report = Report { samples: samples.len(), weight_bits: options.weight_bits, activation_bits: options.activation_bits, outputs, zero_weights, weights: weight_total };
     Ok((qgraph, report))
 }
