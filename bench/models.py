@@ -94,7 +94,7 @@ def table(rows: list) -> str:
         lines.append(
             f"| {name} | {s['macs']:,} | {s['k']} / {e['k']} | {s['prove_s']:.2f} s | {e['prove_s']:.2f} s | {e['prove_s'] / s['prove_s']:.0f}× "
             f"| {gib(s['peak_memory_bytes'])} | {gib(e['peak_memory_bytes'])} | {e['peak_memory_bytes'] / s['peak_memory_bytes']:.0f}× "
-            f"| {es:.4f} / {ee if ee is None else f'{ee:.4f}'} |"
+            f"| {es:.2g} / {ee if ee is None else f'{ee:.2g}'} |"
         )
     return "\n".join(lines)
 

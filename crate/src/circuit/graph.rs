@@ -239,7 +239,7 @@ impl Circuit<Fr> for GraphCircuit {
         let plan = &params.plan;
         let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
         let range = RangeConfig::configure(meta, range_col, bits);
-        let max = plan.has_max().then(|| MaxConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], &range));
+        let max = plan.has_max().then(|| MaxConfig::configure(meta, [inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]], &range));
         let wide = plan.input_limbs.contains(&2).then(|| WideConfig::configure(meta, &range, aux));
         let requant = RequantConfig::configure(meta, &plan.kinds(), range, aux);
         let table = (!plan.tables.is_empty()).then(|| TableConfig::configure(meta, inputs[0], inputs[1], weights[0]));
@@ -337,7 +337,8 @@ impl Circuit<Fr> for GraphCircuit {
                         Step::Max { rows, .. } => {
                             let max = config.max.as_ref().ok_or(Error::Synthesis)?;
                             for &(a, b, m) in rows {
-                                wires[m] = Some(max.assign(&mut region, d, &get(&wires, a)?, &get(&wires, b)?, val(m))?);
+                                let diff = trace.as_ref().map(|t| 2 * t.wires[m] - t.wires[a] - t.wires[b]);
+                                wires[m] = Some(max.assign(&mut region, d, &get(&wires, a)?, &get(&wires, b)?, val(m), diff)?);
                                 d += 1;
                             }
                         }

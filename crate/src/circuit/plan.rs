@@ -56,10 +56,11 @@ impl RequantKind {
     }
 
     /// Rows the kind takes in the range column: remainder limbs, output limbs, distance limbs,
-    /// the two clamp flags and (when narrow) the upper-bound check.
+    /// the two clamp flags (in `aux` for 16-bit outputs) and, when narrow, the upper-bound check.
     pub fn height(&self) -> usize {
         let y = self.y_limbs();
-        (self.rem_limbs + y + self.dist_limbs() + 2 + if self.narrow() { y } else { 0 }) as usize
+        let flags = if y == 1 { 2 } else { 0 };
+        (self.rem_limbs + y + self.dist_limbs() + flags + if self.narrow() { y } else { 0 }) as usize
     }
 
     /// Bit width of limb `i` of a `total`-bit value split into 8-bit limbs.

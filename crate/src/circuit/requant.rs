@@ -16,6 +16,11 @@
 //! | hi-lo-y'       | 8  (only when the clamp range is narrower than 256 values)
 //! ```
 //!
+//! A 16-bit output (a clamp range of more than 256 values, general models only) takes two
+//! limbs `y_0, y_1`, composed into `y' = y_0 + 256·y_1` in `aux` one row down, and keeps its
+//! clamp flags in `aux` two and three rows down, boolean by `b·(1 - b) = 0` instead of by a
+//! 1-bit lookup: two range rows fewer per output.
+//!
 //! With `t = acc + 2^(s-1)`, `rem = Σ 2^(8i)·rem_i`, `X = t - rem` (= `2^s·r`, `r` the rounded
 //! value) and `dist = Σ 2^(8j)·dist_j`:
 //!
@@ -74,7 +79,15 @@ impl RequantConfig {
                     let acc = meta.query_advice(aux, Rotation(0));
                     let yl = kind.y_limbs();
                     let flags = kind.rem_limbs + yl + kind.dist_limbs();
-                    let (b_lo, b_hi) = (r(flags), r(flags + 1));
+                    // 16-bit outputs keep the flags in `aux` (rows 2 and 3 of the block),
+                    // boolean by their own constraints, to save two range rows per output.
+                    let wide = yl > 1;
+                    let (b_lo, b_hi) = if wide {
+                        (meta.query_advice(aux, Rotation(2)), meta.query_advice(aux, Rotation(3)))
+                    } else {
+                        (r(flags), r(flags + 1))
+                    };
+                    let top_at = if wide { flags } else { flags + 2 };
                     let c = |v: i64| Expression::Constant(fr_from_i64(v));
                     let n = Expression::Constant(pow2(kind.shift));
                     let limbs = |first: u32, count: u32| {
@@ -107,10 +120,13 @@ impl RequantConfig {
                         ),
                     ];
                     if kind.narrow() {
-                        let top = if yl == 1 { r(flags + 2) } else { limbs(flags + 2, yl) };
+                        let top = if yl == 1 { r(top_at) } else { limbs(top_at, yl) };
                         constraints.push(("y' ≤ hi - lo", q.clone() * (top - (c(kind.hi - kind.lo) - y.clone()))));
                     }
-                    if yl > 1 {
+                    if wide {
+                        let (b_lo, b_hi) = (meta.query_advice(aux, Rotation(2)), meta.query_advice(aux, Rotation(3)));
+                        constraints.push(("b_lo ∈ {0, 1}", q.clone() * b_lo.clone() * (c(1) - b_lo)));
+                        constraints.push(("b_hi ∈ {0, 1}", q.clone() * b_hi.clone() * (c(1) - b_hi)));
                         constraints.push(("y' = Σ 256^i·y_i", q * (meta.query_advice(aux, Rotation(1)) - y)));
                     }
                     constraints
@@ -162,8 +178,13 @@ impl RequantConfig {
         for j in 0..kind.dist_limbs() {
             put(region, known(&|p| limb(p.dist, j, kind.dist_limbs())), RequantKind::limb_bits(kind.dist_bits, j));
         }
-        put(region, known(&|p| i64::from(p.b_lo)), 1);
-        put(region, known(&|p| i64::from(p.b_hi)), 1);
+        if yl == 1 {
+            put(region, known(&|p| i64::from(p.b_lo)), 1);
+            put(region, known(&|p| i64::from(p.b_hi)), 1);
+        } else {
+            region.assign_advice(self.aux, row + 2, known(&|p| i64::from(p.b_lo)));
+            region.assign_advice(self.aux, row + 3, known(&|p| i64::from(p.b_hi)));
+        }
         if kind.narrow() {
             for i in 0..yl {
                 put(region, known(&|p| limb(kind.hi - kind.lo - p.y, i, yl)), 8);

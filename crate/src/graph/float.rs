@@ -141,6 +141,16 @@ impl FloatGraph {
                 n += 1;
             }
         }
+        // A clamp that follows no linear node is an identity sum with that clamp: exact at
+        // any activation width, where a table would read 8-bit values.
+        for node in &mut self.nodes {
+            if let FloatOp::Func(f) = node.op {
+                if let Some(clamp) = f.as_clamp() {
+                    let len = self.tensors[node.output].len();
+                    node.op = FloatOp::Linear { geometry: Geometry::Sum { operands: 1, len }, weights: vec![1.0], bias: vec![0.0], clamp: Some(clamp) };
+                }
+            }
+        }
         self.drop_unused_tensors();
     }
 

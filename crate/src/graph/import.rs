@@ -545,7 +545,16 @@ impl Reader {
                     }
                 };
                 let shape = self.shape(x);
-                self.push(node, &name, FloatOp::Func(f), vec![x], &out_name, shape);
+                if let Func::LeakyRelu(alpha) = f {
+                    // Exact at any width, no table: α·x + (1 - α)·relu(x).
+                    let len = shape.iter().product();
+                    let relu = FloatOp::Linear { geometry: Geometry::Sum { operands: 1, len }, weights: vec![1.0], bias: vec![0.0], clamp: Some((0.0, f32::INFINITY)) };
+                    let r = self.push(node, &format!("{name}/relu"), relu, vec![x], &format!("{out_name}/relu"), shape.clone());
+                    let mix = FloatOp::Linear { geometry: Geometry::Sum { operands: 2, len }, weights: vec![alpha, 1.0 - alpha], bias: vec![0.0], clamp: None };
+                    self.push(node, &name, mix, vec![x, r], &out_name, shape);
+                } else {
+                    self.push(node, &name, FloatOp::Func(f), vec![x], &out_name, shape);
+                }
             }
             "Softmax" | "LogSoftmax" => return Err(err("needs exp and division, which the circuit does not prove; drop it from the exported model (argmax is unchanged) and apply it to the verified outputs")),
             "Gemm" => self.gemm(node, &name, &out_name, &err)?,

@@ -2,7 +2,7 @@
 //! model, and what `section9 run` and `section9 prove --model` execute.
 //!
 //! Every tensor holds integers `q` in a range `[lo, hi]` of at most 256 or 65,536 values (8- or
-//! 16-bit activations; tables and max pooling read 8-bit ones), standing for `q · 2^-frac_bits`
+//! 16-bit activations; tables read 8-bit ones), standing for `q · 2^-frac_bits`
 //! (frac bits may be negative for large magnitudes). Five node kinds:
 //!
 //! - [`Op::Linear`]: `y = clamp(round_shift(bias + Σ w·x, shift), lo, hi)` over a
@@ -284,9 +284,6 @@ impl Graph {
                 let [x] = ins[..] else { return Err("takes one input".into()) };
                 geometry.check()?;
                 let Geometry::Conv { input, output, groups, .. } = geometry else { return Err("max pools over a convolution window".into()) };
-                if x.hi - x.lo > 255 {
-                    return Err("max pooling takes 8-bit inputs".into());
-                }
                 if *groups != input[0] || input[0] != output[0] || !same_scale(x) || x.len() != geometry.operand_len() || out.len() != geometry.output_len() {
                     return Err("pooling must be per channel and keep the scale".into());
                 }

@@ -23,8 +23,9 @@ pub struct Options {
     /// Signed bits per weight, 2–16. Weights are constants of the circuit, so wide weights
     /// cost only a wider accumulator; narrow ones zero more weights, which cost nothing.
     pub weight_bits: u32,
-    /// Bits per activation, 8 or 16. A 16-bit value takes two range-checked limbs (about
-    /// half again as many rows per output); tables and max pooling always read 8-bit values.
+    /// Bits per activation, 8 or 16. A 16-bit value takes two range-checked limbs (a row
+    /// more per output, or about as many: its clamp flags leave the range column); tables
+    /// always read 8-bit values.
     pub activation_bits: u32,
 }
 
@@ -170,11 +171,13 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
             group_frac.insert(find(&mut parent, node.output), fy);
         }
     }
-    // Groups read by a table or a max pool, and groups with scales fixed by hints, are 8-bit.
+    // Groups a table reads or writes (its precision is its 8-bit input's), and groups with
+    // scales fixed by hints, are 8-bit.
     let mut byte_groups = std::collections::HashSet::new();
     for node in &graph.nodes {
-        if matches!(node.op, FloatOp::Func(_) | FloatOp::Max { .. }) {
+        if matches!(node.op, FloatOp::Func(_)) {
             byte_groups.insert(find(&mut parent, node.inputs[0]));
+            byte_groups.insert(find(&mut parent, node.output));
         }
     }
     byte_groups.extend(group_frac.keys().copied());
@@ -226,7 +229,15 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
                     // Pooling weights are `1/n`, not learned: they get 16 bits.
                     let bits = if matches!(geometry, Geometry::Pool { .. }) { 16 } else { options.weight_bits };
                     let cap = f64::from((1u32 << (bits - 1)) - 1);
-                    let max_w = weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs()));
+                    // Only the weights some output reads set the scale (a pool's 1/n for the
+                    // window sizes that occur, not 1/1).
+                    let mut used = vec![!matches!(geometry, Geometry::Pool { .. }); weights.len()];
+                    if matches!(geometry, Geometry::Pool { .. }) {
+                        for o in 0..geometry.output_len() {
+                            geometry.taps(o, |t| used[t.weight] = true);
+                        }
+                    }
+                    let max_w = weights.iter().zip(&used).filter(|(_, &u)| u).fold(0f64, |m, (&w, _)| m.max(f64::from(w).abs()));
                     let mut fw = hint.map_or_else(|| frac_for(max_w, cap), |h| h.0);
                     if hint.is_none() && fx + fw - fy > 40 {
                         fw = fy + 40 - fx;
