@@ -8,6 +8,9 @@ onnx.helper and seeded numpy weights (no training: the point is the operators an
     separable  [1, 8, 12, 12] → depthwise Conv 3×3 → BatchNorm → Clip(0, 6) → pointwise Conv 16
                → Relu → pointwise Conv 8 → Add (residual) → GlobalAveragePool → Flatten → Gemm 4
 
+Also gan.input.json and gan.expected.json: the committed generator (model/gan.onnx) on the
+latent of the prompt "a quiet robot watering a tiny plant", as onnxruntime runs it.
+
 For each <name>: <name>.onnx, <name>.input.json (one sample, EZKL's shape),
 <name>.calibration.json (16 samples back to back) and <name>.expected.json (onnxruntime's
 outputs for the sample: {"outputs": [[...]]}).
@@ -123,5 +126,22 @@ def main():
         print(f"{name}: {os.path.getsize(path)} bytes, output {list(out.shape)}")
 
 
+def generator():
+    """The committed generator on one prompt's latent: gan.input.json and gan.expected.json."""
+    import hashlib
+
+    latent, block = [], hashlib.sha256(b"section9/latent/v1\0" + "a quiet robot watering a tiny plant".encode()).digest()
+    while len(latent) < 32:  # crate/src/prompt.rs: the documented prompt -> int8 latent map
+        latent.extend(b - 256 if b >= 128 else b for b in block[: 32 - len(latent)])
+        block = hashlib.sha256(block).digest()
+    x = np.asarray([latent], dtype=np.float32) / 128.0
+    sess = ort.InferenceSession(os.path.join(HERE, "..", "gan.onnx"), providers=["CPUExecutionProvider"])
+    out = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    json.dump({"input_data": [x.ravel().tolist()]}, open(os.path.join(HERE, "gan.input.json"), "w"))
+    json.dump({"outputs": [[round(float(v), 6) for v in out.ravel()]]}, open(os.path.join(HERE, "gan.expected.json"), "w"))
+    print(f"gan: output {list(out.shape)}")
+
+
 if __name__ == "__main__":
     main()
+    generator()

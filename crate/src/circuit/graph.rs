@@ -31,7 +31,7 @@ use super::poseidon::{self, PoseidonConfig};
 use super::range::{RangeConfig, WideConfig};
 use super::requant::RequantConfig;
 use super::table::TableConfig;
-use super::{fr_from_i64, MIN_WIDTH, RESERVED_ROWS};
+use super::{fr_from_i64, Columns, MIN_WIDTH, RESERVED_ROWS};
 use crate::graph::Graph;
 
 /// How a side of the statement appears to the verifier.
@@ -220,21 +220,7 @@ impl Circuit<Fr> for GraphCircuit {
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: GraphParams) -> GraphConfig {
-        meta.set_minimum_degree(5);
-        let mut advice = || {
-            let c: Column<Advice> = meta.advice_column();
-            meta.enable_equality(c);
-            c
-        };
-        let inputs: Vec<Column<Advice>> = (0..params.width).map(|_| advice()).collect();
-        let acc = advice();
-        let range_col = advice();
-        let aux = advice();
-        let weights: Vec<_> = (0..params.width).map(|_| meta.fixed_column()).collect();
-        let bias = meta.fixed_column();
-        let bits = meta.fixed_column();
-        let instance = meta.instance_column();
-        meta.enable_equality(instance);
+        let Columns { inputs, acc, range: range_col, aux, weights, bias, bits, instance } = Columns::configure(meta, params.width);
 
         let plan = &params.plan;
         let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);

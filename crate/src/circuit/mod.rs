@@ -103,6 +103,43 @@ pub(crate) fn pow2(e: u32) -> Fr {
     Fr::from(2).pow_vartime([u64::from(e)])
 }
 
+/// The columns both circuits lay out, created in this order (the order is part of the keys):
+/// `W` inputs, `acc`, `range`, `aux` (advice, copy-enabled); `W` weights, `bias`, `bits`
+/// (fixed); one copy-enabled instance column. The constraint system is held at degree 5:
+/// that keeps the extended domain at 4·2^k (like degree 4) but lets the permutation argument
+/// take 3 columns per product and the selector compression pack tighter.
+pub(crate) struct Columns {
+    pub inputs: Vec<Column<Advice>>,
+    pub acc: Column<Advice>,
+    pub range: Column<Advice>,
+    pub aux: Column<Advice>,
+    pub weights: Vec<Column<halo2_proofs::plonk::Fixed>>,
+    pub bias: Column<halo2_proofs::plonk::Fixed>,
+    pub bits: Column<halo2_proofs::plonk::Fixed>,
+    pub instance: Column<Instance>,
+}
+
+impl Columns {
+    pub(crate) fn configure(meta: &mut ConstraintSystem<Fr>, width: usize) -> Columns {
+        meta.set_minimum_degree(5);
+        let mut advice = || {
+            let c: Column<Advice> = meta.advice_column();
+            meta.enable_equality(c);
+            c
+        };
+        let inputs: Vec<Column<Advice>> = (0..width).map(|_| advice()).collect();
+        let acc = advice();
+        let range = advice();
+        let aux = advice();
+        let weights = (0..width).map(|_| meta.fixed_column()).collect();
+        let bias = meta.fixed_column();
+        let bits = meta.fixed_column();
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        Columns { inputs, acc, range, aux, weights, bias, bits, instance }
+    }
+}
+
 /// What `configure` needs to know: the plan (its requant kinds and message length) and `W`.
 #[derive(Clone, Debug)]
 pub struct CircuitParams {
@@ -224,23 +261,7 @@ impl Circuit<Fr> for MintCircuit {
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> MintConfig {
-        // Degree 5 keeps the extended domain at 4·2^k (like degree 4) but lets the permutation
-        // argument take 3 columns per product and the selector compression pack tighter.
-        meta.set_minimum_degree(5);
-        let mut advice = || {
-            let c: Column<Advice> = meta.advice_column();
-            meta.enable_equality(c);
-            c
-        };
-        let inputs: Vec<Column<Advice>> = (0..params.width).map(|_| advice()).collect();
-        let acc = advice();
-        let range_col = advice();
-        let aux = advice();
-        let weights: Vec<_> = (0..params.width).map(|_| meta.fixed_column()).collect();
-        let bias = meta.fixed_column();
-        let bits = meta.fixed_column();
-        let instance = meta.instance_column();
-        meta.enable_equality(instance);
+        let Columns { inputs, acc, range: range_col, aux, weights, bias, bits, instance } = Columns::configure(meta, params.width);
 
         let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
         let range = RangeConfig::configure(meta, range_col, bits);
