@@ -32,19 +32,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "bench", "models")
 BIN = os.path.join(REPO, "target", "release", "section9")
 sys.path.insert(0, os.path.join(REPO, "bench"))
-from ezkl_bench import DEFAULT_PROMPT, latent_from_prompt  # noqa: E402
 
 
 def model_files(name: str) -> dict:
+    """Paths relative to the repository (the scripts run from its root)."""
+    z = lambda s: os.path.join("model", "zoo", f"{name}{s}")  # noqa: E731
     if name == "gan":
-        work = os.path.join(REPO, "target", "bench-models")
-        os.makedirs(work, exist_ok=True)
-        latent = [q / 128.0 for q in latent_from_prompt(DEFAULT_PROMPT, 32)]
-        inp = os.path.join(work, "gan.input.json")
-        with open(inp, "w") as f:
-            json.dump({"input_data": [latent]}, f)
-        return {"onnx": os.path.join(REPO, "model", "gan.onnx"), "input": inp, "calibration": inp}
-    z = lambda s: os.path.join(REPO, "model", "zoo", f"{name}{s}")  # noqa: E731
+        # The latent of ezkl_bench.py's default prompt, written by model/zoo/make.py.
+        return {"onnx": os.path.join("model", "gan.onnx"), "input": z(".input.json"), "calibration": z(".input.json")}
     return {"onnx": z(".onnx"), "input": z(".input.json"), "calibration": z(".calibration.json")}
 
 
@@ -78,7 +73,8 @@ def ezkl(name: str, files: dict, reuse: bool) -> dict:
     out = os.path.join(OUT, f"{name}.ezkl.json")
     if not (reuse and os.path.exists(out)):
         work = os.path.join(REPO, "target", f"ezkl-{name}")
-        subprocess.run([sys.executable, os.path.join(REPO, "bench", "ezkl_bench.py"), "--model", files["onnx"], "--input", files["input"], "--out", out, "--workdir", work], check=True)
+        rel = lambda p: os.path.relpath(p, REPO)  # noqa: E731
+        subprocess.run([sys.executable, os.path.join("bench", "ezkl_bench.py"), "--model", files["onnx"], "--input", files["input"], "--out", rel(out), "--workdir", rel(work)], check=True, cwd=REPO)
     with open(out) as f:
         return json.load(f)
 
@@ -107,6 +103,7 @@ def main() -> None:
     if not os.path.exists(BIN):
         sys.exit(f"models: build Section 9 first: cargo build --release -p section9 ({BIN} missing)")
     os.makedirs(OUT, exist_ok=True)
+    os.chdir(REPO)
     rows = []
     for name in args.models:
         files = model_files(name)
