@@ -21,6 +21,9 @@ export SECTION9_ONNX_BACKEND="$PWD/target/onnx-backend"
 step "Rust tests (library, compiler, ONNX conformance, CLI, test vectors, malformed inputs, properties)"
 cargo test --workspace --locked
 
+step "the browser build's field arithmetic (halo2curves' own tests, natively)"
+bash scripts/wasm-arith.sh test
+
 step "contracts on a real EVM: generated verifier, art token, real proofs, deploy script"
 bash scripts/contracts.sh
 

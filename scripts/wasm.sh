@@ -27,26 +27,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
     cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-# Field arithmetic for wasm: halo2curves-axiom's multiplication builds on 64 x 64 -> 128-bit
-# products, which wasm lacks (each one becomes a `__multi3` call). crate/patches/ holds our
-# patch that multiplies on 29-bit limbs on wasm instead (see its comments). It is applied to a
-# copy of the exact registry release, which the wasm builds use through a [patch]; native
-# builds use the crate unchanged. The copy is rebuilt when the patch or Cargo.lock changes.
-patch_file=crate/patches/halo2curves-axiom-wasm.patch
+# The wasm builds use our patched halo2curves-axiom (scripts/wasm-arith.sh).
+bash scripts/wasm-arith.sh
 patched=target/wasm-patched
-stamp=$(cat "$patch_file" Cargo.lock | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$patched/stamp" 2>/dev/null)" != "$stamp" ]; then
-    echo "patching halo2curves-axiom for wasm"
-    manifest=$(cargo metadata --format-version 1 --locked | python3 -c '
-import json, sys
-packages = json.load(sys.stdin)["packages"]
-print(next(p["manifest_path"] for p in packages if p["name"] == "halo2curves-axiom"))')
-    rm -rf "$patched"
-    mkdir -p "$patched"
-    cp -r "$(dirname "$manifest")" "$patched/halo2curves-axiom"
-    git apply --directory="$patched/halo2curves-axiom" --unsafe-paths "$patch_file"
-    echo "$stamp" > "$patched/stamp"
-fi
 patch_arg="patch.crates-io.halo2curves-axiom.path=\"$PWD/$patched/halo2curves-axiom\""
 # The patched crate is a path dependency, which Cargo.lock records without a registry source
 # and checksum: the wasm builds run against that edit of the lock file (every version stays
