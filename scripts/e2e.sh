@@ -4,7 +4,8 @@
 # (scripts/wasm.sh), the contracts (solc-js) and the page (webpack). Installs Debian's chromium
 # and the npm packages when missing.
 #   bash scripts/e2e.sh                 # the test
-#   BENCH_OUT=bench/browser.json bash scripts/e2e.sh   # and keep its timings as the benchmark
+#   BENCH_OUT=bench/browser.json bash scripts/e2e.sh   # and keep its timings as the benchmark,
+#                                   # with the native prove time measured right after it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
@@ -26,3 +27,18 @@ npm_install .
 npm --prefix contracts run build
 npx webpack --mode production
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+
+if [ -n "${BENCH_OUT:-}" ]; then
+    # The browser's prove time means little without the native one on the same machine at the
+    # same time (shared machines drift by 10% over hours): measure it now and record both.
+    cargo build --release --locked -p section9 --quiet
+    ./target/release/section9 bench --dev-srs --repeat 5 --json target/native-bench.json
+    node -e '
+const fs = require("fs");
+const [out, native] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+out.native_prove_s = native.prove_s;
+out.prove_vs_native = Number((out.prove_s / native.prove_s).toFixed(2));
+fs.writeFileSync(process.argv[1], JSON.stringify(out, null, 2) + "\n");
+console.log(`browser ${out.prove_s.toFixed(2)} s, native ${native.prove_s.toFixed(2)} s: ${out.prove_vs_native}x`);
+' "$BENCH_OUT" target/native-bench.json
+fi
