@@ -45,10 +45,13 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
 
   await page.click('#connect');
   await page.waitForFunction(() => window.section9.account && window.section9.chainOk);
-  await page.waitForFunction(() => window.section9.prover, null, { timeout: 300_000 });
+  // Waits on the prover poll on a timer: Playwright's default polls every animation frame,
+  // which keeps the page repainting and takes CPU from the prover threads being measured.
+  const slow = { timeout: 300_000, polling: 250 };
+  await page.waitForFunction(() => window.section9.prover, null, slow);
   const loadMs = Date.now() - t0;
   await page.click('#prove');
-  await page.waitForFunction(() => window.section9.proof, null, { timeout: 300_000 });
+  await page.waitForFunction(() => window.section9.proof, null, slow);
   const prover = await page.evaluate(() => window.section9.prover);
   const proof = await page.evaluate(() => ({ ...window.section9.proof, rgb: Array.from(window.section9.proof.rgb) }));
   assert.ok(prover.threaded, 'the threaded build must run');
@@ -67,7 +70,7 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
   // Minting the same picture again is refused with a clear message.
   await page.evaluate(() => { window.section9.minted = null; window.section9.proof = null; });
   await page.click('#prove');
-  await page.waitForFunction(() => window.section9.proof, null, { timeout: 300_000 });
+  await page.waitForFunction(() => window.section9.proof, null, slow);
   await page.click('#mint');
   await page.waitForFunction(() => /already minted/.test(document.getElementById('message').textContent));
 
