@@ -32,7 +32,10 @@ if [ "${1:-}" = test ]; then
     # `--cfg halo2curves_wasm_arith` selects the wasm code paths on any target. The crate's
     # tests check multiplication, squaring, inversion (an independent algorithm), square
     # roots, serialisation and curve arithmetic against each other and known values.
+    # The crate's own rust-toolchain file names an old toolchain: use the one this repository
+    # builds with.
+    toolchain=$(rustup show active-toolchain | cut -d' ' -f1)
     (cd "$patched/halo2curves-axiom" &&
         RUSTFLAGS="--cfg halo2curves_wasm_arith" CARGO_TARGET_DIR="$PWD/../target" \
-            cargo +stable test --release --locked --lib -- bn256::)
+            cargo +"$toolchain" test --release --locked --lib -- bn256::)
 fi

@@ -27,7 +27,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
     cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-# The wasm builds use our patched halo2curves-axiom (scripts/wasm-arith.sh).
+# The wasm builds use our patched halo2curves-axiom (scripts/wasm-arith.sh). (Cargo warns that
+# the patch "was not used in the crate graph": that is the rebuilt standard library's graph.)
 bash scripts/wasm-arith.sh
 patched=target/wasm-patched
 patch_arg="patch.crates-io.halo2curves-axiom.path=\"$PWD/$patched/halo2curves-axiom\""
