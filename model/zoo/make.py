@@ -20,6 +20,7 @@ outputs for the sample: {"outputs": [[...]]}).
 
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -27,6 +28,8 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The default prompt of scripts/start.sh and bench/ezkl_bench.py.
+GENERATOR_PROMPT = "a quiet robot watering a tiny plant"
 
 
 class Graph:
@@ -128,13 +131,10 @@ def main():
 
 def generator():
     """The committed generator on one prompt's latent: gan.input.json and gan.expected.json."""
-    import hashlib
+    sys.path.insert(0, os.path.join(HERE, ".."))
+    from intsim import latent_from_prompt  # the training code's prompt -> int8 latent map
 
-    latent, block = [], hashlib.sha256(b"section9/latent/v1\0" + "a quiet robot watering a tiny plant".encode()).digest()
-    while len(latent) < 32:  # crate/src/prompt.rs: the documented prompt -> int8 latent map
-        latent.extend(b - 256 if b >= 128 else b for b in block[: 32 - len(latent)])
-        block = hashlib.sha256(block).digest()
-    x = np.asarray([latent], dtype=np.float32) / 128.0
+    x = np.asarray([latent_from_prompt(GENERATOR_PROMPT)], dtype=np.float32) / 128.0
     sess = ort.InferenceSession(os.path.join(HERE, "..", "gan.onnx"), providers=["CPUExecutionProvider"])
     out = sess.run(None, {sess.get_inputs()[0].name: x})[0]
     json.dump({"input_data": [x.ravel().tolist()]}, open(os.path.join(HERE, "gan.input.json"), "w"))
