@@ -47,7 +47,7 @@ DEFAULT_WORKDIR = os.path.join(REPO, "target", "ezkl-bench")
 DEFAULT_OUT = os.path.join(REPO, "bench", "ezkl.json")
 DEFAULT_SRS_DIR = os.path.join(REPO, "target", "ezkl-srs")
 DEFAULT_PROMPT = "a quiet robot watering a tiny plant"  # the same default as scripts/start.sh
-LATENT_DOMAIN = b"section9/latent/v1\0"  # crate/src/prompt.rs: the documented prompt -> latent map
+LATENT_DOMAIN = b"section9/latent/v1\0"  # model/intsim.py sample_latent: public sample latents
 
 # The code each child process runs: import ezkl, call one function (awaiting it if this
 # ezkl version made it async), time only the call, and write a small JSON result.
@@ -124,7 +124,8 @@ def check_requirements() -> dict:
 
 
 def latent_from_prompt(prompt: str, n: int) -> list[int]:
-    """The project's prompt -> int8 latent map (SHA-256 chain, see crate/src/prompt.rs)."""
+    """A public sample latent for the benchmark (model/intsim.py sample_latent; mints add a
+    secret seed, see crate/src/prompt.rs): SHA-256 chain over the domain and the text."""
     block = hashlib.sha256(LATENT_DOMAIN + prompt.encode("utf-8")).digest()
     out: list[int] = []
     while len(out) < n:

@@ -3,6 +3,8 @@
 // compile task would download a compiler).
 module.exports = {
   networks: {
-    hardhat: { chainId: 31337 },
+    // HARDHAT_CHAIN_ID lets the deploy tests run a node that looks like another chain (an
+    // OP Sepolia-like 11155420) to check what deploy.js allows off the local chain.
+    hardhat: { chainId: Number(process.env.HARDHAT_CHAIN_ID ?? 31337) },
   },
 };

@@ -15,7 +15,7 @@ Usage:
     python intsim.py [--model gan.onnx] [--vectors ../tests/vectors/gan.json]
 runs the self-check (structure, exact grids, vectorised vs. naive loops,
 agreement with onnxruntime's float output, and the test vectors if present).
-Also importable: load_model(), run(), latent_from_prompt(), pixel_bytes().
+Also importable: load_model(), run(), latent_from(), sample_latent(), pixel_bytes().
 """
 import argparse
 import hashlib
@@ -26,7 +26,8 @@ import sys
 import numpy as np
 
 LAYERS = ("fc", "up1", "up2", "up3")
-LATENT_DOMAIN = b"section9/latent/v1\x00"
+LATENT_DOMAIN = b"section9/latent/v2\x00"
+SAMPLE_DOMAIN = b"section9/latent/v1\x00"
 META_KEY = "section9.quantization"
 
 
@@ -34,9 +35,19 @@ META_KEY = "section9.quantization"
 # prompt -> latent
 # ----------------------------------------------------------------------------
 
-def latent_from_prompt(prompt):
-    """SHA-256(domain || utf8(prompt)); each digest byte read as a two's-complement int8."""
-    digest = hashlib.sha256(LATENT_DOMAIN + prompt.encode("utf-8")).digest()
+def latent_from(seed, prompt):
+    """The mint's latent (crate/src/prompt.rs): SHA-256(domain || seed || utf8(prompt)), each
+    digest byte read as a two's-complement int8. `seed` is the artist's 32 secret bytes: without
+    it, a public picture would give the prompt away to a dictionary search."""
+    assert len(seed) == 32
+    digest = hashlib.sha256(LATENT_DOMAIN + seed + prompt.encode("utf-8")).digest()
+    return [b - 256 if b >= 128 else b for b in digest]
+
+
+def sample_latent(text):
+    """A deterministic, public latent for illustrations and benchmarks ("sample 0", ...):
+    SHA-256(b"section9/latent/v1\\0" || utf8(text)) as int8. Not how mints derive theirs."""
+    digest = hashlib.sha256(SAMPLE_DOMAIN + text.encode("utf-8")).digest()
     return [b - 256 if b >= 128 else b for b in digest]
 
 
@@ -261,9 +272,9 @@ def self_check(model_path, vectors_path=None, verbose=True):
     say("structure/grids: ok  " + ", ".join(
         f"{L['node']}(fx={L['fx']} fw={L['fw']} fy={L['fy']} s={L['shift']})" for L in model["layers"]))
 
-    # prompt hashing known answer (empty prompt)
-    assert latent_from_prompt("") == [b - 256 if b >= 128 else b
-                                       for b in hashlib.sha256(b"section9/latent/v1\x00").digest()]
+    # prompt hashing known answer (empty prompt, zero seed)
+    assert latent_from(bytes(32), "") == [b - 256 if b >= 128 else b
+                                          for b in hashlib.sha256(b"section9/latent/v2\x00" + bytes(32)).digest()]
 
     rng = np.random.default_rng(7)
     lats = rng.integers(-128, 128, size=(4, 32))
@@ -288,7 +299,8 @@ def self_check(model_path, vectors_path=None, verbose=True):
             vec = json.load(f)
         for k, case in enumerate(vec["cases"]):
             if case["prompt"] is not None:
-                assert latent_from_prompt(case["prompt"]) == case["latent"], f"case {k}: latent"
+                seed = bytes.fromhex(case["seed"][2:])
+                assert latent_from(seed, case["prompt"]) == case["latent"], f"case {k}: latent"
             got = pixel_bytes(run(model, case["latent"])[0]).hex()
             assert got == case["pixels"], f"case {k}: pixels differ"
         say(f"test vectors: {len(vec['cases'])} cases ok")

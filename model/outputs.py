@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Write the artifacts derived from model/gan.onnx with the integer simulation:
 
-  tests/vectors/gan.json   test vectors (16 prompt cases + 48 random-latent cases)
-  model/samples.png        8x8 grid of integer-model pictures for "sample 0".."sample 63"
+  tests/vectors/gan.json   test vectors (16 prompt + seed cases + 48 random-latent cases)
+  model/samples.png        8x8 grid of integer-model pictures for the sample latents of
+                           "sample 0".."sample 63" (intsim.sample_latent)
   model/fidelity.json      PSNR of integer pixels vs. float ONNX pixels
 """
 import argparse
+import hashlib
 import json
 import os
 
@@ -42,11 +44,17 @@ def sample_prompts():
     return [f"sample {i}" for i in range(64)]
 
 
+def vector_seed(i):
+    """A fixed, public seed per prompt case (a real mint's seed is secret and random)."""
+    return hashlib.sha256(b"section9 test vector seed %d" % i).digest()
+
+
 def write_vectors(model, path):
     cases = []
-    for p in PROMPTS:
-        lat = intsim.latent_from_prompt(p)
-        cases.append({"prompt": p, "latent": lat})
+    for i, p in enumerate(PROMPTS):
+        seed = vector_seed(i)
+        lat = intsim.latent_from(seed, p)
+        cases.append({"prompt": p, "seed": "0x" + seed.hex(), "latent": lat})
     rng = np.random.default_rng(RANDOM_SEED)
     rand = rng.integers(-128, 128, size=(N_RANDOM, 32))
     rand[0] = -128
@@ -74,7 +82,7 @@ def write_vectors(model, path):
 def write_samples(model, path, scale=4, gap=2):
     from PIL import Image
 
-    lats = np.array([intsim.latent_from_prompt(p) for p in sample_prompts()])
+    lats = np.array([intsim.sample_latent(p) for p in sample_prompts()])
     px = intsim.pixels_hwc(intsim.run(model, lats))  # [64, 32, 32, 3]
     cell = 32 * scale
     size = 8 * cell + 9 * gap
@@ -90,7 +98,7 @@ def write_samples(model, path, scale=4, gap=2):
 
 def write_fidelity(model, onnx_path, path):
     prompts = sample_prompts()
-    lats = np.array([intsim.latent_from_prompt(p) for p in prompts])
+    lats = np.array([intsim.sample_latent(p) for p in prompts])
     ints = intsim.pixels_hwc(intsim.run(model, lats)).transpose(0, 3, 1, 2).astype(np.float64)
     flts = intsim.float_pixels(onnx_path, lats)
     ps = [intsim.psnr(ints[i], flts[i]) for i in range(len(lats))]

@@ -3,7 +3,9 @@
 #   bash scripts/contracts.sh        # EVM tests (in-process Hardhat EVM and a `hardhat node`)
 #   bash scripts/contracts.sh gas    # gas report, written to contracts/gas.json
 # Generates the verifier and two proofs (Hardhat's first two accounts as minters) with the CLI
-# and the development SRS, installs the npm packages, compiles with solc-js, runs.
+# and the development SRS, and a verifier and a proof with parameters imported from a
+# Powers-of-Tau ceremony file (scripts/ptau.sh: made by snarkjs); installs the npm packages,
+# compiles with solc-js, runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
@@ -19,7 +21,15 @@ mkdir -p "$gen"
 "$bin" prove --dev-srs --prompt "a paper crane on a windowsill" \
     --minter 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --out "$gen/proof-bob.json" 2>/dev/null
 
+bash scripts/ptau.sh
+mkdir -p "$gen/imported"
+"$bin" export-verifier --params target/ptau/mint.srs --out "$gen/imported/Halo2Verifier.sol"
+printf 'a harbour in the rain\n' | "$bin" prove --params target/ptau/mint.srs --prompt-file - \
+    --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/imported/proof-alice.json"
+"$bin" verify --params target/ptau/mint.srs "$gen/imported/proof-alice.json"
+
 npm_install contracts
+(cd contracts && VERIFIER_SOL=generated/imported/Halo2Verifier.sol BUILD_DIR=build/imported node scripts/compile.js >/dev/null)
 case "${1:-test}" in
     test) npm --prefix contracts test ;;
     gas) npm --prefix contracts run gas ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The mint page end to end in headless Chromium (tests/e2e/mint.test.js), with everything it
-# needs built first: the page assets and verifier (CLI, development SRS), the wasm prover
+# needs built first: the page assets and verifier (CLI, with parameters imported from a
+# Powers-of-Tau ceremony file that snarkjs made: scripts/ptau.sh), the wasm prover
 # (scripts/wasm.sh), the contracts (solc-js) and the page (webpack). Installs Debian's chromium
 # and the npm packages when missing.
 #   bash scripts/e2e.sh                 # the test
@@ -19,8 +20,9 @@ fi
 
 cargo build --locked -p section9 --quiet
 bin=target/debug/section9
-"$bin" export-verifier --dev-srs --out contracts/generated/Halo2Verifier.sol 2>/dev/null
-"$bin" export-web --dev-srs --out-dir web/static 2>/dev/null
+bash scripts/ptau.sh
+"$bin" export-verifier --params target/ptau/mint.srs --out contracts/generated/Halo2Verifier.sol 2>/dev/null
+"$bin" export-web --params target/ptau/mint.srs --out-dir web/static 2>/dev/null
 bash scripts/wasm.sh
 npm_install contracts
 npm_install .

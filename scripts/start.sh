@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job: a local chain with the contracts deployed and the mint page served.
 #   bash scripts/start.sh          → http://127.0.0.1:8080 (PORT, CHAIN_PORT to change ports)
-# Builds the CLI, the verifier and the page's model and params (development SRS), the wasm
+#   PARAMS=pot.srs bash scripts/start.sh   → with params imported from a ceremony file
+#                                   (`section9 srs import FILE.ptau --out pot.srs`)
+# Builds the CLI, the verifier and the page's model and params (by default the insecure
+# development SRS, which deploy.js allows on this local chain only), the wasm
 # prover and the page; starts `hardhat node` on 127.0.0.1:8545, deploys with its first funded
 # account, serves the page until Ctrl-C. Installs what a fresh machine lacks; safe to rerun.
 set -euo pipefail
@@ -15,8 +18,10 @@ step() { printf '\n==> %s\n' "$*"; }
 step "building the CLI"
 cargo build --release --locked -p section9 --quiet
 bin=target/release/section9
-"$bin" export-verifier --dev-srs --out contracts/generated/Halo2Verifier.sol
-"$bin" export-web --dev-srs --out-dir web/static
+srs=(--dev-srs)
+if [ -n "${PARAMS:-}" ]; then srs=(--params "$PARAMS"); fi
+"$bin" export-verifier "${srs[@]}" --out contracts/generated/Halo2Verifier.sol
+"$bin" export-web "${srs[@]}" --out-dir web/static
 
 step "building the wasm prover (threaded and single-threaded)"
 bash scripts/wasm.sh

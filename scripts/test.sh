@@ -18,7 +18,11 @@ fi
 "$venv/bin/python" tests/onnx-backend/generate.py target/onnx-backend
 export SECTION9_ONNX_BACKEND="$PWD/target/onnx-backend"
 
-step "Rust tests (library, compiler, ONNX conformance, CLI, test vectors, malformed inputs, properties)"
+step "Powers-of-Tau ceremony files made by snarkjs (cached in target/ptau)"
+bash scripts/ptau.sh
+export SECTION9_PTAU_DIR="$PWD/target/ptau"
+
+step "Rust tests (library, compiler, ONNX conformance, CLI, test vectors, malformed inputs, properties, .ptau import)"
 cargo test --workspace --locked
 
 step "the browser build's field arithmetic (halo2curves' own tests, natively)"

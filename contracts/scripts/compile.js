@@ -1,5 +1,6 @@
 // Compiles the contracts with solc-js (no downloads) into build/<Name>.json
-// ({ abi, bytecode, deployedBytecode, deployedSize }).
+// ({ abi, bytecode, deployedBytecode, deployedSize }, and for the verifier `header`: what its
+// generated header states — model, k, SRS fingerprint and kind; deploy.js reads it).
 //
 // - generated/Halo2Verifier.sol — written by `section9 export-verifier`; solc 0.8.19 with the
 //   optimizer off (snark-verifier's single assembly block is "stack too deep" with it on).
@@ -45,11 +46,24 @@ function compile(solc, file, optimizer) {
   return output.contracts[file];
 }
 
+/// The `// key: value` lines `section9 export-verifier` writes at the top of the verifier.
+export function header(source) {
+  const fields = {};
+  for (const line of source.split('\n')) {
+    const m = /^\/\/ ([a-z-]+): (.*)$/.exec(line);
+    if (m) fields[m[1]] = m[2];
+    else if (!line.startsWith('//')) break;
+  }
+  return fields;
+}
+
+/// Builds into build/ — or, with VERIFIER_SOL and BUILD_DIR set, another verifier (e.g. one
+/// exported with imported ceremony params) into another directory.
 export function build() {
-  const out = path.join(root, 'build');
+  const out = path.join(root, process.env.BUILD_DIR ?? 'build');
   fs.mkdirSync(out, { recursive: true });
   const units = [
-    [require('solc'), 'generated/Halo2Verifier.sol', false, ['Halo2Verifier']],
+    [require('solc'), process.env.VERIFIER_SOL ?? 'generated/Halo2Verifier.sol', false, ['Halo2Verifier']],
     [require('solc-0.8.28'), 'src/Section9Art.sol', true, ['Section9Art']],
   ];
   const sizes = {};
@@ -60,6 +74,7 @@ export function build() {
       const deployedSize = c.evm.deployedBytecode.object.length / 2;
       const artifact = {
         contractName: name,
+        ...(file.startsWith('generated/') ? { header: header(fs.readFileSync(path.join(root, file), 'utf8')) } : {}),
         compiler: solc.version(),
         optimizer,
         abi: c.abi,

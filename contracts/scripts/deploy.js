@@ -1,15 +1,25 @@
 // Deploys the generated verifier and the art contract to a JSON-RPC endpoint and writes their
 // addresses where the mint page reads them.
 //
-//   RPC_URL      endpoint (default http://127.0.0.1:8545, a local `hardhat node`)
-//   PRIVATE_KEY  deployer key (default: Hardhat's first development account — local chains only)
-//   MODEL_ID     the model id the token is bound to (64 hex; `section9 info` prints it)
-//   OUT          where to write the addresses (default ../web/static/deployment.json)
+//   RPC_URL       endpoint (default http://127.0.0.1:8545, a local `hardhat node`)
+//   PRIVATE_KEY   deployer key (default: Hardhat's first development account — local chains only)
+//   MODEL_ID      the model id the token is bound to (64 hex; default: the one the generated
+//                 verifier's header names; `section9 info` prints it)
+//   PAGE_RPC_URL  the endpoint the mint page reads the chain through (default RPC_URL; set it
+//                 when RPC_URL carries a private API key)
+//   CHAIN_NAME    the chain's name on the page (default: viem's name for the chain id)
+//   OUT           where to write the addresses (default ../web/static/deployment.json)
+//
+// A verifier of the development SRS (its secret is public: anyone can forge proofs and mint)
+// is deployed to the local chain (31337) only. The script knows one by its generated header
+// and, whatever the header says, by the development SRS's [s]G2 in its bytecode.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPublicClient, createWalletClient, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import * as knownChains from 'viem/chains';
 import { artifact, root } from '../test/helpers.js';
+import { isDevelopmentVerifier, LOCAL_CHAIN_ID } from './srs.js';
 
 // Hardhat's well-known first development account: funded on every local Hardhat chain, never
 // anywhere else.
@@ -22,9 +32,15 @@ function fail(message) {
 
 const url = process.env.RPC_URL ?? 'http://127.0.0.1:8545';
 const key = process.env.PRIVATE_KEY ?? HARDHAT_KEY_0;
-const modelId = (process.env.MODEL_ID ?? '').replace(/^0x/, '');
+const verifierArtifact = artifact('Halo2Verifier');
+const header = verifierArtifact.header ?? {};
+const headerModel = (header.model ?? '').replace(/^0x/, '');
+const modelId = (process.env.MODEL_ID ?? headerModel).replace(/^0x/, '');
 const out = path.resolve(root, process.env.OUT ?? '../web/static/deployment.json');
 if (!/^[0-9a-fA-F]{64}$/.test(modelId)) fail('MODEL_ID must be the 64-hex model id (`section9 info` prints it)');
+if (headerModel && headerModel.toLowerCase() !== modelId.toLowerCase()) {
+  fail(`MODEL_ID 0x${modelId} is not the model the verifier was generated for (0x${headerModel})`);
+}
 if (!/^0x[0-9a-fA-F]{64}$/.test(key)) fail('PRIVATE_KEY must be 0x and 64 hex digits');
 
 const account = privateKeyToAccount(key);
@@ -36,8 +52,23 @@ try {
 } catch (e) {
   fail(`no JSON-RPC endpoint answers at ${url} (${e.shortMessage ?? e.message})`);
 }
-if (key === HARDHAT_KEY_0 && chainId !== 31337) fail(`refusing to use Hardhat's public development key on chain ${chainId}: set PRIVATE_KEY`);
-const wallet = createWalletClient({ account, transport, chain: { id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } } });
+const devSrs = isDevelopmentVerifier(verifierArtifact);
+if (devSrs && chainId !== LOCAL_CHAIN_ID) {
+  fail(
+    `refusing to deploy a verifier of the INSECURE development SRS to chain ${chainId}: its secret is public, so anyone could ` +
+      'forge proofs and mint. Import a ceremony file (`section9 srs import FILE.ptau --out FILE.srs`) and export the verifier ' +
+      'and the page with `--params FILE.srs` (README: "Deploying to a real chain").',
+  );
+}
+if (key === HARDHAT_KEY_0 && chainId !== LOCAL_CHAIN_ID) fail(`refusing to use Hardhat's public development key on chain ${chainId}: set PRIVATE_KEY`);
+const known = chainId === LOCAL_CHAIN_ID ? null : Object.values(knownChains).find((c) => c?.id === chainId);
+const chain = {
+  id: chainId,
+  name: process.env.CHAIN_NAME ?? known?.name ?? (chainId === LOCAL_CHAIN_ID ? 'Section 9 local chain' : `chain ${chainId}`),
+  nativeCurrency: known?.nativeCurrency ?? { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: [url] } },
+};
+const wallet = createWalletClient({ account, transport, chain });
 
 async function deploy(name, args) {
   const a = artifact(name);
@@ -48,10 +79,23 @@ async function deploy(name, args) {
   return receipt.contractAddress;
 }
 
-console.log(`deploying to chain ${chainId} at ${url} from ${account.address}`);
+console.log(`deploying to chain ${chainId} (${chain.name}) at ${url} from ${account.address}`);
+if (devSrs) console.log('WARNING: the verifier trusts the INSECURE development SRS: local chain only');
 const verifier = await deploy('Halo2Verifier', []);
 const art = await deploy('Section9Art', [verifier, `0x${modelId}`]);
-const deployment = { chainId, rpcUrl: url, verifier, art, modelId: `0x${modelId}`, abi: artifact('Section9Art').abi };
+const deployment = {
+  chainId,
+  chainName: chain.name,
+  nativeCurrency: chain.nativeCurrency,
+  rpcUrl: process.env.PAGE_RPC_URL ?? url,
+  ...(known?.blockExplorers?.default?.url ? { explorerUrl: known.blockExplorers.default.url } : {}),
+  verifier,
+  art,
+  modelId: `0x${modelId}`,
+  srsFingerprint: header['srs-fingerprint'] ?? null,
+  devSrs,
+  abi: artifact('Section9Art').abi,
+};
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify(deployment, null, 2) + '\n');
 console.log(`wrote ${path.relative(process.cwd(), out)}`);

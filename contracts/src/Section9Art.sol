@@ -46,8 +46,12 @@ contract Section9Art is ERC721 {
     error AlreadyMinted(uint256 tokenId);
     error InvalidProof();
     error BadPacking();
+    error VerifierHasNoCode(address verifier);
 
     constructor(address verifier_, bytes32 modelId_) ERC721("Section 9", "S9") {
+        // A call to an address without code succeeds with empty return data: such a
+        // "verifier" would accept every mint.
+        if (verifier_.code.length == 0) revert VerifierHasNoCode(verifier_);
         verifier = verifier_;
         modelId = modelId_;
     }

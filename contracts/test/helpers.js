@@ -10,15 +10,18 @@ import { hardhat } from 'viem/chains';
 const require = createRequire(import.meta.url);
 export const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
-export function artifact(name) {
-  const file = path.join(root, 'build', `${name}.json`);
+/// A compiled contract from build/ (or from $BUILD_DIR, e.g. build/imported: the verifier of
+/// imported ceremony parameters).
+export function artifact(name, dir = process.env.BUILD_DIR ?? 'build') {
+  const file = path.join(root, dir, `${name}.json`);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\``);
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-/// A proof file written by `section9 prove` (see crate/src/prover/proof.rs).
-export function proofFile(name) {
-  const file = path.join(root, 'generated', `proof-${name}.json`);
+/// A proof file written by `section9 prove` (see crate/src/prover/proof.rs), from generated/
+/// (development SRS) or another directory (generated/imported: imported ceremony params).
+export function proofFile(name, dir = 'generated') {
+  const file = path.join(root, dir, `proof-${name}.json`);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: bash scripts/contracts.sh makes it`);
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
   return {

@@ -2,7 +2,7 @@
 // proofs made by `section9 prove --dev-srs` for Hardhat's first two accounts.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, decodeEventLog, keccak256 } from 'viem';
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, decodeEventLog, encodeDeployData, keccak256 } from 'viem';
 import { chain, deploy, proofFile, verifierCalldata, artifact } from './helpers.js';
 import { decodeTokenUri } from '../../web/src/token.js';
 
@@ -137,6 +137,24 @@ describe('Section9Art with the generated verifier', { concurrency: 1 }, () => {
     await assert.rejects(read('tokenURI', [3n]));
   });
 });
+
+describe('deployment', { concurrency: 1 }, () => {
+  it('refuses a verifier address without code (a call to it would accept every proof)', async () => {
+    const fresh = await chain();
+    const a = artifact('Section9Art');
+    const empty = '0x000000000000000000000000000000000000dEaD';
+    assert.equal(await fresh.client.getCode({ address: empty }), undefined);
+    const reason = await revertReason(deployRevert(fresh, a, empty), a.abi);
+    assert.deepEqual(reason, { name: 'VerifierHasNoCode', args: [empty] });
+  });
+});
+
+/// Deploying `a` with `verifier` as a call (eth_call of the creation code): rejects with the revert.
+function deployRevert(fresh, a, verifier) {
+  return fresh.client.call({ account: fresh.accounts[0], data: encodeDeployData({ abi: a.abi, bytecode: a.bytecode, args: [verifier, `0x${'00'.repeat(32)}`] }) }).then((r) => {
+    throw new Error(`the deployment did not revert: ${JSON.stringify(r)}`);
+  });
+}
 
 describe('run-length packing of stored pictures', { concurrency: 1 }, () => {
   let art;

@@ -17,7 +17,8 @@ use section9::circuit::{CircuitParams, MintWitness, DEFAULT_WIDTH};
 use section9::model::onnx;
 use section9::prover::{self, keys, proof::ProofFile, srs};
 use section9::circuit::graph::Visibility;
-use section9::{prompt, QuantModel};
+use section9::prompt::Seed;
+use section9::QuantModel;
 
 mod cli;
 
@@ -33,11 +34,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Trusted setup: import a Powers-of-Tau ceremony file as halo2 params, describe params.
+    Srs {
+        #[command(subcommand)]
+        command: cli::trusted_setup::SrsCommand,
+    },
     /// Generate the picture for a prompt with the integer-only generator.
     Generate {
-        /// The prompt; it selects the private latent and is never printed or stored.
-        #[arg(long)]
-        prompt: String,
+        #[command(flatten)]
+        secret: SecretArgs,
         /// Where to write the PNG.
         #[arg(long, default_value = "art.png")]
         out: PathBuf,
@@ -90,14 +95,13 @@ enum Command {
     /// Prove that a picture comes from the model for a private prompt and a named minter; or,
     /// with `--input` and a compiled model, that a model's outputs come from an input.
     Prove {
-        /// The private prompt (never written to the proof file).
-        #[arg(long, required_unless_present = "input")]
-        prompt: Option<String>,
+        #[command(flatten)]
+        secret: SecretArgs,
         /// The Ethereum address allowed to mint with this proof (0x + 40 hex digits).
         #[arg(long, required_unless_present = "input")]
         minter: Option<String>,
         /// Prove a compiled model (`--model model.s9`) on this input file instead of a mint.
-        #[arg(long, conflicts_with_all = ["prompt", "minter"])]
+        #[arg(long, conflicts_with_all = ["prompt", "prompt_file", "seed", "minter"])]
         input: Option<PathBuf>,
         /// How the verifier sees the model's inputs: private, public or hashed (Poseidon).
         #[arg(long, default_value = "private", requires = "input")]
@@ -108,7 +112,8 @@ enum Command {
         /// The proof file to write (JSON).
         #[arg(long, default_value = "proof.json")]
         out: PathBuf,
-        /// Where the prompt and salt are kept for proving authorship later (private!).
+        /// Where the prompt and seed are kept for proving authorship later (private! written
+        /// readable by its owner only; default: next to the proof, `*.secret.json`).
         #[arg(long)]
         secret_out: Option<PathBuf>,
         #[command(flatten)]
@@ -181,6 +186,76 @@ struct KeyArgs {
     width: usize,
 }
 
+/// The artist's secret: the prompt and the seed that, together, select the latent.
+#[derive(clap::Args)]
+struct SecretArgs {
+    /// The private prompt. A command line is visible to every user of this machine (`ps`):
+    /// prefer --prompt-file.
+    #[arg(long, conflicts_with = "prompt_file")]
+    prompt: Option<String>,
+    /// Read the prompt from a file (`-`: standard input); one trailing newline is dropped.
+    #[arg(long)]
+    prompt_file: Option<PathBuf>,
+    /// The secret seed, 0x + 64 hex digits, to reproduce a variation (default: a fresh random
+    /// one, written to the secret file). The same prompt with another seed is another picture.
+    #[arg(long)]
+    seed: Option<String>,
+}
+
+impl SecretArgs {
+    fn prompt(&self) -> Result<String> {
+        let mut text = match (&self.prompt, &self.prompt_file) {
+            (Some(text), _) => return Ok(text.clone()),
+            (None, Some(path)) if path.as_os_str() == "-" => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read the prompt from standard input")?;
+                text
+            }
+            (None, Some(path)) => std::fs::read_to_string(path).with_context(|| format!("cannot read the prompt file {}", path.display()))?,
+            (None, None) => bail!("give the prompt with --prompt-file FILE (or `-` for standard input) or --prompt"),
+        };
+        if text.ends_with('\n') {
+            text.pop();
+            if text.ends_with('\r') {
+                text.pop();
+            }
+        }
+        Ok(text)
+    }
+
+    /// The given seed, or a fresh one (then `true`).
+    fn seed(&self) -> Result<(Seed, bool)> {
+        match &self.seed {
+            Some(hex) => Ok((Seed::from_hex(hex).context("--seed")?, false)),
+            None => Ok((Seed::random(rand::rngs::OsRng), true)),
+        }
+    }
+}
+
+/// Writes a file only its owner can read (the prompt and seed are the artist's secret).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    // An existing file keeps its mode through `open`: narrow it too.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).with_context(|| format!("cannot restrict {}", path.display()))?;
+    std::io::Write::write_all(&mut file, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The secret file: what opens the commitment later (authorship) and reproduces the picture.
+fn write_secret(path: &Path, prompt: &str, seed: &Seed, commitment: &str) -> Result<()> {
+    let secret = serde_json::json!({
+        "note": "PRIVATE. The prompt and seed reproduce the picture and open the commitment (proving authorship): keep them safe and never publish them before you mean to.",
+        "prompt": prompt,
+        "seed": seed.to_hex(),
+        "commitment": commitment,
+    });
+    write_private(path, serde_json::to_string_pretty(&secret)?.as_bytes())
+}
+
 #[derive(clap::Args)]
 struct ModelArg {
     /// A quantized ONNX model (default: the committed generator, built in).
@@ -210,7 +285,11 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = match cli.command {
-        Command::Generate { prompt, out, scale, model } => generate(&prompt, &out, scale, &model),
+        Command::Srs { command } => cli::trusted_setup::run(command, || {
+            let model = onnx::import(BUILTIN_MODEL).context("the built-in model is invalid")?;
+            Ok(CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH).k())
+        }),
+        Command::Generate { secret, out, scale, model } => generate(&secret, &out, scale, &model),
         Command::Info { model } => info(&model),
         Command::Setup { model, keys } => setup(&model, &keys),
         Command::Compile { onnx, calibrate, weight_bits, activation_bits, out } => {
@@ -229,9 +308,10 @@ fn main() -> ExitCode {
             }),
             None => Err(anyhow::anyhow!("--input proves a compiled model: pass --model model.s9")),
         },
-        Command::Prove { prompt, minter, out, secret_out, model, keys, .. } => {
-            prove(prompt.as_deref().unwrap_or_default(), minter.as_deref().unwrap_or_default(), &out, secret_out.as_deref(), &model, &keys)
-        }
+        Command::Prove { secret, minter, out, secret_out, model, keys, .. } => match minter {
+            Some(minter) => prove(&secret, &minter, &out, secret_out.as_deref(), &model, &keys),
+            None => Err(anyhow::anyhow!("a mint proof names its minter: pass --minter 0x…")),
+        },
         Command::Verify { proof, model, keys } => verify(&proof, &model, &keys),
         Command::ExportVerifier { out, model, keys } => export_verifier(&out, &model, &keys),
         Command::ExportWeb { out_dir, model, keys } => export_web(&out_dir, &model, &keys),
@@ -252,10 +332,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate(text: &str, out: &Path, scale: u32, model: &ModelArg) -> Result<()> {
+fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -> Result<()> {
     let model = model.load()?;
+    let text = secret.prompt()?;
+    let (seed, fresh) = secret.seed()?;
     let start = Instant::now();
-    let latent = prompt::latent_from_prompt(text, model.input().len);
+    let latent = seed.latent(&text, model.input().len);
     let picture = model.picture(&latent)?;
     let elapsed = start.elapsed();
     let png = picture.to_png(scale)?;
@@ -274,6 +356,12 @@ fn generate(text: &str, out: &Path, scale: u32, model: &ModelArg) -> Result<()> 
         picture.width * scale as usize,
         picture.height * scale as usize
     );
+    if fresh {
+        let path = out.with_extension("secret.json");
+        let commitment = prover::proof::fr_to_hex(&section9::circuit::statement::commitment(&latent, seed.salt()));
+        write_secret(&path, &text, &seed, &commitment)?;
+        println!("secret   {} (prompt and seed: `prove --seed` with them proves this picture)", path.display());
+    }
     Ok(())
 }
 
@@ -350,7 +438,12 @@ impl KeyArgs {
             (None, false) => bail!("no SRS given: pass --params <halo2 KZG params file> (or --dev-srs for local testing)"),
         };
         let digest = keys::circuit_digest(&model, &circuit, &params);
-        Ok(Setup { model, circuit, params, digest, dev: self.dev_srs })
+        // A params file can hold the development SRS too (an `export-web` params.bin, say).
+        let dev = srs::is_dev(&params);
+        if dev && !self.dev_srs {
+            eprintln!("WARNING: this params file is the INSECURE development SRS (public seed): local testing only.");
+        }
+        Ok(Setup { model, circuit, params, digest, dev })
     }
 }
 
@@ -383,14 +476,10 @@ impl Setup {
         Ok(pk)
     }
 
-    fn verifying_key(&self, dir: &Path) -> Result<VerifyingKey<G1Affine>> {
-        if let Ok(bytes) = std::fs::read(self.vk_path(dir)) {
-            match keys::read_vk(&bytes, &self.digest, &self.circuit) {
-                Ok(vk) => return Ok(vk),
-                Err(e) => eprintln!("ignoring {}: {e}", self.vk_path(dir).display()),
-            }
-        }
-        Ok(self.proving_key(dir)?.get_vk().clone())
+    /// The verifying key, always derived from the circuit (never read from the cache: see
+    /// `keys::verifying_key`).
+    fn verifying_key(&self) -> Result<VerifyingKey<G1Affine>> {
+        Ok(step("deriving the verifying key", || Ok(keys::verifying_key(&self.params, &self.circuit)?))?.0)
     }
 }
 
@@ -407,27 +496,23 @@ fn setup(model: &ModelArg, args: &KeyArgs) -> Result<()> {
     Ok(())
 }
 
-fn prove(text: &str, minter: &str, out: &Path, secret_out: Option<&Path>, model: &ModelArg, args: &KeyArgs) -> Result<()> {
+fn prove(secret: &SecretArgs, minter: &str, out: &Path, secret_out: Option<&Path>, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let minter = prover::proof::parse_address(minter).context("--minter must be an address: 0x followed by 40 hex digits")?;
+    let text = secret.prompt()?;
+    let (seed, _) = secret.seed()?;
     let s = args.load(model)?;
     let pk = s.proving_key(&args.keys_dir)?;
-    let latent = prompt::latent_from_prompt(text, s.model.input().len);
-    let salt = Fr::random(rand::rngs::OsRng);
+    let latent = seed.latent(&text, s.model.input().len);
+    let salt = seed.salt();
     let picture = s.model.picture(&latent)?;
     let witness = MintWitness::new(latent, salt, minter);
     let ((instances, proof), _) = step("proving", || Ok(prover::prove(&s.params, &pk, &s.circuit, &s.model, witness, rand::rngs::OsRng)?))?;
     let file = ProofFile::new(&s.model.id(), s.circuit.k(), s.dev, &minter, &picture, &instances, &proof);
     std::fs::write(out, file.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
     let secret_path = secret_out.map(Path::to_path_buf).unwrap_or_else(|| out.with_extension("secret.json"));
-    let secret = serde_json::json!({
-        "note": "PRIVATE. Revealing prompt and salt proves authorship of the commitment; keep them safe.",
-        "prompt": text,
-        "salt": prover::proof::fr_to_hex(&salt),
-        "commitment": file.commitment,
-    });
-    std::fs::write(&secret_path, serde_json::to_string_pretty(&secret)?).with_context(|| format!("cannot write {}", secret_path.display()))?;
+    write_secret(&secret_path, &text, &seed, &file.commitment)?;
     println!("proof    {} ({} bytes of proof, {} public inputs)", out.display(), proof.len(), instances.len());
-    println!("secret   {} (prompt and salt: keep private)", secret_path.display());
+    println!("secret   {} (prompt and seed: keep private, readable by you only)", secret_path.display());
     println!("commit   {}", file.commitment);
     Ok(())
 }
@@ -444,7 +529,7 @@ fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     if file.model_id != s.model.id_hex() {
         bail!("the proof is for model {}, this model is {}", file.model_id, s.model.id_hex());
     }
-    let vk = s.verifying_key(&args.keys_dir)?;
+    let vk = s.verifying_key()?;
     step("verifying", || Ok(prover::verify(&s.params, &vk, &parsed.instances, &parsed.proof)?))?;
     println!("valid: the picture comes from model {} for minter {}", &file.model_id[..16], file.minter);
     Ok(())
@@ -452,9 +537,10 @@ fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
 
 fn export_verifier(out: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let s = args.load(model)?;
-    let vk = s.verifying_key(&args.keys_dir)?;
+    let vk = s.verifying_key()?;
     let instances = section9::circuit::statement::INSTANCES;
     let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&s.params, &vk, instances)?))?;
+    let code = prover::evm::with_header(&code, &s.model.id_hex(), s.circuit.k(), &srs::fingerprint(&s.params), s.dev);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -481,6 +567,7 @@ fn export_web(dir: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
                 "k": s.circuit.k(),
                 "width": s.circuit.width,
                 "dev_srs": s.dev,
+                "srs_fingerprint": section9::model::hex_string(&srs::fingerprint(&s.params)),
                 "params_bytes": params.len(),
                 "params_sha256": section9::model::hex_string(&<sha2::Sha256 as sha2::Digest>::digest(&params)),
             }))?,
@@ -508,7 +595,7 @@ fn peak_memory() -> Option<u64> {
 fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -> Result<()> {
     let s = args.load(model)?;
     let (pk, keygen_s) = step("key generation", || Ok(keys::generate(&s.params, &s.circuit)?))?;
-    let latent = prompt::latent_from_prompt("bench", s.model.input().len);
+    let latent = Seed([0x5e; 32]).latent("bench", s.model.input().len);
     let minter = [0x11u8; 20];
     let (_, witness_s) = step("witness (integer inference + trace)", || {
         let plan = &s.circuit.plan;
@@ -563,4 +650,3 @@ fn rayon_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-use halo2_proofs::halo2curves::ff::Field as _;

@@ -6,13 +6,13 @@
 //! import init, { initThreadPool, Model, Prover } from 'section9';
 //! await init();
 //! await initThreadPool(navigator.hardwareConcurrency);   // threaded build only
-//! const picture = new Model(modelJson).generate(prompt);  // { width, height, rgb }
+//! const seed = randomSeed();                                    // the artist's secret
+//! const picture = new Model(modelJson).generate(prompt, seed);  // { width, height, rgb }
 //! const prover = new Prover(modelJson, paramsBytes, manifest.width, (phase, ms) => …);  // keys
-//! const mint = prover.prove(prompt, null, minter, (phase, ms) => …);
+//! const mint = prover.prove(prompt, seed, minter, (phase, ms) => …);
 //! ```
 
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand_core::OsRng;
@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use crate::circuit::plan::Plan;
 use crate::circuit::{statement, CircuitParams, MintWitness};
 use crate::model::hex_string;
-use crate::prompt::latent_from_prompt;
+use crate::prompt::Seed;
 use crate::prover::proof::{fr_to_hex, hex_to_fr, parse_address};
 use crate::prover::{keys, prove, srs, verify};
 use crate::QuantModel;
@@ -74,10 +74,20 @@ mod serde_bytes_js {
     }
 }
 
-/// The latent a prompt maps to: 32 int8 values (`SHA-256("section9/latent/v1\0" ‖ prompt)`).
-#[wasm_bindgen(js_name = latentFromPrompt)]
-pub fn latent_js(prompt: &str, len: usize) -> Vec<i8> {
-    latent_from_prompt(prompt, len)
+fn seed(hex: &str) -> Result<Seed, JsError> {
+    Seed::from_hex(hex).map_err(|e| js_error("bad seed", e))
+}
+
+/// The latent a prompt maps to under a seed: `len` int8 values (`crate::prompt`).
+#[wasm_bindgen(js_name = latentOf)]
+pub fn latent_js(prompt: &str, seed_hex: &str, len: usize) -> Result<Vec<i8>, JsError> {
+    Ok(seed(seed_hex)?.latent(prompt, len))
+}
+
+/// A fresh secret seed from the browser's cryptographic randomness, `0x` + 64 hex digits.
+#[wasm_bindgen(js_name = randomSeed)]
+pub fn random_seed() -> String {
+    Seed::random(OsRng).to_hex()
 }
 
 /// A model read once (the page keeps it for the session: `generate` runs on every keystroke).
@@ -92,9 +102,9 @@ impl ModelJs {
         read_model(model_json).map(ModelJs)
     }
 
-    /// The picture the model makes from a prompt: `{ width, height, rgb: Uint8Array }`.
-    pub fn generate(&self, prompt: &str) -> Result<JsValue, JsError> {
-        let latent = latent_from_prompt(prompt, self.0.input().len);
+    /// The picture the model makes from a prompt and seed: `{ width, height, rgb: Uint8Array }`.
+    pub fn generate(&self, prompt: &str, seed_hex: &str) -> Result<JsValue, JsError> {
+        let latent = seed(seed_hex)?.latent(prompt, self.0.input().len);
         let picture = self.0.picture(&latent).map_err(|e| js_error("inference failed", e))?;
         to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
     }
@@ -104,17 +114,11 @@ impl ModelJs {
         hex_string(&self.0.id())
     }
 
-    /// The prompt commitment `Poseidon(salt, latent chunks)` as `0x` + 64 hex digits.
-    pub fn commitment(&self, prompt: &str, salt: &str) -> Result<String, JsError> {
-        let salt = hex_to_fr(salt, "salt").map_err(|e| js_error("bad salt", e))?;
-        Ok(fr_to_hex(&statement::commitment(&latent_from_prompt(prompt, self.0.input().len), salt)))
+    /// The commitment `Poseidon(salt, latent chunks)` of a prompt and seed, `0x` + 64 hex.
+    pub fn commitment(&self, prompt: &str, seed_hex: &str) -> Result<String, JsError> {
+        let seed = seed(seed_hex)?;
+        Ok(fr_to_hex(&statement::commitment(&seed.latent(prompt, self.0.input().len), seed.salt())))
     }
-}
-
-/// A fresh random salt, `0x` + 64 hex digits.
-#[wasm_bindgen(js_name = randomSalt)]
-pub fn random_salt() -> String {
-    fr_to_hex(&Fr::random(OsRng))
 }
 
 /// Threads the prover's rayon pool runs on.
@@ -127,7 +131,6 @@ pub fn prover_threads() -> usize {
 struct MintJs {
     minter: String,
     commitment: String,
-    salt: String,
     instances: Vec<String>,
     proof: String,
     #[serde(with = "serde_bytes_js")]
@@ -171,19 +174,17 @@ impl Prover {
         self.circuit.k()
     }
 
-    /// Proves that the model makes the prompt's picture, for `minter` (`0x` + 40 hex). `salt`
-    /// (`0x` + 64 hex) defaults to a fresh random one. Returns `{ minter, commitment, salt,
+    /// Proves that the model makes the picture of the prompt and the secret seed (`0x` + 64
+    /// hex, from `randomSeed`), for `minter` (`0x` + 40 hex). Returns `{ minter, commitment,
     /// instances, proof, rgb, prove_ms }`; `progress(phase, ms)` hears "witness", "proving"
     /// and "done".
-    pub fn prove(&self, prompt: &str, salt: Option<String>, minter: &str, progress: &js_sys::Function) -> Result<JsValue, JsError> {
+    pub fn prove(&self, prompt: &str, seed_hex: &str, minter: &str, progress: &js_sys::Function) -> Result<JsValue, JsError> {
         let start = now();
         let minter = parse_address(minter).map_err(|e| js_error("bad minter address", e))?;
-        let salt = match salt {
-            Some(s) => hex_to_fr(&s, "salt").map_err(|e| js_error("bad salt", e))?,
-            None => Fr::random(OsRng),
-        };
+        let seed = seed(seed_hex)?;
+        let salt = seed.salt();
         report(progress, "witness", now() - start);
-        let latent = latent_from_prompt(prompt, self.model.input().len);
+        let latent = seed.latent(prompt, self.model.input().len);
         let picture = self.model.picture(&latent).map_err(|e| js_error("inference failed", e))?;
         report(progress, "proving", now() - start);
         let witness = MintWitness::new(latent, salt, minter);
@@ -194,7 +195,6 @@ impl Prover {
         to_js(&MintJs {
             minter: format!("0x{}", hex_string(&minter)),
             commitment: fr_to_hex(&instances[1]),
-            salt: fr_to_hex(&salt),
             instances: instances.iter().map(fr_to_hex).collect(),
             proof: format!("0x{}", hex_string(&proof)),
             rgb: picture.rgb,

@@ -11,26 +11,22 @@ use section9::circuit::statement;
 use section9::circuit::witness::{Tamper, Trace};
 use section9::circuit::{CircuitParams, MintCircuit, MintWitness, DEFAULT_WIDTH};
 use section9::model::{InputSpec, Layer, LinearOp, QuantModel};
-use section9::prompt::latent_from_prompt;
+use section9::prompt::Seed;
 
 const MINTER: [u8; 20] = [0xab; 20];
 
 /// Public inputs from the reference model (an independent path from the circuit's witness).
 fn reference_instances(model: &QuantModel, latent: &[i8], salt: Fr, minter: &[u8; 20]) -> Vec<Fr> {
+    // The picture as the prover states it: RGB, a grey model's value in all three channels.
     let picture = model.picture(latent).unwrap();
-    let mut rgb = picture.rgb;
-    if model.picture_shape().0 == 1 {
-        rgb = rgb.chunks(3).map(|p| p[0]).collect();
-    }
-    statement::instances(minter, statement::commitment(latent, salt), &rgb)
+    statement::instances(minter, statement::commitment(latent, salt), &picture.rgb)
 }
 
 /// Public inputs that match a (possibly tampered) witness, so only the lie itself fails.
 fn trace_instances(params: &CircuitParams, latent: &[i8], salt: Fr, tamper: Option<Tamper>) -> Vec<Fr> {
     let trace = Trace::new(&params.plan, latent, tamper);
-    let channels = if params.plan.picture_len() % 3 == 0 { 3 } else { 1 };
     let commitment = statement::commitment_of_values(&trace.latent, salt);
-    statement::instances_of_values(&MINTER, commitment, &statement::chw_to_hwc(&trace.output(), channels))
+    statement::instances_of_values(&MINTER, commitment, &statement::chw_to_rgb(&trace.output(), params.plan.channels))
 }
 
 fn mock(model: &QuantModel, latent: &[i8], instances: Vec<Fr>, tamper: Option<Tamper>) -> Result<(), Vec<String>> {
@@ -134,7 +130,7 @@ fn the_tiny_generator_is_satisfied() {
 #[test]
 fn the_committed_generator_is_satisfied_and_matches_the_reference() {
     let model = common::gan();
-    let latent = latent_from_prompt("a lighthouse at dusk", 32);
+    let latent = Seed([7; 32]).latent("a lighthouse at dusk", 32);
     let instances = reference_instances(&model, &latent, Fr::from(42), &MINTER);
     assert_eq!(instances.len(), statement::INSTANCES);
     assert_eq!(mock(&model, &latent, instances.clone(), None), Ok(()));

@@ -24,16 +24,62 @@ fn generate_writes_a_png_and_prints_the_model_id() {
 }
 
 #[test]
-fn the_same_prompt_gives_the_same_picture_and_another_prompt_another() {
+fn the_same_prompt_and_seed_give_the_same_picture_another_seed_another() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |prompt: &str, name: &str| {
+    let seed = format!("0x{}", "5a".repeat(32));
+    let run = |prompt: &str, seed: Option<&str>, name: &str| {
         let out = dir.path().join(name);
-        let s = section9().args(["generate", "--prompt", prompt, "--out"]).arg(&out).output().unwrap();
-        assert!(s.status.success());
+        let mut cmd = section9();
+        cmd.args(["generate", "--prompt", prompt, "--out"]).arg(&out);
+        if let Some(seed) = seed {
+            cmd.args(["--seed", seed]);
+        }
+        let s = cmd.output().unwrap();
+        assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
         std::fs::read(out).unwrap()
     };
-    assert_eq!(run("moon", "a.png"), run("moon", "b.png"));
-    assert_ne!(run("moon", "a.png"), run("sun", "c.png"));
+    assert_eq!(run("moon", Some(&seed), "a.png"), run("moon", Some(&seed), "b.png"));
+    assert_ne!(run("moon", Some(&seed), "a.png"), run("sun", Some(&seed), "c.png"));
+    // Without --seed, a fresh secret seed each time: the same prompt, another variation, and the
+    // seed kept in a file only the owner can read — from which the picture is reproduced.
+    let fresh = run("moon", None, "d.png");
+    assert_ne!(fresh, run("moon", None, "e.png"));
+    let secret_path = dir.path().join("d.secret.json");
+    #[cfg(unix)]
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret_path).unwrap().permissions()) & 0o777, 0o600);
+    let secret: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&secret_path).unwrap()).unwrap();
+    assert_eq!(secret["prompt"], "moon");
+    assert_eq!(run("moon", secret["seed"].as_str(), "f.png"), fresh);
+
+    let bad = section9().args(["generate", "--prompt", "x", "--seed", "0x12", "--out"]).arg(dir.path().join("g.png")).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("a seed is 64 hex digits"), "{}", String::from_utf8_lossy(&bad.stderr));
+}
+
+#[test]
+fn the_prompt_can_come_from_a_file_or_standard_input() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let seed = format!("0x{}", "07".repeat(32));
+    std::fs::write(dir.path().join("prompt.txt"), "a heron at dawn\n").unwrap();
+    let from_file = section9().args(["generate", "--prompt-file", "prompt.txt", "--seed", &seed, "--out", "a.png"]).current_dir(dir.path()).output().unwrap();
+    assert!(from_file.status.success(), "{}", String::from_utf8_lossy(&from_file.stderr));
+    let mut child = section9()
+        .args(["generate", "--prompt-file", "-", "--seed", &seed, "--out", "b.png"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a heron at dawn\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let inline = section9().args(["generate", "--prompt", "a heron at dawn", "--seed", &seed, "--out", "c.png"]).current_dir(dir.path()).output().unwrap();
+    assert!(inline.status.success());
+    let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+    assert_eq!(read("a.png"), read("c.png"), "one trailing newline is not part of the prompt");
+    assert_eq!(read("b.png"), read("c.png"));
+    let none = section9().args(["generate", "--out", "d.png"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--prompt-file"));
 }
 
 #[test]
@@ -87,17 +133,46 @@ fn setup_prove_verify_with_the_development_srs() {
     assert!(String::from_utf8_lossy(&setup.stdout).contains("k = 16"));
 
     let minter = format!("0x{}", "ab".repeat(20));
-    let prove = run(&["prove", "--dev-srs", "--prompt", "a paper crane", "--minter", &minter, "--out", "proof.json"]);
+    std::fs::write(dir.path().join("prompt.txt"), "a paper crane").unwrap();
+    let prove = run(&["prove", "--dev-srs", "--prompt-file", "prompt.txt", "--minter", &minter, "--out", "proof.json"]);
     assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
     assert!(String::from_utf8_lossy(&prove.stderr).contains("(cached)"), "setup's key should be reused");
     let proof = std::fs::read_to_string(dir.path().join("proof.json")).unwrap();
     assert!(!proof.contains("paper crane"), "the prompt must not be in the proof file");
-    let secret = std::fs::read_to_string(dir.path().join("proof.secret.json")).unwrap();
-    assert!(secret.contains("a paper crane"));
+    let secret_path = dir.path().join("proof.secret.json");
+    let secret: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&secret_path).unwrap()).unwrap();
+    assert_eq!(secret["prompt"], "a paper crane");
+    #[cfg(unix)]
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret_path).unwrap().permissions()) & 0o777, 0o600);
+    // The secret opens the public commitment: prompt and seed give the same latent and salt.
+    let seed = section9::prompt::Seed::from_hex(secret["seed"].as_str().unwrap()).unwrap();
+    let commitment = section9::circuit::statement::commitment(&seed.latent("a paper crane", 32), seed.salt());
+    let file: serde_json::Value = serde_json::from_str(&proof).unwrap();
+    assert_eq!(file["commitment"], section9::prover::proof::fr_to_hex(&commitment));
+    assert_eq!(secret["commitment"], file["commitment"]);
 
     let verify = run(&["verify", "proof.json", "--dev-srs"]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
     assert!(String::from_utf8_lossy(&verify.stdout).contains("valid"));
+
+    // `verify` derives the verifying key from the circuit: a cached key file replaced by another
+    // circuit's key (here W = 6's, wrapped under this circuit's digest and checksum) is not read.
+    let other = run(&["setup", "--dev-srs", "--width", "6"]);
+    assert!(other.status.success(), "{}", String::from_utf8_lossy(&other.stderr));
+    let vk_files = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "vk")).collect()
+    };
+    let ours = String::from_utf8_lossy(&setup.stdout).lines().find_map(|l| l.strip_prefix("digest   ").map(str::to_string)).unwrap();
+    let (mine, theirs): (Vec<_>, Vec<_>) = vk_files(&keys).into_iter().partition(|p| p.to_string_lossy().contains(&ours[..16]));
+    let payload = std::fs::read(&theirs[0]).unwrap()[80..].to_vec();
+    let mut forged = b"S9KEYS01".to_vec();
+    forged.extend(hex::decode(&ours).unwrap());
+    forged.extend((payload.len() as u64).to_le_bytes());
+    forged.extend(<sha2::Sha256 as sha2::Digest>::digest(&payload));
+    forged.extend(&payload);
+    std::fs::write(&mine[0], forged).unwrap();
+    let verify = run(&["verify", "proof.json", "--dev-srs"]);
+    assert!(verify.status.success(), "a replaced key file must not decide: {}", String::from_utf8_lossy(&verify.stderr));
 
     // Change one pixel and its instance consistently: the file parses, the proof fails.
     let mut file: serde_json::Value = serde_json::from_str(&proof).unwrap();

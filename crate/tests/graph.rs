@@ -300,7 +300,7 @@ fn the_generator_compiles_bit_exactly_to_its_own_integer_model() {
     let bytes = common::gan_bytes();
     let model = common::gan();
     let imported = import(&bytes).unwrap();
-    let latents: Vec<Vec<i8>> = ["a red moon", "neon city", "section 9"].iter().map(|p| section9::prompt::latent_from_prompt(p, model.input().len)).collect();
+    let latents: Vec<Vec<i8>> = ["a red moon", "neon city", "section 9"].iter().map(|p| section9::prompt::Seed([7; 32]).latent(p, model.input().len)).collect();
     let frac = model.input().frac_bits as i32;
     let as_float = |l: &Vec<i8>| vec![l.iter().map(|&v| f64::from(v) * 2f64.powi(-frac)).collect::<Vec<f64>>()];
     let samples: Vec<Vec<Vec<f64>>> = latents.iter().map(as_float).collect();

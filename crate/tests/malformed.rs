@@ -167,3 +167,63 @@ proptest! {
         let _ = import(&bytes);
     }
 }
+
+/// The first node of `op`.
+fn node_of<'a>(p: &'a mut ModelProto, op: &str) -> &'a mut NodeProto {
+    p.graph.as_mut().unwrap().node.iter_mut().find(|n| n.op_type == op).unwrap()
+}
+
+#[test]
+fn a_transposed_convolution_weight_with_a_zero_dim_and_a_huge_kernel_is_refused() {
+    // Zero values, so the data matches the shape; the kernel products used to overflow.
+    let mut p = proto();
+    let t = initializer(&mut p, "up2", 1);
+    t.dims = vec![t.dims[0], 0, i64::MAX, i64::MAX];
+    t.float_data.clear();
+    t.raw_data.clear();
+    let n = node(&mut p, "up2");
+    n.attribute.retain(|a| a.name != "kernel_shape");
+    n.input.truncate(2);
+    let message = import_proto(&p).unwrap_err().to_string();
+    // `up2` now makes zero channels, which the next layer names.
+    assert_eq!(message, "node `up3` (ConvTranspose): weights expect 8 input channels, input has 0");
+}
+
+#[test]
+fn a_reshape_target_whose_product_overflows_is_refused() {
+    let mut p = proto();
+    let target = node_of(&mut p, "Reshape").input[1].clone();
+    let graph = p.graph.as_mut().unwrap();
+    let huge = vec![1, 1 << 32, 1 << 32, 1 << 32];
+    match graph.initializer.iter_mut().find(|t| t.name == target) {
+        Some(t) => {
+            t.dims = vec![4];
+            t.raw_data = huge.iter().flat_map(|v: &i64| v.to_le_bytes()).collect();
+            t.int64_data.clear();
+        }
+        None => {
+            let c = graph.node.iter_mut().find(|n| n.output.first() == Some(&target)).unwrap();
+            let t = c.attribute[0].t.as_mut().unwrap();
+            t.dims = vec![4];
+            t.raw_data = huge.iter().flat_map(|v: &i64| v.to_le_bytes()).collect();
+            t.int64_data.clear();
+        }
+    }
+    let err = import_proto(&p).unwrap_err();
+    assert!(matches!(err, OnnxError::Unsupported { ref op, ref what, .. } if op == "Reshape" && what.starts_with("cannot reshape to [1, 4294967296")), "{err}");
+}
+
+#[test]
+fn a_model_json_with_sizes_that_overflow_is_refused() {
+    // Frac bits that overflow their sum, and a layer of 2^62 outputs: errors, not panics.
+    let json = common::gan().to_json();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["layers"][0]["input_frac_bits"] = serde_json::json!(u32::MAX);
+    let err = section9::QuantModel::from_json(&v.to_string()).unwrap_err();
+    assert!(err.to_string().contains("requantization shift"), "{err}");
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let last = v["layers"].as_array().unwrap().len() - 1;
+    v["layers"][last]["op"]["ConvTranspose"]["output"] = serde_json::json!([3, 1u64 << 31, 1u64 << 31]);
+    let err = section9::QuantModel::from_json(&v.to_string()).unwrap_err();
+    assert!(err.to_string().contains("more than 4194304 values"), "{err}");
+}

@@ -18,7 +18,7 @@ use section9::prover::keys::{self, KeyError};
 use section9::prover::proof::{ProofError, ProofFile};
 use section9::prover::srs::{self, SrsError};
 use section9::prover::{prove, verify, ProverError};
-use section9::prompt::latent_from_prompt;
+use section9::prompt::Seed;
 use section9::QuantModel;
 
 const MINTER: [u8; 20] = [0x5e; 20];
@@ -39,7 +39,7 @@ fn fixture() -> &'static Fixture {
         let circuit = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
         let params = srs::dev_srs(circuit.k());
         let pk = keys::generate(&params, &circuit).unwrap();
-        let latent = latent_from_prompt("a fox in the snow", 32);
+        let latent = Seed([7; 32]).latent("a fox in the snow", 32);
         let witness = MintWitness::new(latent, Fr::from(1234), MINTER);
         let (instances, proof) = prove(&params, &pk, &circuit, &model, witness, ChaCha20Rng::from_seed([1; 32])).unwrap();
         Fixture { model, circuit, params, pk, instances, proof }
@@ -56,7 +56,7 @@ fn a_real_proof_verifies_at_the_real_k() {
 #[test]
 fn the_public_inputs_are_the_documented_statement() {
     let f = fixture();
-    let latent = latent_from_prompt("a fox in the snow", 32);
+    let latent = Seed([7; 32]).latent("a fox in the snow", 32);
     let picture = f.model.picture(&latent).unwrap();
     let expected = statement::instances(&MINTER, statement::commitment(&latent, Fr::from(1234)), &picture.rgb);
     assert_eq!(f.instances, expected);
@@ -74,7 +74,7 @@ fn another_minter_cannot_use_the_proof() {
 #[test]
 fn a_changed_pixel_does_not_verify() {
     let f = fixture();
-    let latent = latent_from_prompt("a fox in the snow", 32);
+    let latent = Seed([7; 32]).latent("a fox in the snow", 32);
     let mut rgb = f.model.picture(&latent).unwrap().rgb;
     rgb[1000] ^= 1;
     let instances = statement::instances(&MINTER, f.instances[1], &rgb);
@@ -123,7 +123,7 @@ fn proof_size_and_layout_are_pinned() {
 #[test]
 fn the_proof_file_roundtrips_and_checks_its_instances() {
     let f = fixture();
-    let latent = latent_from_prompt("a fox in the snow", 32);
+    let latent = Seed([7; 32]).latent("a fox in the snow", 32);
     let picture = f.model.picture(&latent).unwrap();
     let file = ProofFile::new(&f.model.id(), f.circuit.k(), true, &MINTER, &picture, &f.instances, &f.proof);
     let parsed = ProofFile::from_json(&file.to_json()).unwrap().parse().unwrap();

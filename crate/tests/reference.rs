@@ -3,7 +3,7 @@
 
 mod common;
 
-use section9::prompt::latent_from_prompt;
+use section9::prompt::Seed;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -14,6 +14,7 @@ struct Vectors {
 #[derive(Deserialize)]
 struct Case {
     prompt: Option<String>,
+    seed: Option<String>,
     latent: Vec<i8>,
     pixels: String,
 }
@@ -24,13 +25,14 @@ fn vectors() -> Vectors {
 }
 
 #[test]
-fn prompts_derive_the_python_latents() {
+fn prompts_and_seeds_derive_the_python_latents() {
     let cases = vectors().cases;
     let with_prompt: Vec<&Case> = cases.iter().filter(|c| c.prompt.is_some()).collect();
     assert!(with_prompt.len() >= 8, "the vectors should include prompt cases");
     for case in with_prompt {
         let prompt = case.prompt.as_deref().unwrap();
-        assert_eq!(latent_from_prompt(prompt, 32), case.latent, "prompt {prompt:?}");
+        let seed = Seed::from_hex(case.seed.as_deref().expect("a prompt case names its seed")).unwrap();
+        assert_eq!(seed.latent(prompt, 32), case.latent, "prompt {prompt:?}");
     }
 }
 

@@ -132,9 +132,9 @@ def main():
 def generator():
     """The committed generator on one prompt's latent: gan.input.json and gan.expected.json."""
     sys.path.insert(0, os.path.join(HERE, ".."))
-    from intsim import latent_from_prompt  # the training code's prompt -> int8 latent map
+    from intsim import sample_latent  # the training code's public sample latents
 
-    x = np.asarray([latent_from_prompt(GENERATOR_PROMPT)], dtype=np.float32) / 128.0
+    x = np.asarray([sample_latent(GENERATOR_PROMPT)], dtype=np.float32) / 128.0
     sess = ort.InferenceSession(os.path.join(HERE, "..", "gan.onnx"), providers=["CPUExecutionProvider"])
     out = sess.run(None, {sess.get_inputs()[0].name: x})[0]
     json.dump({"input_data": [x.ravel().tolist()]}, open(os.path.join(HERE, "gan.input.json"), "w"))

@@ -74,6 +74,22 @@ describe('the mint page off the happy path', { concurrency: 1, timeout: 600_000 
     await page.close();
   });
 
+  it('refuses to mint when the deployed contract is bound to another model', async () => {
+    const { page, errors } = await openPage(env);
+    const deployment = JSON.parse(fs.readFileSync(path.join(root, 'web/static/deployment.json'), 'utf8'));
+    const other = { ...deployment, modelId: `0x${'ab'.repeat(32)}` };
+    await page.route('**/static/deployment.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(other) }));
+    await page.goto(env.url);
+    await page.waitForFunction(() => window.section9?.model);
+    assert.match(await message(page), /is not the one the deployed contract mints \(0xabababab/);
+    assert.equal(await page.evaluate(() => window.section9.mintable), false);
+    await page.click('#connect');
+    assert.match(await message(page), /is not the one the deployed contract mints/);
+    assert.equal(await page.locator('#mint').isDisabled(), true);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('reports a truncated params file instead of proving', async () => {
     const { page, errors } = await openPage(env);
     const truncated = fs.readFileSync(path.join(root, 'web/static/params.bin')).subarray(0, 1000);

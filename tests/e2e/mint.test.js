@@ -18,9 +18,9 @@ const PROMPT = 'a small red fox asleep under a paper moon';
 let env;
 after(() => env?.stop());
 
-/// The latent the prompt maps to (crate/src/prompt.rs), to look for it on the wire.
-function latentHex(prompt) {
-  return createHash('sha256').update(Buffer.concat([Buffer.from('section9/latent/v1\0'), Buffer.from(prompt)])).digest('hex');
+/// The latent the prompt and seed map to (crate/src/prompt.rs), to look for it on the wire.
+function latentHex(prompt, seed) {
+  return createHash('sha256').update(Buffer.concat([Buffer.from('section9/latent/v2\0'), Buffer.from(seed.slice(2), 'hex'), Buffer.from(prompt)])).digest('hex');
 }
 
 test('prompt → picture → threaded proof → wallet mint → on-chain token, in Chromium', { timeout: 600_000 }, async () => {
@@ -38,10 +38,16 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'the page must be cross-origin isolated');
   await page.waitForFunction(() => window.section9?.model);
   await page.fill('#prompt', PROMPT);
-  const canvas = await page.evaluate(() => {
+  const pixels = () => page.evaluate(() => {
     const data = document.getElementById('art').getContext('2d').getImageData(0, 0, 32, 32).data;
     return Array.from({ length: 1024 * 3 }, (_, i) => data[Math.floor(i / 3) * 4 + (i % 3)]);
   });
+  // Another variation: the same prompt, another secret seed, another picture.
+  const first = await pixels();
+  await page.click('#variation');
+  const canvas = await pixels();
+  assert.notDeepEqual(canvas, first, 'another seed draws another picture');
+  assert.equal(await page.inputValue('#prompt'), PROMPT);
 
   await page.click('#connect');
   await page.waitForFunction(() => window.section9.account && window.section9.chainOk);
@@ -75,8 +81,16 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
   await page.waitForFunction(() => /already minted/.test(document.getElementById('message').textContent));
 
   // Nothing that left the page — HTTP requests or wallet calls — carries the prompt or latent.
-  const latent = latentHex(PROMPT);
-  const secrets = [PROMPT, encodeURIComponent(PROMPT), latent, Buffer.from(latent, 'hex').toString('base64')];
+  // The page keeps the prompt and the seed in its local store (the artist's backup), and nowhere
+  // a script can read them: not on its global.
+  const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('section9.secrets')));
+  const secret = kept.find((s) => s.commitment === proof.commitment);
+  assert.equal(secret.prompt, PROMPT);
+  assert.match(secret.seed, /^0x[0-9a-f]{64}$/);
+  const global = await page.evaluate(() => JSON.stringify(window.section9));
+  assert.ok(!global.includes(PROMPT) && !global.includes(secret.seed.slice(2)), 'window.section9 must not expose the prompt or seed');
+  const latent = latentHex(PROMPT, secret.seed);
+  const secrets = [PROMPT, encodeURIComponent(PROMPT), secret.seed.slice(2), latent, Buffer.from(latent, 'hex').toString('base64')];
   for (const line of [...requests, ...walletCalls]) {
     for (const s of secrets) assert.ok(!line.toLowerCase().includes(s.toLowerCase()), `a request carries the prompt or latent: ${line.slice(0, 200)}`);
   }

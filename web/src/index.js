@@ -1,7 +1,9 @@
 // The mint page: prompt → picture (the same Rust, as wasm, on the main thread: < 1 ms) →
 // wallet (EIP-1193 through viem) → proof (the prover Web Worker) → mint → the token as its
-// on-chain tokenURI renders it, and a gallery read from the chain. The prompt and the latent
-// stay in this page; the chain sees the picture, the prompt commitment and the proof.
+// on-chain tokenURI renders it, and a gallery read from the chain. The prompt, the secret seed
+// and the latent stay in this page (and its local store); the chain sees the picture, the
+// commitment and the proof. The seed is what keeps the prompt private: without it, anyone
+// could try a dictionary of prompts against a public picture.
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -20,8 +22,22 @@ import { decodeTokenUri } from './token.js';
 document.head.append(Object.assign(document.createElement('style'), { textContent: css }));
 const $ = (id) => document.getElementById(id);
 
-const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null };
-window.section9 = state; // for the end-to-end test and curious artists
+const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null, seed: null, wasm: null };
+
+/// The proof without the secrets that made it.
+const publicProof = ({ prompt, seed, ...rest }) => rest;
+
+// What the end-to-end test and curious artists can read from the console: never the prompt
+// or the seed (any script on the page, an extension say, can read a global).
+window.section9 = Object.defineProperties({}, {
+  model: { get: () => Boolean(state.model), enumerable: true },
+  account: { get: () => state.account, enumerable: true },
+  chainOk: { get: () => state.chainOk, enumerable: true },
+  prover: { get: () => state.prover, enumerable: true },
+  proof: { get: () => (state.proof ? publicProof(state.proof) : null), set: (v) => { if (v === null) state.proof = null; }, enumerable: true },
+  minted: { get: () => state.minted, set: (v) => { state.minted = v; }, enumerable: true },
+  mintable: { get: () => Boolean(state.deployment) && !state.deploymentProblem, enumerable: true },
+});
 
 // ---------------------------------------------------------------- messages
 
@@ -75,20 +91,27 @@ function draw(rgb) {
 }
 
 function currentPicture() {
-  return state.model.generate($('prompt').value);
+  return state.model.generate($('prompt').value, state.seed);
 }
 
 function onPrompt() {
   const picture = currentPicture();
   draw(picture.rgb);
   state.picture = picture;
-  if (state.proof && state.proof.prompt !== $('prompt').value) {
+  if (state.proof && (state.proof.prompt !== $('prompt').value || state.proof.seed !== state.seed)) {
     state.proof = null;
     $('mint').disabled = true;
-    $('prove-status').textContent = 'The prompt changed: prove again.';
+    $('prove-status').textContent = 'The picture changed: prove again.';
     setBar(0);
   }
   refreshButtons();
+}
+
+/// The same prompt, another secret seed: another picture.
+function anotherVariation() {
+  if (!state.wasm) return;
+  state.seed = state.wasm.randomSeed();
+  onPrompt();
 }
 
 // ---------------------------------------------------------------- the prover worker
@@ -120,6 +143,7 @@ function setBar(fraction) {
 async function prove() {
   if (!state.account) return say('Connect your wallet first: the proof names the account that may mint.');
   const prompt = $('prompt').value;
+  const seed = state.seed;
   if (!prompt) return say('Type a prompt first.');
   say('');
   $('prove').disabled = true;
@@ -146,11 +170,11 @@ async function prove() {
   }, 250);
   try {
     state.prover = await ask('init');
-    const result = await ask('prove', { prompt, minter: state.account });
+    const result = await ask('prove', { prompt, seed, minter: state.account });
     if (!result.verified) throw new Error('the proof does not verify');
     localStorage.setItem('section9.proveMs', String(Math.round(result.prove_ms)));
-    state.proof = { ...result, prompt };
-    keepSecret({ prompt, salt: result.salt, commitment: result.commitment, minter: result.minter, modelId: state.manifest.model_id });
+    state.proof = { ...result, prompt, seed };
+    keepSecret({ prompt, seed, commitment: result.commitment, minter: result.minter, modelId: state.manifest.model_id });
     setBar(1);
     const threads = state.prover.threaded ? `${state.prover.threads} threads` : 'one thread (this page is not cross-origin isolated)';
     $('prove-status').textContent = `Proved in ${(result.prove_ms / 1000).toFixed(1)} s on ${threads}; ${(result.proof.length - 2) / 2} bytes.`;
@@ -184,7 +208,7 @@ function keepSecret(entry) {
 
 function downloadBackup() {
   const blob = new Blob(
-    [JSON.stringify({ note: 'PRIVATE. The prompt and salt behind each commitment: revealing them proves authorship.', secrets: secrets() }, null, 2)],
+    [JSON.stringify({ note: 'PRIVATE. The prompt and seed behind each commitment: they reproduce the picture, and revealing them proves authorship.', secrets: secrets() }, null, 2)],
     { type: 'application/json' },
   );
   const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'section9-secrets.json' });
@@ -195,11 +219,13 @@ function downloadBackup() {
 // ---------------------------------------------------------------- wallet and chain
 
 let wallet;
+// Any EVM chain: its id, name, currency and RPC come from the deployment file deploy.js wrote.
 const chain = () => ({
   id: state.deployment.chainId,
-  name: state.deployment.chainId === 31337 ? 'Section 9 local chain' : `chain ${state.deployment.chainId}`,
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  name: state.deployment.chainName ?? (state.deployment.chainId === 31337 ? 'Section 9 local chain' : `chain ${state.deployment.chainId}`),
+  nativeCurrency: state.deployment.nativeCurrency ?? { name: 'Ether', symbol: 'ETH', decimals: 18 },
   rpcUrls: { default: { http: [state.deployment.rpcUrl] } },
+  ...(state.deployment.explorerUrl ? { blockExplorers: { default: { name: 'explorer', url: state.deployment.explorerUrl } } } : {}),
 });
 let reader;
 
@@ -209,6 +235,7 @@ async function connect() {
     return say('No wallet found. Install MetaMask (or another EIP-1193 wallet) to mint; generating pictures works without one.');
   }
   if (!state.deployment) return say('No contracts are deployed for this page (static/deployment.json is missing).');
+  if (state.deploymentProblem) return say(state.deploymentProblem);
   try {
     wallet = createWalletClient({ chain: chain(), transport: custom(window.ethereum) });
     const [account] = await wallet.requestAddresses();
@@ -257,7 +284,7 @@ function showAccount() {
 
 function refreshButtons() {
   $('prove').disabled = !state.account || !$('prompt').value || !state.model;
-  $('mint').disabled = !(state.proof && state.account && state.chainOk && state.proof.minter.toLowerCase() === state.account.toLowerCase());
+  $('mint').disabled = !(state.proof && !state.deploymentProblem && state.account && state.chainOk && state.proof.minter.toLowerCase() === state.account.toLowerCase());
 }
 
 async function mint() {
@@ -282,7 +309,7 @@ async function mint() {
     const receipt = await reader.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new Error(`the mint transaction reverted (${hash})`);
     const tokenId = await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'tokenOfImage', args: [imageHash] });
-    keepSecret({ prompt: p.prompt, salt: p.salt, commitment: p.commitment, minter: p.minter, modelId: state.manifest.model_id, tokenId: String(tokenId) });
+    keepSecret({ prompt: p.prompt, seed: p.seed, commitment: p.commitment, minter: p.minter, modelId: state.manifest.model_id, tokenId: String(tokenId) });
     $('mint-status').textContent = `Minted token #${tokenId} (gas ${receipt.gasUsed}).`;
     await showToken(tokenId);
     say(`Minted: token #${tokenId} is yours.`, true);
@@ -324,6 +351,20 @@ async function gallery() {
 
 // ---------------------------------------------------------------- start
 
+/// Why the deployed contracts cannot mint this page's pictures, if they cannot: a token bound to
+/// another model would refuse every proof (and its gallery is not this model's).
+function deploymentProblem(manifest, deployment) {
+  if (!deployment) return null;
+  const want = `0x${manifest.model_id}`.toLowerCase();
+  if (String(deployment.modelId).toLowerCase() !== want) {
+    return `This page's model (${want.slice(0, 18)}…) is not the one the deployed contract mints (${String(deployment.modelId).slice(0, 18)}…): export the page and deploy from the same model.`;
+  }
+  if (deployment.srsFingerprint && manifest.srs_fingerprint && deployment.srsFingerprint.toLowerCase() !== `0x${manifest.srs_fingerprint}`.toLowerCase()) {
+    return 'The deployed verifier trusts other proving parameters than this page proves with: export the page and the verifier with the same --params.';
+  }
+  return null;
+}
+
 async function start() {
   $('prompt').addEventListener('input', onPrompt);
   $('connect').addEventListener('click', connect);
@@ -331,6 +372,7 @@ async function start() {
   $('prove').addEventListener('click', prove);
   $('mint').addEventListener('click', mint);
   $('backup').addEventListener('click', downloadBackup);
+  $('variation').addEventListener('click', anotherVariation);
   $('secret-line').hidden = secrets().length === 0;
 
   const [wasm, model, manifest, deployment] = await Promise.all([
@@ -339,8 +381,10 @@ async function start() {
     fetch('static/manifest.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error('static/manifest.json is missing')))),
     fetch('static/deployment.json').then((r) => (r.ok ? r.json() : null)),
   ]);
-  Object.assign(state, { model: new wasm.Model(model), manifest, deployment });
-  $('dev-warning').hidden = !manifest.dev_srs;
+  Object.assign(state, { wasm, model: new wasm.Model(model), manifest, deployment, seed: wasm.randomSeed() });
+  $('dev-warning').hidden = !(manifest.dev_srs || deployment?.devSrs);
+  state.deploymentProblem = deploymentProblem(manifest, deployment);
+  if (state.deploymentProblem) say(state.deploymentProblem);
   $('model-line').textContent = `Model ${manifest.model_id.slice(0, 16)}… · k = ${manifest.k}`;
   if (!$('prompt').value) $('prompt').value = 'a quiet robot watering a tiny plant';
   onPrompt();

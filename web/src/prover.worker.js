@@ -1,7 +1,7 @@
 // The prover's Web Worker: loads the wasm build, starts the rayon pool on every core, builds the
 // proving key once per session and proves on request. The page's main thread never proves.
 //
-// Messages in:  { id, type: 'init' } | { id, type: 'prove', prompt, minter, salt? }
+// Messages in:  { id, type: 'init' } | { id, type: 'prove', prompt, seed, minter }
 // Messages out: { type: 'progress', phase, ms } | { id, ok: true, result } | { id, ok: false, error }
 
 let wasm;
@@ -56,7 +56,7 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ id, ok: true, result: await ready });
     } else if (type === 'prove') {
       await (ready ??= init());
-      const result = prover.prove(data.prompt, data.salt ?? undefined, data.minter, (phase, ms) =>
+      const result = prover.prove(data.prompt, data.seed, data.minter, (phase, ms) =>
         self.postMessage({ type: 'progress', phase, ms }),
       );
       result.verified = prover.verify(result.instances, result.proof);

@@ -31,7 +31,7 @@ use super::poseidon::{self, PoseidonConfig};
 use super::range::{RangeConfig, WideConfig};
 use super::requant::RequantConfig;
 use super::table::TableConfig;
-use super::{fr_from_i64, Columns, MIN_WIDTH, RESERVED_ROWS};
+use super::{fr_from_i64, k_for_rows, Columns, MAX_WIDTH, MIN_WIDTH};
 use crate::graph::Graph;
 
 /// How a side of the statement appears to the verifier.
@@ -98,17 +98,22 @@ pub fn hash_message(values: &[i64]) -> Vec<Fr> {
 }
 
 impl GraphParams {
+    /// The parameters for `graph` with `W = width` (at least [`MIN_WIDTH`]). A width above
+    /// [`MAX_WIDTH`] is refused: it comes from proof files too, and every column costs memory.
     pub fn new(graph: Graph, width: usize, inputs: Visibility, outputs: Visibility) -> Result<Self, PlanError> {
+        if width > MAX_WIDTH {
+            return Err(PlanError::Width { width, max: MAX_WIDTH });
+        }
         let plan = GraphPlan::new(&graph)?;
         Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), inputs, outputs })
     }
 
-    /// The parameters with the dot-row width `W ∈ [5, 16]` that gives the smallest `k` (the
+    /// The parameters with the dot-row width `W ∈ [5, MAX_WIDTH]` that gives the smallest `k` (the
     /// narrowest among equals: every column costs a commitment). Model proofs are verified
     /// natively, so unlike the mint circuit they need not keep `W = 5` for the EVM verifier.
     pub fn auto_width(graph: Graph, inputs: Visibility, outputs: Visibility) -> Result<Self, PlanError> {
         let mut best = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?;
-        for width in MIN_WIDTH + 1..=16 {
+        for width in MIN_WIDTH + 1..=MAX_WIDTH {
             let candidate = GraphParams { width, ..best.clone() };
             if candidate.k() < best.k() {
                 best = candidate;
@@ -161,8 +166,14 @@ impl GraphParams {
     /// The smallest `k` that fits the circuit and its lookup tables.
     pub fn k(&self) -> u32 {
         let (dot, range, tables) = self.rows();
-        let need = dot.max(range).max(tables).max(511) + RESERVED_ROWS;
-        (usize::BITS - (need - 1).leading_zeros()).max(4)
+        k_for_rows(dot.max(range).max(tables).max(511), &self.constraint_system())
+    }
+
+    /// The constraint system this circuit configures (what key generation will see).
+    pub fn constraint_system(&self) -> ConstraintSystem<Fr> {
+        let mut cs = ConstraintSystem::default();
+        GraphCircuit::configure_with_params(&mut cs, self.clone());
+        cs
     }
 
     /// The public values for the stored wire values of a trace.

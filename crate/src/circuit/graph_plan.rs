@@ -49,6 +49,8 @@ pub struct GraphPlan {
 pub enum PlanError {
     #[error("input `{name}` has the range [{lo}, {hi}]; the circuit range-checks inputs as full 8- or 16-bit values")]
     NarrowInput { name: String, lo: i64, hi: i64 },
+    #[error("a dot row of width {width} is wider than the {max} the compiler ever chooses")]
+    Width { width: usize, max: usize },
 }
 
 impl GraphPlan {

@@ -85,11 +85,22 @@ use witness::{Tamper, Trace};
 /// and 3 fixed ones.
 pub const MIN_WIDTH: usize = 5;
 
+/// The widest dot row a model circuit may use: the compiler's width search stops here (wider
+/// rows stopped lowering `k` on every model measured), and a proof file naming a wider one is
+/// refused before any column is allocated.
+pub const MAX_WIDTH: usize = 16;
+
 /// Default number of terms per dot-product row.
 pub const DEFAULT_WIDTH: usize = 5;
 
-/// Rows halo2 keeps for blinding (and a margin) at the end of every column.
-pub(crate) const RESERVED_ROWS: usize = 10;
+/// The smallest `k` whose columns fit `rows` rows (never below 4). halo2 keeps the last
+/// `blinding_factors() + 1` rows of every column for blinding; how many depends on the
+/// constraint system (the most rotations at which any advice column is queried, so a tall
+/// requantization block raises it), hence it is read from `cs`, not assumed.
+pub(crate) fn k_for_rows(rows: usize, cs: &ConstraintSystem<Fr>) -> u32 {
+    let need = rows + cs.blinding_factors() + 1;
+    (usize::BITS - (need - 1).leading_zeros()).max(4)
+}
 
 pub(crate) fn fr_from_i64(v: i64) -> Fr {
     if v >= 0 {
@@ -149,7 +160,7 @@ pub struct CircuitParams {
 
 impl Default for CircuitParams {
     fn default() -> Self {
-        CircuitParams { plan: Arc::new(Plan { latent_len: 32, layers: Vec::new() }), width: DEFAULT_WIDTH }
+        CircuitParams { plan: Arc::new(Plan { latent_len: 32, layers: Vec::new(), channels: 3 }), width: DEFAULT_WIDTH }
     }
 }
 
@@ -172,10 +183,10 @@ impl CircuitParams {
             dot += DotConfig::rows_for(w, layer.dots.iter().map(|d| d.terms.len())) + 1;
         }
         let chunks = |n: usize| (0..n.div_ceil(statement::CHUNK_BYTES)).map(move |i| (n - i * statement::CHUNK_BYTES).min(statement::CHUNK_BYTES));
-        dot += DotConfig::rows_for(w, chunks(plan.picture_len())) + 1;
+        dot += DotConfig::rows_for(w, chunks(plan.picture_bytes())) + 1;
         dot += DotConfig::rows_for(w, chunks(plan.latent_len)) + 1;
         dot += PoseidonConfig::rows(self.message_len());
-        dot += HornerConfig::rows(plan.picture_len().div_ceil(statement::CHUNK_BYTES));
+        dot += HornerConfig::rows(plan.picture_bytes().div_ceil(statement::CHUNK_BYTES));
         let range = Self::range_start(plan)
             + plan.layers.iter().map(|l| l.dots.len() * l.kind.height()).sum::<usize>();
         (dot, range)
@@ -197,21 +208,27 @@ impl CircuitParams {
             .flat_map(|l| &l.dots)
             .map(|d| d.terms.len() + d.terms.len().div_ceil(w).max(1))
             .sum();
-        let packed = plan.picture_len() + plan.latent_len + 2 * (plan.picture_len() + plan.latent_len).div_ceil(statement::CHUNK_BYTES);
+        let packed = plan.picture_bytes() + plan.latent_len + 2 * (plan.picture_bytes() + plan.latent_len).div_ceil(statement::CHUNK_BYTES);
         let requant: usize = plan
             .layers
             .iter()
             .map(|l| l.dots.len() * (l.kind.rem_limbs + 1 + l.kind.dist_limbs() + u32::from(l.kind.narrow()) + 3) as usize)
             .sum();
-        let horner = 3 * plan.picture_len().div_ceil(statement::CHUNK_BYTES);
+        let horner = 3 * plan.picture_bytes().div_ceil(statement::CHUNK_BYTES);
         dots + packed + requant + plan.latent_len + 3 + PoseidonConfig::rows(self.message_len()) * 6 + horner
     }
 
     /// The smallest `k` whose `2^k` rows fit the circuit and the 511-row range table.
     pub fn k(&self) -> u32 {
         let (dot, range) = self.rows();
-        let need = dot.max(range).max(511) + RESERVED_ROWS;
-        (usize::BITS - (need - 1).leading_zeros()).max(4)
+        k_for_rows(dot.max(range).max(511), &self.constraint_system())
+    }
+
+    /// The constraint system this circuit configures (what key generation will see).
+    pub fn constraint_system(&self) -> ConstraintSystem<Fr> {
+        let mut cs = ConstraintSystem::default();
+        MintCircuit::configure_with_params(&mut cs, self.clone());
+        cs
     }
 }
 
@@ -343,14 +360,9 @@ impl Circuit<Fr> for MintCircuit {
             range_row = next_range;
         }
 
-        // Public picture: CHW outputs reordered to RGB8 HWC, packed big-endian in 31-byte chunks.
-        let picture: Vec<&Wire> = match plan.layers.last().map(|l| l.dots.len()) {
-            Some(n) if n % 3 == 0 => {
-                let hw = n / 3;
-                (0..n).map(|b| &x[(b % 3) * hw + b / 3]).collect()
-            }
-            _ => x.iter().collect(),
-        };
+        // Public picture: CHW outputs reordered to RGB8 HWC (grey repeated in R, G, B), packed
+        // big-endian in 31-byte chunks.
+        let picture: Vec<&Wire> = plan.picture_sources().into_iter().filter_map(|i| x.get(i)).collect();
         let (chunks, next_dot) = layouter.assign_region(|| "pack picture", |mut region| config.dot.assign(&mut region, dot_row, &pack_jobs(&picture)))?;
         dot_row = next_dot;
         let latent_refs: Vec<&Wire> = latent.iter().collect();
@@ -374,9 +386,8 @@ impl Circuit<Fr> for MintCircuit {
             if let Some(Tamper::Challenge { gamma }) = w.tamper {
                 return Value::known(gamma);
             }
-            let channels = if plan.picture_len() % 3 == 0 { 3 } else { 1 };
             let commitment = statement::commitment_of_values(&t.latent, w.salt);
-            Value::known(statement::instances_of_values(&w.minter, commitment, &statement::chw_to_hwc(&t.output(), channels))[2])
+            Value::known(statement::instances_of_values(&w.minter, commitment, &statement::chw_to_rgb(&t.output(), plan.channels))[2])
         });
         let lie = match w.and_then(|w| w.tamper) {
             Some(Tamper::EvaluationStep { step }) => Some(step),

@@ -8,6 +8,7 @@
 //! `bias + lo · Σ w` — folded in here, per output, so the gate never sees the offset.
 //! Weights that are zero are dropped: they are constants, so skipping them proves the same sum.
 
+use super::statement;
 use crate::model::{Layer, LinearOp, QuantModel};
 
 /// One output value of a layer: `acc = bias + Σ weights[i] · input'[inputs[i]]`.
@@ -82,6 +83,10 @@ pub struct LayerPlan {
 pub struct Plan {
     pub latent_len: usize,
     pub layers: Vec<LayerPlan>,
+    /// Channels of the picture (the last layer's output): 3 (RGB) or 1 (grey). Grey pictures
+    /// are public as RGB like every other, each value repeated in R, G and B, so the statement
+    /// the contract checks does not depend on the model.
+    pub channels: usize,
 }
 
 impl Plan {
@@ -98,7 +103,7 @@ impl Plan {
                 plan
             })
             .collect();
-        Plan { latent_len: model.input().len, layers }
+        Plan { latent_len: model.input().len, layers, channels: model.picture_shape().0 }
     }
 
     /// Multiply-accumulates the circuit proves (zero weights dropped).
@@ -117,6 +122,17 @@ impl Plan {
     /// Number of output pixels (bytes) of the last layer.
     pub fn picture_len(&self) -> usize {
         self.layers.last().map_or(0, |l| l.dots.len())
+    }
+
+    /// Bytes of the public RGB picture: three per pixel, whatever the channel count.
+    pub fn picture_bytes(&self) -> usize {
+        self.picture_len() / self.channels.max(1) * 3
+    }
+
+    /// Where each public picture byte comes from: the index of an output value (CHW) for each
+    /// byte of the RGB8 row-major picture; a grey value fills R, G and B.
+    pub fn picture_sources(&self) -> Vec<usize> {
+        statement::rgb_sources(self.picture_len(), self.channels)
     }
 }
 

@@ -73,10 +73,17 @@ pub fn commitment_of_values(latent_bytes: &[i64], salt: Fr) -> Fr {
     poseidon::hash(&message)
 }
 
-/// CHW output values (already offset to `[0, 256)`) in picture byte order, HWC.
-pub fn chw_to_hwc(output: &[i64], channels: usize) -> Vec<i64> {
-    let hw = output.len() / channels.max(1);
-    (0..output.len()).map(|b| output[(b % channels) * hw + b / channels]).collect()
+/// For each byte of the RGB8 row-major picture, the index of the CHW output value it shows:
+/// byte `3·p + k` is channel `k` of pixel `p`, or its one grey channel.
+pub fn rgb_sources(len: usize, channels: usize) -> Vec<usize> {
+    let channels = channels.max(1);
+    let hw = len / channels;
+    (0..hw * 3).map(|b| (b % 3).min(channels - 1) * hw + b / 3).collect()
+}
+
+/// CHW output values (already offset to `[0, 256)`) as the public RGB8 picture bytes, HWC.
+pub fn chw_to_rgb(output: &[i64], channels: usize) -> Vec<i64> {
+    rgb_sources(output.len(), channels).into_iter().map(|i| output[i]).collect()
 }
 
 /// An Ethereum address as a field element.

@@ -1,6 +1,8 @@
 //! The general-model commands: `compile`, `run`, and `prove` / `verify` / `bench` when given a
 //! compiled model (`.s9`). Parse, call the library, print.
 
+pub mod trusted_setup;
+
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};

@@ -77,6 +77,16 @@ impl TensorInfo {
         q as f64 * 2f64.powi(-self.frac_bits)
     }
 
+    /// The integer `q` that stands for exactly `x` (`q · 2^-frac_bits == x`, `lo ≤ q ≤ hi`), if
+    /// one does; what a verifier reads stated values with, where rounding would let `1e300`
+    /// stand for the top of the range or `0.30000001` for `0.3`.
+    pub fn exact(&self, x: f64) -> Option<i64> {
+        let q = x * 2f64.powi(self.frac_bits);
+        let in_range = q.is_finite() && q.fract() == 0.0 && q >= self.lo as f64 && q <= self.hi as f64;
+        // The round trip catches an `x` so small that scaling it underflowed to an integer.
+        (in_range && self.dequantize(q as i64) == x).then_some(q as i64)
+    }
+
     /// The nearest representable value (ties away from zero), clamped to the range.
     pub fn quantize(&self, x: f64) -> i64 {
         let q = (x * 2f64.powi(self.frac_bits)).round();

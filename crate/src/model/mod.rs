@@ -59,6 +59,10 @@ pub enum Error {
     NotAPicture { shape: Vec<usize>, lo: i64, hi: i64 },
 }
 
+/// The most values a layer's input, output or weights may hold: far above any generator a
+/// browser can prove, it keeps a hostile model file from making inference allocate without end.
+pub const MAX_VALUES: usize = 1 << 22;
+
 /// The shape of an activation tensor, without the batch dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Shape {
@@ -72,7 +76,8 @@ impl Shape {
     pub fn len(&self) -> usize {
         match *self {
             Shape::Flat(n) => n,
-            Shape::Chw(c, h, w) => c * h * w,
+            // Saturating: a model read from a file is checked against MAX_VALUES with these.
+            Shape::Chw(c, h, w) => c.saturating_mul(h).saturating_mul(w),
         }
     }
 
@@ -124,9 +129,9 @@ impl LinearOp {
     /// Number of weights the op needs.
     pub fn weight_count(&self) -> usize {
         match *self {
-            LinearOp::Dense { inputs, outputs } => inputs * outputs,
+            LinearOp::Dense { inputs, outputs } => inputs.saturating_mul(outputs),
             LinearOp::ConvTranspose { input, output, kernel, .. } => {
-                input.0 * output.0 * kernel.0 * kernel.1
+                input.0.saturating_mul(output.0).saturating_mul(kernel.0).saturating_mul(kernel.1)
             }
         }
     }
@@ -190,6 +195,21 @@ impl Layer {
             name: self.name.clone(),
             what,
         };
+        // Sizes first: everything below multiplies them. A model file may say anything.
+        let dims: Vec<usize> = match self.op {
+            LinearOp::Dense { inputs, outputs } => vec![inputs, outputs],
+            LinearOp::ConvTranspose { input, output, kernel, stride, .. } => vec![
+                input.0, input.1, input.2, output.0, output.1, output.2, kernel.0, kernel.1, stride.0, stride.1,
+            ],
+        };
+        let sizes = [self.op.input_shape().len(), self.op.output_shape().len(), self.op.weight_count()];
+        if dims.contains(&0) || sizes.iter().any(|&n| n > MAX_VALUES) {
+            return Err(bad(format!(
+                "{:?} → {:?} has a zero size or more than {MAX_VALUES} values or weights",
+                self.op.input_shape(),
+                self.op.output_shape()
+            )));
+        }
         if self.weights.len() != self.op.weight_count() {
             return Err(bad(format!(
                 "has {} weights, its shape needs {}",
@@ -204,7 +224,8 @@ impl Layer {
                 self.bias_count()
             )));
         }
-        if self.input_frac_bits + self.weight_frac_bits <= self.output_frac_bits {
+        // Checked: frac bits from a file may be anything, and the shift subtracts them.
+        if self.input_frac_bits.checked_add(self.weight_frac_bits).is_none_or(|sum| sum <= self.output_frac_bits) {
             return Err(bad(format!(
                 "requantization shift fx + fw - fy = {} + {} - {} must be at least 1",
                 self.input_frac_bits, self.weight_frac_bits, self.output_frac_bits
@@ -224,7 +245,8 @@ impl Layer {
         }
         if let LinearOp::ConvTranspose { input, output, kernel, stride, pad } = self.op {
             let ok = |n_in: usize, n_out: usize, k: usize, s: usize, p: usize| {
-                s >= 1 && k >= 1 && n_in >= 1 && (n_in - 1) * s + k >= p + n_out
+                let reach = (n_in - 1).checked_mul(s).and_then(|v| v.checked_add(k));
+                s >= 1 && k >= 1 && n_in >= 1 && reach.is_some_and(|r| Some(r) >= p.checked_add(n_out))
             };
             if !ok(input.1, output.1, kernel.0, stride.0, pad.0)
                 || !ok(input.2, output.2, kernel.1, stride.1, pad.1)

@@ -432,9 +432,13 @@ impl<'a> Importer<'a> {
                 &format!("strides {strides:?}, pads {pads:?}, output_padding {extra:?} out of range"),
             ));
         }
+        // Every attribute is in [0, 64] (checked above); the kernel comes from the weight's
+        // dims, which a weight with a zero dimension elsewhere does not bound: checked sums.
         let u = |x: i64| x as usize;
         let size = |n: usize, s: i64, k: usize, p0: i64, p1: i64, e: i64| {
-            ((n - 1) * u(s) + k + u(e)).checked_sub(u(p0) + u(p1)).filter(|&v| v > 0)
+            (n.checked_sub(1)?.checked_mul(u(s))?.checked_add(k)?.checked_add(u(e))?)
+                .checked_sub(u(p0) + u(p1))
+                .filter(|&v| v > 0)
         };
         let (Some(oh), Some(ow)) = (
             size(ih, strides[0], kh, pads[0], pads[2], extra[0]),
@@ -449,7 +453,9 @@ impl<'a> Importer<'a> {
             stride: (u(strides[0]), u(strides[1])),
             pad: (u(pads[0]), u(pads[1])),
         };
-        Ok((op, w, cin * kh * kw))
+        // Saturating: a weight with a zero dimension may claim any kernel; the model check
+        // then refuses its zero size instead of this product overflowing.
+        Ok((op, w, cin.saturating_mul(kh).saturating_mul(kw)))
     }
 
     /// The clamp range of a fused Relu or Clip at `fy` output frac bits.
@@ -501,7 +507,8 @@ impl<'a> Importer<'a> {
                 *d = input_dims.get(i).map_or(0, |&v| v as i64);
             }
         }
-        let known: i64 = dims.iter().filter(|&&d| d != -1).product();
+        // Checked: a product past `n` values cannot be the reshape of `n` values anyway.
+        let known = dims.iter().filter(|&&d| d != -1).try_fold(1i64, |a, &d| a.checked_mul(d)).unwrap_or(-1);
         let free = dims.iter().filter(|&&d| d == -1).count();
         if free > 1 || known <= 0 || dims.iter().any(|&d| d < -1) {
             return Err(unsupported(node, &format!("cannot reshape to {dims:?}")));
@@ -509,7 +516,7 @@ impl<'a> Importer<'a> {
         for d in dims.iter_mut().filter(|d| **d == -1) {
             *d = n as i64 / known;
         }
-        if dims.iter().product::<i64>() != n as i64 {
+        if dims.iter().try_fold(1i64, |a, &d| a.checked_mul(d)) != Some(n as i64) {
             return Err(unsupported(node, &format!("cannot reshape {n} values to {dims:?}")));
         }
         let body: Vec<usize> = match dims.split_first() {

@@ -13,7 +13,9 @@
 //! ```
 //!
 //! Reading a file re-derives the public values from `inputs`/`outputs` (at the graph's scales)
-//! and refuses it when `instances` says something else.
+//! and refuses it when `instances` says something else, or when a stated value is not exactly
+//! one the tensor can hold (a value that merely rounds to the proven one is refused). The dot-row
+//! `width` it names is bounded by [`MAX_WIDTH`](crate::circuit::MAX_WIDTH) before any key is made.
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, ProvingKey};
@@ -104,6 +106,8 @@ pub enum ModelProofError {
     Shape { side: &'static str },
     #[error("the listed instances do not match the file's public inputs and outputs")]
     InstancesMismatch,
+    #[error("public {side} {tensor}, value {index}: {value} is not exactly a value of the tensor (a multiple of 2^-{frac_bits} within its range)")]
+    Inexact { side: &'static str, tensor: usize, index: usize, value: f64, frac_bits: i32 },
     #[error(transparent)]
     Proof(#[from] ProofError),
 }
@@ -160,12 +164,17 @@ impl ModelProofFile {
                     if vs.len() != tensors.len() {
                         return Err(ModelProofError::Shape { side });
                     }
-                    for (&t, v) in tensors.iter().zip(vs) {
+                    for (tensor, (&t, v)) in tensors.iter().zip(vs).enumerate() {
                         let info = &graph.tensors()[t];
                         if v.len() != info.len() {
                             return Err(ModelProofError::Shape { side });
                         }
-                        claimed.extend(v.iter().map(|&x| crate::circuit::fr_from_i64(info.quantize(x) - info.lo)));
+                        // Exactly the proven value, not one that rounds to it: the file states
+                        // what was proven, so a second spelling of it is a false statement.
+                        for (index, &value) in v.iter().enumerate() {
+                            let q = info.exact(value).ok_or(ModelProofError::Inexact { side, tensor, index, value, frac_bits: info.frac_bits })?;
+                            claimed.push(crate::circuit::fr_from_i64(q - info.lo));
+                        }
                     }
                 }
                 (Visibility::Public, None) | (_, Some(_)) => return Err(ModelProofError::Side { side }),

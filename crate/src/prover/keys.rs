@@ -63,6 +63,18 @@ pub fn generate(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<Pr
     keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
 }
 
+/// The verifying key, derived from the circuit and the SRS. Verification always derives it:
+/// a cached key file only names the digest it claims, and a replaced one (another circuit's
+/// key under this digest) would make any statement of that circuit verify.
+pub fn verifying_key(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<VerifyingKey<G1Affine>, ProverError> {
+    let have = Params::k(params);
+    if have < circuit.k() {
+        return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
+    }
+    let shape = MintCircuit { params: circuit.clone(), witness: None };
+    keygen_vk_custom(params, &shape, true).map_err(ProverError::Keygen)
+}
+
 /// Serializes a proving key into a key file bound to `digest`.
 pub fn write_pk(pk: &ProvingKey<G1Affine>, digest: &[u8; 32]) -> Vec<u8> {
     wrap(&pk.to_bytes(SerdeFormat::RawBytes), digest)

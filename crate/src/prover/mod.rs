@@ -4,6 +4,8 @@
 //!
 //! - [`srs`]: KZG parameters — standard halo2 params files (raw or compressed points), or an
 //!   insecure deterministic development SRS.
+//! - [`ptau`]: Powers-of-Tau ceremony files (snarkjs / Hermez `.ptau`), checked and turned
+//!   into halo2 params.
 //! - [`keys`]: key generation and the on-disk key cache, bound to a digest of the circuit and
 //!   the SRS so a stale key is detected, never used.
 //! - [`proof`]: the JSON proof file.
@@ -14,6 +16,7 @@ pub mod evm;
 pub mod graph;
 pub mod keys;
 pub mod proof;
+pub mod ptau;
 pub mod srs;
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};

@@ -12,9 +12,13 @@
 //! over G1 (40 s natively at k = 16).
 //!
 //! [`dev_srs`] generates an *insecure* SRS from a fixed seed: anyone can forge proofs against
-//! it. It exists so a fresh checkout works offline; every command using it says so.
+//! it. It exists so a fresh checkout works offline; every command using it says so, and
+//! [`is_dev`] recognises it (also in a params file) so it is never taken for a real one.
+//! Real parameters come from a Powers-of-Tau ceremony file: see [`super::ptau`].
 
-use halo2_proofs::halo2curves::bn256::Bn256;
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G2Affine};
+use halo2_proofs::halo2curves::ff::Field as _;
+use halo2_proofs::halo2curves::group::Curve as _;
 use halo2_proofs::SerdeCurveAffine as _;
 use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
@@ -97,7 +101,7 @@ pub fn write_compressed(params: &ParamsKZG<Bn256>) -> Vec<u8> {
 /// Decodes a compressed params file of exactly `k` (length already checked), decompressing
 /// the G1 points in parallel.
 fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
-    use halo2_proofs::halo2curves::bn256::{G1Affine, G2Affine};
+    use halo2_proofs::halo2curves::bn256::{Fq, G1Affine, G2Affine};
     use halo2_proofs::halo2curves::group::GroupEncoding;
     use rayon::prelude::*;
     let n = 1usize << k;
@@ -110,9 +114,23 @@ fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
             Option::from(G1Affine::from_bytes(&repr)).ok_or_else(invalid)
         })
         .collect::<Result<_, _>>()?;
-    let mut rest = &bytes[4 + 2 * n * 32..];
-    let g2 = G2Affine::read(&mut rest, SerdeFormat::Processed).map_err(SrsError::Points)?;
-    let s_g2 = G2Affine::read(&mut rest, SerdeFormat::Processed).map_err(SrsError::Points)?;
+    // halo2curves' `Fq2::from_bytes` unwraps its halves (a coordinate ≥ q panics), and so does
+    // everything built on it: check both halves are canonical first (the top two bits of the
+    // last byte are flags, as `from_bytes` reads them).
+    let g2_point = |chunk: &[u8]| {
+        let mut x = [0u8; 64];
+        x.copy_from_slice(chunk);
+        x[63] &= 0b0011_1111;
+        let canonical = |half: &[u8]| half.try_into().ok().is_some_and(|b: [u8; 32]| bool::from(Fq::from_bytes(&b).is_some()));
+        if !(canonical(&x[..32]) && canonical(&x[32..])) {
+            return Err(invalid());
+        }
+        let mut repr = <G2Affine as GroupEncoding>::Repr::default();
+        repr.as_mut().copy_from_slice(chunk);
+        Option::from(G2Affine::from_bytes(&repr)).ok_or_else(invalid)
+    };
+    let rest = &bytes[4 + 2 * n * 32..];
+    let (g2, s_g2) = (g2_point(&rest[..64])?, g2_point(&rest[64..128])?);
     let (g, g_lagrange) = (g1[..n].to_vec(), g1[n..].to_vec());
     // `from_parts` is a method; any instance will do as the receiver.
     let shell = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::from_seed([0; 32]));
@@ -122,6 +140,19 @@ fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
 /// The insecure, deterministic development SRS for `k`.
 pub fn dev_srs(k: u32) -> ParamsKZG<Bn256> {
     ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::from_seed(DEV_SEED))
+}
+
+/// `[s]G2` of the development SRS. `setup` draws its secret `s` first from the seeded stream,
+/// so it is the same for every `k`: one point tells a development SRS (and a verifier built on
+/// one, which embeds it) from a real one, whatever its size.
+pub fn dev_s_g2() -> G2Affine {
+    let s = Fr::random(ChaCha20Rng::from_seed(DEV_SEED));
+    (G2Affine::generator() * s).to_affine()
+}
+
+/// True when `params` is (a downsized copy of) the development SRS: anyone can forge proofs.
+pub fn is_dev(params: &ParamsKZG<Bn256>) -> bool {
+    params.s_g2() == dev_s_g2()
 }
 
 /// A fingerprint of the SRS: SHA-256 over `k`, the first G1 point, `g2` and `s·g2`.

@@ -1,0 +1,186 @@
+//! The linear operators that are not windows: Gemm, MatMul, and the elementwise affine maps
+//! (BatchNormalization, Add/Sub/Mul/Div with a constant or a second tensor).
+
+use super::*;
+
+impl Reader {
+    pub(super) fn gemm(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let mut x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("A must be a computed tensor"))?;
+        let b = node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("B must be a constant (a product of two computed tensors is not supported)"))?;
+        let mut s = self.shape(x);
+        if b.dims.len() != 2 || s.len() != 2 {
+            return Err(err("A and B must be 2-D"));
+        }
+        if attr_int(node, "transA", 0) != 0 {
+            let sources = (0..s[0] * s[1]).map(|i| Some((0, (i % s[0]) * s[1] + i / s[0]))).collect();
+            s = vec![s[1], s[0]];
+            x = self.push(node, &format!("{name}/transA"), FloatOp::Gather { sources }, vec![x], &format!("{out_name}/transA"), s.clone())?;
+        }
+        let trans_b = attr_int(node, "transB", 0) != 0;
+        let (k, n) = if trans_b { (b.dims[1], b.dims[0]) } else { (b.dims[0], b.dims[1]) };
+        let m = s[0];
+        if s[1] != k {
+            return Err(err(&format!("A of shape {s:?} does not meet B of shape {:?}", b.dims)));
+        }
+        count(node, name, &[m, n])?;
+        let (alpha, beta) = (attr_float(node, "alpha", 1.0), attr_float(node, "beta", 1.0));
+        let mut weights = vec![0f32; k * n];
+        for o in 0..n {
+            for i in 0..k {
+                weights[o * k + i] = alpha * if trans_b { b.floats[o * k + i] } else { b.floats[i * n + o] };
+            }
+        }
+        // C broadcasts to [M, N]; one bias per output unless it varies by row.
+        let (bias, row_bias) = match node.input.get(2).filter(|c| !c.is_empty()) {
+            None => (vec![0.0; n], false),
+            Some(c) => {
+                let c = self.constants.get(c).ok_or_else(|| err("C must be a constant"))?;
+                if broadcast(&c.dims, &[m, n]).as_deref() != Some(&[m, n][..]) {
+                    return Err(err(&format!("C of shape {:?} does not broadcast to [{m}, {n}]", c.dims)));
+                }
+                let full: Vec<f32> = broadcast_sources(&c.dims, &[m, n]).iter().map(|src| beta * src.map_or(0.0, |(_, i)| c.floats[i])).collect();
+                if (0..m).all(|r| full[r * n..(r + 1) * n] == full[..n]) {
+                    (full[..n].to_vec(), false)
+                } else {
+                    (full, true)
+                }
+            }
+        };
+        let geometry = Geometry::Dense { rows: m, inputs: k, outputs: n, row_bias };
+        self.push(node, name, FloatOp::Linear { geometry, weights, bias, clamp: None }, vec![x], out_name, vec![m, n])?;
+        Ok(())
+    }
+
+    /// MatMul with a constant right side, numpy semantics (1-D operands, broadcast batches).
+    pub(super) fn matmul(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("the left operand must be a computed tensor"))?;
+        let b = node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("the right operand must be a constant (a product of two computed tensors is not supported)"))?;
+        let sa = self.shape(x);
+        if sa.is_empty() || b.dims.is_empty() {
+            return Err(err("operands must have rank 1 or more"));
+        }
+        let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
+        let b2 = if b.dims.len() == 1 { vec![b.dims[0], 1] } else { b.dims.clone() };
+        let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
+        let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+        if k != k2 {
+            return Err(err(&format!("shapes {sa:?} and {:?} do not multiply", b.dims)));
+        }
+        let (ba, bb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+        let batch = broadcast(ba, bb).ok_or_else(|| err("batch dimensions do not broadcast"))?;
+        let mut shape = batch.clone();
+        if sa.len() > 1 {
+            shape.push(m);
+        }
+        if b.dims.len() > 1 {
+            shape.push(n);
+        }
+        count(node, name, &shape)?;
+        let count: usize = batch.iter().product();
+        let map = |from: &[usize]| -> Vec<usize> {
+            let lead = batch.len() - from.len();
+            (0..count)
+                .map(|i| {
+                    let c = unflat(i, &batch);
+                    let src: Vec<usize> = from.iter().enumerate().map(|(a, &d)| if d == 1 { 0 } else { c[a + lead] }).collect();
+                    flat(&src, from)
+                })
+                .collect()
+        };
+        let geometry = Geometry::MatMul { m, k, n, a_batch: map(ba), b_batch: map(bb) };
+        geometry.check().map_err(|e| err(&e))?;
+        self.push(node, name, FloatOp::Linear { geometry, weights: b.floats, bias: vec![0.0], clamp: None }, vec![x], out_name, shape)?;
+        Ok(())
+    }
+
+    /// `y[n, c, ·] = w[c]·x[n, c, ·] + b[c]` on `[N, C, …]` (a `[N, C]` input has one value
+    /// per channel): a depthwise 1×1 convolution.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn channel_affine(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, w: Vec<f32>, b: Vec<f32>, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let s = self.shape(x);
+        if s.len() < 2 {
+            return Err(err(&format!("input shape {s:?} has no channel axis")));
+        }
+        let (batch, c) = (s[0], s[1]);
+        let hw: usize = s[2..].iter().product();
+        let expand = |v: Vec<f32>| if v.len() == 1 { vec![v[0]; c] } else { v };
+        let (w, b) = (expand(w), expand(b));
+        if w.len() != c || b.len() != c {
+            return Err(err("per-channel parameters do not match the channel count"));
+        }
+        // Each (sample, channel) plane is its own group; the parameters repeat per sample.
+        let groups = batch * c;
+        let tile = |v: &[f32]| v.iter().copied().cycle().take(groups).collect::<Vec<f32>>();
+        let geometry = Geometry::Conv { input: [groups, hw, 1], output: [groups, hw, 1], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0], groups };
+        self.push(node, name, FloatOp::Linear { geometry, weights: tile(&w), bias: tile(&b), clamp: None }, vec![x], out_name, s)?;
+        Ok(())
+    }
+
+    /// `y = w·x + b` elementwise with scalars, on any shape.
+    pub(super) fn scalar_affine(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, w: f32, b: f32) -> Result<usize, ImportError> {
+        let s = self.shape(x);
+        let geometry = Geometry::Sum { operands: 1, len: s.iter().product() };
+        self.push(node, name, FloatOp::Linear { geometry, weights: vec![w], bias: vec![b], clamp: None }, vec![x], out_name, s)
+    }
+
+    pub(super) fn binary(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let op = node.op_type.as_str();
+        let var = |i: usize| node.input.get(i).and_then(|n| self.names.get(n)).copied();
+        let cst = |i: usize| node.input.get(i).and_then(|n| self.constants.get(n)).cloned();
+        match (var(0), var(1)) {
+            (Some(a), Some(b)) => {
+                if op == "Div" {
+                    return Err(err("division by a computed tensor is not supported"));
+                }
+                let (sa, sb) = (self.shape(a), self.shape(b));
+                let shape = broadcast(&sa, &sb).ok_or_else(|| err(&format!("shapes {sa:?} and {sb:?} do not broadcast")))?;
+                count(node, name, &shape)?;
+                let mut operands = Vec::new();
+                for (j, (t, s)) in [(a, sa), (b, sb)].into_iter().enumerate() {
+                    if s == shape {
+                        operands.push(t);
+                    } else {
+                        let sources = broadcast_sources(&s, &shape);
+                        operands.push(self.push(node, &format!("{name}/broadcast{j}"), FloatOp::Gather { sources }, vec![t], &format!("{out_name}/broadcast{j}"), shape.clone())?);
+                    }
+                }
+                let len = shape.iter().product();
+                let fop = match op {
+                    "Mul" => FloatOp::Mul { clamp: None },
+                    _ => FloatOp::Linear { geometry: Geometry::Sum { operands: 2, len }, weights: vec![1.0, if op == "Sub" { -1.0 } else { 1.0 }], bias: vec![0.0], clamp: None },
+                };
+                self.push(node, name, fop, operands, out_name, shape)?;
+            }
+            (Some(x), None) | (None, Some(x)) => {
+                let constant_first = var(0).is_none();
+                let k = cst(usize::from(!constant_first)).ok_or_else(|| err("the other operand is neither computed nor constant"))?;
+                let s = self.shape(x);
+                let v = k.floats.clone();
+                let (w, b): (Vec<f32>, Vec<f32>) = match (op, constant_first) {
+                    ("Add", _) => (vec![1.0; v.len()], v.clone()),
+                    ("Sub", false) => (vec![1.0; v.len()], v.iter().map(|c| -c).collect()),
+                    ("Sub", true) => (vec![-1.0; v.len()], v.clone()),
+                    ("Mul", _) => (v.clone(), vec![0.0; v.len()]),
+                    ("Div", false) => (v.iter().map(|c| 1.0 / c).collect(), vec![0.0; v.len()]),
+                    _ => return Err(err("dividing a constant by a computed tensor is not supported")),
+                };
+                if broadcast(&s, &k.dims).as_deref() != Some(&s[..]) {
+                    return Err(err(&format!("the constant of shape {:?} would change the shape {s:?}", k.dims)));
+                }
+                if v.len() == 1 {
+                    self.scalar_affine(node, name, out_name, x, w[0], b[0])?;
+                    return Ok(());
+                }
+                // One value per channel (axis 1), broadcast over the rest.
+                let lead = s.len().saturating_sub(k.dims.len());
+                let per_channel = s.len() >= 2 && v.len() == s[1] && k.dims.iter().enumerate().all(|(i, &d)| d == 1 || i + lead == 1);
+                if !per_channel {
+                    return Err(err("a constant operand must be a scalar or hold one value per channel (axis 1)"));
+                }
+                self.channel_affine(node, name, out_name, x, w, b, err)?;
+            }
+            (None, None) => return Err(err("constant folding of constant-only nodes is not supported")),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,628 @@
+//! Float ONNX → [`FloatGraph`]. tract-onnx parses the protobuf; this module reads each node
+//! into the graph's node kinds with static shapes, and [`check_with_tract`] runs the same
+//! file through tract's own float inference to confirm the reading.
+//!
+//! Supported: Gemm, MatMul (constant right operand), Conv (2-D; stride, padding incl.
+//! auto_pad, dilation, groups), ConvTranspose (2-D, group 1, dilation 1), BatchNormalization,
+//! Relu, LeakyRelu, Clip, Sigmoid, Tanh, Add/Sub/Mul/Div (two tensors with broadcasting, or a
+//! scalar or per-channel constant), Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat,
+//! MaxPool, AveragePool, GlobalAveragePool, Pad (constant zero), Resize/Upsample (nearest),
+//! Identity, Dropout, Constant. Anything else is refused naming the node, the op and what is
+//! missing.
+
+use std::collections::HashMap;
+
+use tract_onnx::pb::{self, AttributeProto, NodeProto, TensorProto};
+use tract_onnx::prelude::*;
+
+use super::float::{FloatGraph, FloatNode, FloatOp, FloatTensor, Func};
+use super::quantize::ScaleHints;
+use super::Geometry;
+
+/// The metadata key of models exported on a power-of-two grid (see [`crate::model::onnx`]).
+const HINTS_KEY: &str = crate::model::onnx::METADATA_KEY;
+
+/// The most values one tensor may hold. Far above what a circuit can prove (2^22 values need
+/// k > 22), it caps what a hostile shape can make the importer allocate.
+pub const MAX_ELEMENTS: usize = 1 << 22;
+
+/// The number of values of `shape`, when it is at most [`MAX_ELEMENTS`] (no overflow on the way:
+/// a zero anywhere makes the product zero before a large dimension can overflow it).
+fn elements(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_ELEMENTS)
+}
+
+/// An ONNX axis (negative counts from the end) as an index below `rank`.
+fn axis_index(a: i64, rank: usize) -> Option<usize> {
+    let r = i64::try_from(rank).ok()?;
+    let a = if a < 0 { a.checked_add(r)? } else { a };
+    usize::try_from(a).ok().filter(|&a| a < rank)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    #[error("not a readable ONNX model")]
+    Parse(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the ONNX model has no graph")]
+    NoGraph,
+    #[error("graph input `{name}`: {what}")]
+    Input { name: String, what: String },
+    #[error("node `{node}` ({op}): {what}")]
+    Unsupported { node: String, op: String, what: String },
+    #[error("graph output `{0}` is not computed by any supported node")]
+    Output(String),
+    #[error("the compiler's reading of the model disagrees with tract on output {output}: {ours} vs {theirs} at index {index}")]
+    Mismatch { output: usize, index: usize, ours: f64, theirs: f32 },
+    #[error("tract could not run the model")]
+    Tract(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A model read from ONNX: the float graph and any scales it fixes itself.
+pub struct Imported {
+    pub graph: FloatGraph,
+    pub hints: ScaleHints,
+}
+
+#[derive(Clone, Debug)]
+struct Const {
+    dims: Vec<usize>,
+    floats: Vec<f32>,
+    ints: Vec<i64>,
+}
+
+struct Reader {
+    graph: FloatGraph,
+    names: HashMap<String, usize>,
+    constants: HashMap<String, Const>,
+}
+
+/// Reads an ONNX model.
+pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
+    let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| ImportError::Parse(e.into()))?;
+    let g = proto.graph.as_ref().ok_or(ImportError::NoGraph)?;
+    let mut r = Reader { graph: FloatGraph::default(), names: HashMap::new(), constants: HashMap::new() };
+    for t in &g.initializer {
+        r.constants.insert(t.name.clone(), read_const(t).map_err(|what| ImportError::Input { name: t.name.clone(), what: format!("initializer {what}") })?);
+    }
+    let inputs: Vec<&pb::ValueInfoProto> = g.input.iter().filter(|i| !r.constants.contains_key(&i.name)).collect();
+    for input in inputs {
+        let shape = input_shape(input)?;
+        let id = r.tensor(&input.name, shape);
+        r.graph.inputs.push(id);
+    }
+    if r.graph.inputs.is_empty() {
+        return Err(ImportError::Input { name: String::new(), what: "the graph has no non-constant input".into() });
+    }
+    for node in &g.node {
+        r.node(node)?;
+    }
+    for o in &g.output {
+        let id = *r.names.get(&o.name).ok_or_else(|| ImportError::Output(o.name.clone()))?;
+        r.graph.outputs.push(id);
+    }
+    r.graph.simplify();
+    Ok(Imported { graph: r.graph, hints: hints(&proto) })
+}
+
+/// Runs tract on `samples` and compares with the float graph's outputs (relative tolerance
+/// 1e-3 of each output's largest magnitude, plus 1e-5).
+pub fn check_with_tract(bytes: &[u8], graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), ImportError> {
+    let tract_err = |e: TractError| ImportError::Tract(e.into());
+    let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(tract_err)?;
+    for (i, &t) in graph.inputs.iter().enumerate() {
+        let shape = graph.tensors[t].shape.clone();
+        model = model.with_input_fact(i, f32::fact(&shape).into()).map_err(tract_err)?;
+    }
+    let plan = model.into_optimized().map_err(tract_err)?.into_runnable().map_err(tract_err)?;
+    for sample in samples {
+        let inputs: TVec<TValue> = graph
+            .inputs
+            .iter()
+            .zip(sample)
+            .map(|(&t, v)| {
+                let data: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                Tensor::from_shape(&graph.tensors[t].shape, &data).map(|t| t.into())
+            })
+            .collect::<TractResult<_>>()
+            .map_err(tract_err)?;
+        let theirs = plan.run(inputs).map_err(tract_err)?;
+        let values = graph.forward(sample);
+        for (k, (&o, t)) in graph.outputs.iter().zip(theirs.iter()).enumerate() {
+            let t = t.to_plain_array_view::<f32>().map_err(tract_err)?;
+            let ours = &values[o];
+            let peak = ours.iter().fold(0f64, |m, v| m.max(v.abs()));
+            for (index, (a, &b)) in ours.iter().zip(t.iter()).enumerate() {
+                if (a - f64::from(b)).abs() > 1e-3 * peak + 1e-5 {
+                    return Err(ImportError::Mismatch { output: k, index, ours: *a, theirs: b });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hints(proto: &pb::ModelProto) -> ScaleHints {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        input: MetaInput,
+        layers: Vec<MetaLayer>,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetaInput {
+        name: String,
+        frac_bits: i32,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetaLayer {
+        node: String,
+        weight_frac_bits: i32,
+        output_frac_bits: i32,
+    }
+    let mut hints = ScaleHints::default();
+    let meta = proto.metadata_props.iter().find(|p| p.key == HINTS_KEY).and_then(|p| serde_json::from_str::<Meta>(&p.value).ok());
+    if let Some(m) = meta {
+        hints.inputs.insert(m.input.name, m.input.frac_bits);
+        for l in m.layers {
+            hints.nodes.insert(l.node, (l.weight_frac_bits, l.output_frac_bits));
+        }
+    }
+    hints
+}
+
+fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, ImportError> {
+    let bad = |what: String| ImportError::Input { name: input.name.clone(), what };
+    let Some(pb::type_proto::Value::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Err(bad("is not a tensor".into()));
+    };
+    if t.elem_type != pb::tensor_proto::DataType::Float as i32 {
+        return Err(bad("element type is not float32".into()));
+    }
+    let dims = &t.shape.as_ref().ok_or_else(|| bad("has no shape".into()))?.dim;
+    dims.iter()
+        .enumerate()
+        .map(|(i, d)| match d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if v > 0 => usize::try_from(v).map_err(|_| bad(format!("dimension {i} is too large"))),
+            // A symbolic leading dimension is the batch: one sample per proof.
+            _ if i == 0 => Ok(1),
+            _ => Err(bad(format!("dimension {i} is not static"))),
+        })
+        .collect::<Result<Vec<usize>, _>>()
+        .and_then(|shape| match elements(&shape) {
+            Some(_) => Ok(shape),
+            None => Err(bad(format!("shape {shape:?} has more than {MAX_ELEMENTS} values"))),
+        })
+}
+
+fn read_const(t: &TensorProto) -> Result<Const, String> {
+    use pb::tensor_proto::DataType;
+    let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d)).collect::<Result<_, _>>().map_err(|_| format!("has a negative dimension in {:?}", t.dims))?;
+    let n = elements(&dims).ok_or_else(|| format!("of shape {dims:?} has more than {MAX_ELEMENTS} values"))?;
+    let raw = |n: usize| t.raw_data.chunks_exact(n);
+    let (floats, ints): (Vec<f32>, Vec<i64>) = match t.data_type {
+        x if x == DataType::Float as i32 => {
+            let f: Vec<f32> = if t.raw_data.is_empty() { t.float_data.clone() } else { raw(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect() };
+            (f.clone(), f.iter().map(|&v| v as i64).collect())
+        }
+        x if x == DataType::Int64 as i32 => {
+            let i: Vec<i64> = if t.raw_data.is_empty() { t.int64_data.clone() } else { raw(8).map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect() };
+            (i.iter().map(|&v| v as f32).collect(), i)
+        }
+        x if x == DataType::Int32 as i32 => {
+            let i: Vec<i64> = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| i64::from(v)).collect() } else { raw(4).map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect() };
+            (i.iter().map(|&v| v as f32).collect(), i)
+        }
+        other => return Err(format!("of element type {other} (not float32, int64 or int32)")),
+    };
+    if floats.len() != n {
+        return Err(format!("holds {} values for shape {dims:?}", floats.len()));
+    }
+    Ok(Const { dims, floats, ints })
+}
+
+fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+
+fn attr_int(node: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map_or(default, |a| a.i)
+}
+
+fn attr_float(node: &NodeProto, name: &str, default: f32) -> f32 {
+    attr(node, name).map_or(default, |a| a.f)
+}
+
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+
+fn attr_str(node: &NodeProto, name: &str, default: &str) -> String {
+    attr(node, name).map_or(default.to_string(), |a| String::from_utf8_lossy(&a.s).into_owned())
+}
+
+fn strides_of(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// Index of `coords` in a row-major tensor of `shape`.
+fn flat(coords: &[usize], shape: &[usize]) -> usize {
+    coords.iter().zip(strides_of(shape)).map(|(c, s)| c * s).sum()
+}
+
+fn unflat(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut c = vec![0; shape.len()];
+    for a in (0..shape.len()).rev() {
+        c[a] = i % shape[a].max(1);
+        i /= shape[a].max(1);
+    }
+    c
+}
+
+/// Numpy broadcasting of two shapes.
+fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    (0..n)
+        .map(|i| {
+            let x = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+            let y = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+            match (x, y) {
+                (x, y) if x == y => Some(x),
+                (1, y) => Some(y),
+                (x, 1) => Some(x),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Sources that expand a tensor of shape `from` to `to` by broadcasting.
+fn broadcast_sources(from: &[usize], to: &[usize]) -> Vec<Option<(usize, usize)>> {
+    let lead = to.len() - from.len();
+    (0..to.iter().product())
+        .map(|i| {
+            let c = unflat(i, to);
+            let src: Vec<usize> = from.iter().enumerate().map(|(a, &d)| if d == 1 { 0 } else { c[a + lead] }).collect();
+            Some((0, flat(&src, from)))
+        })
+        .collect()
+}
+
+/// The number of values of an output shape, or the error naming the node when it is empty or
+/// above [`MAX_ELEMENTS`]. Called before anything of that size is allocated.
+fn count(node: &NodeProto, name: &str, shape: &[usize]) -> Result<usize, ImportError> {
+    let what = match elements(shape) {
+        Some(0) => format!("output shape {shape:?} has no elements (zero-size tensors are not supported)"),
+        Some(n) => return Ok(n),
+        None => format!("output shape {shape:?} has more than {MAX_ELEMENTS} values"),
+    };
+    Err(ImportError::Unsupported { node: name.to_string(), op: node.op_type.clone(), what })
+}
+
+impl Reader {
+    fn tensor(&mut self, name: &str, shape: Vec<usize>) -> usize {
+        let id = self.graph.tensors.len();
+        self.graph.tensors.push(FloatTensor { name: name.to_string(), shape });
+        self.names.insert(name.to_string(), id);
+        id
+    }
+
+    fn shape(&self, id: usize) -> Vec<usize> {
+        self.graph.tensors[id].shape.clone()
+    }
+
+    fn push(&mut self, node: &NodeProto, name: &str, op: FloatOp, inputs: Vec<usize>, out_name: &str, shape: Vec<usize>) -> Result<usize, ImportError> {
+        count(node, name, &shape)?;
+        let output = self.tensor(out_name, shape);
+        self.graph.nodes.push(FloatNode { name: name.to_string(), source_op: node.op_type.clone(), op, inputs, output });
+        Ok(output)
+    }
+
+    fn node(&mut self, node: &NodeProto) -> Result<(), ImportError> {
+        let out_name = node.output.first().cloned().unwrap_or_default();
+        let name = if node.name.is_empty() { out_name.clone() } else { node.name.clone() };
+        let err = |what: &str| ImportError::Unsupported { node: name.clone(), op: node.op_type.clone(), what: what.to_string() };
+        let op = node.op_type.as_str();
+        if op == "Constant" {
+            let t = attr(node, "value").and_then(|a| a.t.as_ref()).ok_or_else(|| err("only tensor-valued constants (`value`) are supported"))?;
+            let c = read_const(t).map_err(|what| err(&format!("constant {what}")))?;
+            self.constants.insert(node.output.first().cloned().unwrap_or_default(), c);
+            return Ok(());
+        }
+        if !node.domain.is_empty() && node.domain != "ai.onnx" {
+            return Err(err(&format!("operator domain `{}` is not supported", node.domain)));
+        }
+        if node.output.iter().skip(1).any(|o| !o.is_empty()) && !matches!(op, "Dropout") {
+            return Err(err("only the first output is supported"));
+        }
+        // Inputs that are computed tensors (not constants).
+        let var = |i: usize| node.input.get(i).and_then(|n| self.names.get(n)).copied();
+        let cst = |i: usize| node.input.get(i).filter(|n| !n.is_empty()).and_then(|n| self.constants.get(n));
+        if let Some(&empty) = node.input.iter().filter_map(|n| self.names.get(n)).find(|&&t| self.graph.tensors[t].is_empty()) {
+            return Err(err(&format!("input `{}` has no elements (zero-size tensors are not supported)", self.graph.tensors[empty].name)));
+        }
+        let x = var(0);
+        match op {
+            "Identity" | "Dropout" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" => {
+                let x = x.ok_or_else(|| err("the data input must be a computed tensor"))?;
+                let s = self.shape(x);
+                let n: usize = s.iter().product();
+                let shape = match op {
+                    "Reshape" => {
+                        let target = cst(1).ok_or_else(|| err("the target shape must be a constant"))?.ints.clone();
+                        let mut known = 1usize;
+                        let mut dims: Vec<Option<usize>> = Vec::new();
+                        for (i, &d) in target.iter().enumerate() {
+                            let v = match d {
+                                0 => Some(*s.get(i).ok_or_else(|| err("0 in the target shape refers to a missing dimension"))?),
+                                -1 => None,
+                                d if d > 0 => Some(usize::try_from(d).map_err(|_| err("target dimension too large"))?),
+                                _ => return Err(err("negative target dimension")),
+                            };
+                            // Above `n` the reshape cannot hold: stop before the product overflows.
+                            known = known.checked_mul(v.unwrap_or(1)).filter(|&k| k <= n).ok_or_else(|| err(&format!("cannot reshape {s:?} to {target:?}")))?;
+                            dims.push(v);
+                        }
+                        let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(n / known.max(1))).collect();
+                        if elements(&shape) != Some(n) || dims.iter().filter(|d| d.is_none()).count() > 1 {
+                            return Err(err(&format!("cannot reshape {s:?} to {target:?}")));
+                        }
+                        shape
+                    }
+                    "Flatten" => {
+                        // Axis `rank` is allowed: everything goes into the first dimension.
+                        let axis = axis_index(attr_int(node, "axis", 1), s.len() + 1).ok_or_else(|| err(&format!("axis is outside rank {}", s.len())))?;
+                        let a: usize = s[..axis].iter().product();
+                        vec![a, n / a.max(1)]
+                    }
+                    "Squeeze" | "Unsqueeze" => {
+                        let axes = attr_ints(node, "axes").or_else(|| cst(1).map(|c| c.ints.clone()));
+                        if op == "Squeeze" {
+                            let axes: Vec<usize> = match axes {
+                                None => (0..s.len()).filter(|&a| s[a] == 1).collect(),
+                                Some(axes) => axes.iter().map(|&a| axis_index(a, s.len()).filter(|&a| s[a] == 1)).collect::<Option<_>>().ok_or_else(|| err(&format!("axes {axes:?} name a dimension of {s:?} that is missing or not 1")))?,
+                            };
+                            s.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect()
+                        } else {
+                            let axes = axes.ok_or_else(|| err("axes are required"))?;
+                            let rank = s.len() + axes.len();
+                            let mut axes: Vec<usize> = axes.iter().map(|&a| axis_index(a, rank)).collect::<Option<_>>().ok_or_else(|| err(&format!("axes {axes:?} are outside the output rank {rank}")))?;
+                            axes.sort();
+                            let mut out = s.clone();
+                            for a in axes {
+                                out.insert(a.min(out.len()), 1);
+                            }
+                            out
+                        }
+                    }
+                    _ => s.clone(),
+                };
+                let sources = (0..n).map(|i| Some((0, i))).collect();
+                self.push(node, &name, FloatOp::Gather { sources }, vec![x], &out_name, shape)?;
+            }
+            "Transpose" => {
+                let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
+                let s = self.shape(x);
+                let perm: Vec<usize> = attr_ints(node, "perm").map_or_else(|| (0..s.len()).rev().collect(), |p| p.iter().map(|&v| usize::try_from(v).unwrap_or(usize::MAX)).collect());
+                // A permutation: every axis exactly once (a repeated axis would change the size).
+                if perm.len() != s.len() || (0..s.len()).any(|a| !perm.contains(&a)) {
+                    return Err(err("perm is not a permutation of the input axes"));
+                }
+                let shape: Vec<usize> = perm.iter().map(|&p| s[p]).collect();
+                let sources = (0..shape.iter().product())
+                    .map(|i| {
+                        let c = unflat(i, &shape);
+                        let mut src = vec![0; s.len()];
+                        for (a, &p) in perm.iter().enumerate() {
+                            src[p] = c[a];
+                        }
+                        Some((0, flat(&src, &s)))
+                    })
+                    .collect();
+                self.push(node, &name, FloatOp::Gather { sources }, vec![x], &out_name, shape)?;
+            }
+            "Concat" => {
+                let ins: Vec<usize> = (0..node.input.len()).map(|i| var(i).ok_or_else(|| err("constant operands are not supported"))).collect::<Result<_, _>>()?;
+                let shapes: Vec<Vec<usize>> = ins.iter().map(|&i| self.shape(i)).collect();
+                let first = shapes.first().ok_or_else(|| err("has no inputs"))?;
+                let raw_axis = attr_int(node, "axis", 0);
+                let axis = axis_index(raw_axis, first.len()).ok_or_else(|| err(&format!("axis {raw_axis} is outside rank {}", first.len())))?;
+                if shapes.iter().any(|s| s.len() != first.len() || (0..s.len()).any(|a| a != axis && s[a] != first[a])) {
+                    return Err(err("operand shapes differ off the concatenation axis"));
+                }
+                let mut shape = first.clone();
+                shape[axis] = shapes.iter().try_fold(0usize, |n, s| n.checked_add(s[axis])).ok_or_else(|| err("the concatenated size overflows"))?;
+                let sources = (0..count(node, &name, &shape)?)
+                    .map(|i| {
+                        let mut c = unflat(i, &shape);
+                        let mut j = 0;
+                        while c[axis] >= shapes[j][axis] {
+                            c[axis] -= shapes[j][axis];
+                            j += 1;
+                        }
+                        Some((j, flat(&c, &shapes[j])))
+                    })
+                    .collect();
+                self.push(node, &name, FloatOp::Gather { sources }, ins, &out_name, shape)?;
+            }
+            "Pad" => {
+                let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
+                let s = self.shape(x);
+                if attr_str(node, "mode", "constant") != "constant" {
+                    return Err(err("only mode `constant` is supported"));
+                }
+                let value = cst(2).map_or(attr_float(node, "value", 0.0), |c| c.floats.first().copied().unwrap_or(0.0));
+                let pads = attr_ints(node, "pads").or_else(|| cst(1).map(|c| c.ints.clone())).ok_or_else(|| err("pads are required"))?;
+                let rank = s.len();
+                let axes: Vec<usize> = match cst(3) {
+                    None => (0..rank).collect(),
+                    Some(c) => c.ints.iter().map(|&a| axis_index(a, rank)).collect::<Option<_>>().ok_or_else(|| err(&format!("axes {:?} are outside rank {rank}", c.ints)))?,
+                };
+                if pads.len() != 2 * axes.len() {
+                    return Err(err("pads do not match the axes"));
+                }
+                let mut begin = vec![0i64; rank];
+                let mut end = vec![0i64; rank];
+                for (k, &a) in axes.iter().enumerate() {
+                    begin[a] = pads[k];
+                    end[a] = pads[k + axes.len()];
+                }
+                // Negative pads crop; a result below one value per axis is refused by `count`.
+                let padded = |a: usize| i64::try_from(s[a]).ok()?.checked_add(begin[a])?.checked_add(end[a]);
+                let shape: Vec<usize> = (0..rank).map(|a| padded(a).map(|v| usize::try_from(v).unwrap_or(0))).collect::<Option<_>>().ok_or_else(|| err(&format!("pads {pads:?} overflow")))?;
+                let sources = (0..count(node, &name, &shape)?)
+                    .map(|i| {
+                        let c = unflat(i, &shape);
+                        let src: Option<Vec<usize>> = (0..rank).map(|a| usize::try_from(c[a] as i64 - begin[a]).ok().filter(|&v| v < s[a])).collect();
+                        src.map(|src| (0, flat(&src, &s)))
+                    })
+                    .collect();
+                if value == 0.0 {
+                    self.push(node, &name, FloatOp::Gather { sources }, vec![x], &out_name, shape)?;
+                } else {
+                    // Padding holds the real value 0: pad `x - v` with zeros, then add `v` back.
+                    let shifted = self.scalar_affine(node, &format!("{name}/shift"), &format!("{out_name}/shift"), x, 1.0, -value)?;
+                    let padded = self.push(node, &format!("{name}/pad"), FloatOp::Gather { sources }, vec![shifted], &format!("{out_name}/pad"), shape)?;
+                    self.scalar_affine(node, &name, &out_name, padded, 1.0, value)?;
+                }
+            }
+            "Resize" | "Upsample" => {
+                let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
+                let s = self.shape(x);
+                if attr_str(node, "mode", "nearest") != "nearest" {
+                    return Err(err("only mode `nearest` is supported"));
+                }
+                let (scales, sizes) = if op == "Upsample" {
+                    (attr(node, "scales").map(|a| a.floats.clone()).or_else(|| cst(1).map(|c| c.floats.clone())), None)
+                } else {
+                    (cst(2).map(|c| c.floats.clone()).filter(|v| !v.is_empty()), cst(3).map(|c| c.ints.clone()).filter(|v| !v.is_empty()))
+                };
+                // `axes` names the dimensions scales/sizes cover; the others keep their size.
+                let rank = s.len();
+                let axes: Vec<usize> = match attr_ints(node, "axes") {
+                    None => (0..rank).collect(),
+                    Some(a) => a.iter().map(|&x| axis_index(x, rank)).collect::<Option<_>>().ok_or_else(|| err("`axes` names a dimension the input does not have"))?,
+                };
+                let mut scale = vec![1f64; rank];
+                let mut shape = s.clone();
+                match (scales, sizes) {
+                    (_, Some(sz)) if sz.len() == axes.len() => {
+                        let policy = attr_str(node, "keep_aspect_ratio_policy", "stretch");
+                        let ratios: Vec<f64> = axes.iter().zip(&sz).map(|(&a, &o)| o as f64 / s[a] as f64).collect();
+                        let common = match policy.as_str() {
+                            "stretch" => None,
+                            "not_larger" => ratios.iter().copied().reduce(f64::min),
+                            "not_smaller" => ratios.iter().copied().reduce(f64::max),
+                            other => return Err(err(&format!("keep_aspect_ratio_policy `{other}` is not supported"))),
+                        };
+                        for (i, &a) in axes.iter().enumerate() {
+                            scale[a] = common.unwrap_or(ratios[i]);
+                            shape[a] = match common {
+                                None => usize::try_from(sz[i]).map_err(|_| err(&format!("negative size {}", sz[i])))?,
+                                Some(r) => (r * s[a] as f64).round() as usize,
+                            };
+                        }
+                    }
+                    (Some(sc), None) if sc.len() == axes.len() => {
+                        for (&a, &f) in axes.iter().zip(&sc) {
+                            scale[a] = f64::from(f);
+                            shape[a] = (f64::from(f) * s[a] as f64).floor() as usize;
+                        }
+                    }
+                    _ => return Err(err("needs constant scales or sizes, one per resized axis")),
+                }
+                if shape.contains(&0) {
+                    return Err(err("resizes a dimension to zero"));
+                }
+                count(node, &name, &shape)?;
+                let (ctm, nearest) = if op == "Upsample" { ("asymmetric".to_string(), "floor".to_string()) } else { (attr_str(node, "coordinate_transformation_mode", "half_pixel"), attr_str(node, "nearest_mode", "round_prefer_floor")) };
+                let mut maps: Vec<Vec<usize>> = Vec::new();
+                for a in 0..s.len() {
+                    let (n_in, n_out, f) = (s[a], shape[a], scale[a]);
+                    let mut m = Vec::with_capacity(n_out);
+                    for o in 0..n_out {
+                        let o = o as f64;
+                        let x = match ctm.as_str() {
+                            "asymmetric" => o / f,
+                            "half_pixel" => (o + 0.5) / f - 0.5,
+                            "pytorch_half_pixel" => if n_out > 1 { (o + 0.5) / f - 0.5 } else { 0.0 },
+                            "align_corners" => if n_out > 1 { o * (n_in as f64 - 1.0) / (n_out as f64 - 1.0) } else { 0.0 },
+                            "tf_half_pixel_for_nn" => (o + 0.5) / f,
+                            other => return Err(err(&format!("coordinate_transformation_mode `{other}` is not supported"))),
+                        };
+                        let i = match nearest.as_str() {
+                            "floor" => x.floor(),
+                            "ceil" => x.ceil(),
+                            "round_prefer_ceil" => (x + 0.5).floor(),
+                            "round_prefer_floor" => if x.fract() == 0.5 { x.floor() } else { x.round() },
+                            other => return Err(err(&format!("nearest_mode `{other}` is not supported"))),
+                        };
+                        m.push((i.max(0.0) as usize).min(n_in - 1));
+                    }
+                    maps.push(m);
+                }
+                let sources = (0..shape.iter().product())
+                    .map(|i| {
+                        let c = unflat(i, &shape);
+                        let src: Vec<usize> = c.iter().enumerate().map(|(a, &v)| maps[a][v]).collect();
+                        Some((0, flat(&src, &s)))
+                    })
+                    .collect();
+                self.push(node, &name, FloatOp::Gather { sources }, vec![x], &out_name, shape)?;
+            }
+            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" => {
+                let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
+                let f = match op {
+                    "Relu" => Func::Relu,
+                    "LeakyRelu" => Func::LeakyRelu(attr_float(node, "alpha", 0.01)),
+                    "Sigmoid" => Func::Sigmoid,
+                    "Tanh" => Func::Tanh,
+                    _ => {
+                        let bound = |i: usize, a: &str, d: f32| -> Result<f32, ImportError> {
+                            if node.input.get(i).is_some_and(|n| !n.is_empty()) {
+                                return cst(i).and_then(|c| c.floats.first().copied()).ok_or_else(|| err("min and max must be constants"));
+                            }
+                            Ok(attr_float(node, a, d))
+                        };
+                        Func::Clip(bound(1, "min", f32::NEG_INFINITY)?, bound(2, "max", f32::INFINITY)?)
+                    }
+                };
+                let shape = self.shape(x);
+                if let Func::LeakyRelu(alpha) = f {
+                    // Exact at any width, no table: α·x + (1 - α)·relu(x).
+                    let len = shape.iter().product();
+                    let relu = FloatOp::Linear { geometry: Geometry::Sum { operands: 1, len }, weights: vec![1.0], bias: vec![0.0], clamp: Some((0.0, f32::INFINITY)) };
+                    let r = self.push(node, &format!("{name}/relu"), relu, vec![x], &format!("{out_name}/relu"), shape.clone())?;
+                    let mix = FloatOp::Linear { geometry: Geometry::Sum { operands: 2, len }, weights: vec![alpha, 1.0 - alpha], bias: vec![0.0], clamp: None };
+                    self.push(node, &name, mix, vec![x, r], &out_name, shape)?;
+                } else {
+                    self.push(node, &name, FloatOp::Func(f), vec![x], &out_name, shape)?;
+                }
+            }
+            "Softmax" | "LogSoftmax" => return Err(err("needs exp and division, which the circuit does not prove; drop it from the exported model (argmax is unchanged) and apply it to the verified outputs")),
+            "Gemm" => self.gemm(node, &name, &out_name, &err)?,
+            "MatMul" => self.matmul(node, &name, &out_name, &err)?,
+            "Conv" | "ConvTranspose" | "MaxPool" | "AveragePool" | "GlobalAveragePool" => self.window(node, &name, &out_name, &err)?,
+            "BatchNormalization" => {
+                let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
+                let p: Vec<&Const> = (1..5).map(|i| cst(i).ok_or_else(|| err("scale, bias, mean and variance must be constants"))).collect::<Result<_, _>>()?;
+                if node.output.iter().skip(1).any(|o| !o.is_empty()) || attr_int(node, "training_mode", 0) != 0 {
+                    return Err(err("training mode is not supported"));
+                }
+                let eps = f64::from(attr_float(node, "epsilon", 1e-5));
+                let w: Vec<f32> = p[0].floats.iter().zip(&p[3].floats).map(|(&s, &v)| (f64::from(s) / (f64::from(v) + eps).sqrt()) as f32).collect();
+                let b: Vec<f32> = p[1].floats.iter().zip(&p[2].floats).zip(&w).map(|((&b, &m), &w)| b - m * w).collect();
+                self.channel_affine(node, &name, &out_name, x, w, b, &err)?;
+            }
+            "Add" | "Sub" | "Mul" | "Div" => self.binary(node, &name, &out_name, &err)?,
+            _ => return Err(err("operator not supported")),
+        }
+        Ok(())
+    }
+}
+
+mod linear;
+mod window;

@@ -1,0 +1,205 @@
+//! A sweep over the whole mint witness: every advice cell the circuit assigns is sorted into a
+//! class (its column and the region it lies in), cells are sampled from every class, and each
+//! sampled cell alone is changed by +1 under MockProver. Every change must be rejected: a cell
+//! a cheating prover could change freely is an under-constrained circuit.
+//!
+//! The change is made below the circuit, by a floor planner that wraps halo2's `Assignment`:
+//! no hook in the production circuit is needed, and no cell can escape the sweep by not
+//! having one.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::{Advice, Any, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error, FloorPlanner, Fixed, Instance, Selector};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use section9::circuit::plan::Plan;
+use section9::circuit::statement;
+use section9::circuit::{CircuitParams, MintCircuit, MintConfig, MintWitness, DEFAULT_WIDTH};
+use section9::model::{InputSpec, Layer, LinearOp, QuantModel};
+
+/// What the wrapper does to advice assignments: record where they go, or change one.
+#[derive(Default)]
+struct Sweep {
+    region: String,
+    /// (column, row) → region name, of every advice assignment.
+    cells: BTreeMap<(usize, usize), String>,
+    target: Option<(usize, usize)>,
+}
+
+thread_local! {
+    static SWEEP: RefCell<Sweep> = RefCell::new(Sweep::default());
+}
+
+/// halo2's `Assignment`, forwarded, with the advice cell under test changed by +1.
+struct Tampering<'a, CS>(&'a mut CS);
+
+impl<'a, F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'a, CS> {
+    fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, name: N) {
+        let name: String = name().into();
+        SWEEP.with(|s| s.borrow_mut().region = name.clone());
+        self.0.enter_region(|| name)
+    }
+    fn annotate_column<A: FnOnce() -> AR, AR: Into<String>>(&mut self, annotation: A, column: Column<Any>) {
+        self.0.annotate_column(annotation, column)
+    }
+    fn exit_region(&mut self) {
+        self.0.exit_region()
+    }
+    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(&mut self, annotation: A, selector: &Selector, row: usize) -> Result<(), Error> {
+        self.0.enable_selector(annotation, selector, row)
+    }
+    fn query_instance(&self, column: Column<Instance>, row: usize) -> Result<Value<F>, Error> {
+        self.0.query_instance(column, row)
+    }
+    fn assign_advice<'v>(&mut self, column: Column<Advice>, row: usize, to: Value<Assigned<F>>) -> Value<&'v Assigned<F>> {
+        let hit = SWEEP.with(|s| {
+            let mut s = s.borrow_mut();
+            let region = s.region.clone();
+            s.cells.insert((column.index(), row), region);
+            s.target == Some((column.index(), row))
+        });
+        let to = if hit { to.map(|v| v + Assigned::from(F::ONE)) } else { to };
+        self.0.assign_advice(column, row, to)
+    }
+    fn assign_fixed(&mut self, column: Column<Fixed>, row: usize, to: Assigned<F>) {
+        self.0.assign_fixed(column, row, to)
+    }
+    fn copy(&mut self, left_column: Column<Any>, left_row: usize, right_column: Column<Any>, right_row: usize) {
+        self.0.copy(left_column, left_row, right_column, right_row)
+    }
+    fn fill_from_row(&mut self, column: Column<Fixed>, row: usize, to: Value<Assigned<F>>) -> Result<(), Error> {
+        self.0.fill_from_row(column, row, to)
+    }
+    fn get_challenge(&self, challenge: Challenge) -> Value<F> {
+        self.0.get_challenge(challenge)
+    }
+    fn push_namespace<NR: Into<String>, N: FnOnce() -> NR>(&mut self, name: N) {
+        self.0.push_namespace(name)
+    }
+    fn pop_namespace(&mut self, gadget_name: Option<String>) {
+        self.0.pop_namespace(gadget_name)
+    }
+    fn next_phase(&mut self) {
+        self.0.next_phase()
+    }
+}
+
+struct TamperingPlanner;
+
+impl FloorPlanner for TamperingPlanner {
+    fn synthesize<F: Field, CS: Assignment<F> + halo2_proofs::circuit::layouter::SyncDeps, C: Circuit<F>>(cs: &mut CS, circuit: &C, config: C::Config, constants: Vec<Column<Fixed>>) -> Result<(), Error> {
+        SimpleFloorPlanner::synthesize(&mut Tampering(cs), circuit, config, constants)
+    }
+}
+
+/// The mint circuit, laid out through [`TamperingPlanner`].
+#[derive(Clone)]
+struct Swept(MintCircuit);
+
+impl Circuit<Fr> for Swept {
+    type Config = MintConfig;
+    type FloorPlanner = TamperingPlanner;
+    type Params = CircuitParams;
+
+    fn without_witnesses(&self) -> Self {
+        Swept(self.0.without_witnesses())
+    }
+    fn params(&self) -> CircuitParams {
+        self.0.params()
+    }
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> MintConfig {
+        MintCircuit::configure_with_params(meta, params)
+    }
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> MintConfig {
+        unreachable!("configured with its parameters")
+    }
+    fn synthesize(&self, config: MintConfig, layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        self.0.synthesize(config, layouter)
+    }
+}
+
+/// A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
+/// outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
+fn model() -> QuantModel {
+    let dense = Layer {
+        name: "dense".into(),
+        op: LinearOp::Dense { inputs: 4, outputs: 12 },
+        weights: (0..48).map(|i| ((i * 37 % 255) as i64 - 127) as i8).collect(),
+        bias: (0..12).map(|i| (i as i64 - 6) * 900).collect(),
+        input_frac_bits: 7,
+        weight_frac_bits: 6,
+        output_frac_bits: 6,
+        clamp: (0, 255),
+    };
+    let up = Layer {
+        name: "up".into(),
+        op: LinearOp::ConvTranspose { input: (3, 2, 2), output: (3, 4, 4), kernel: (4, 4), stride: (2, 2), pad: (1, 1) },
+        weights: (0..144).map(|i| ((i * 53 % 200) as i64 - 100) as i8).collect(),
+        bias: vec![-300, 0, 500],
+        input_frac_bits: 6,
+        weight_frac_bits: 5,
+        output_frac_bits: 7,
+        clamp: (-128, 127),
+    };
+    QuantModel::new(InputSpec { name: "z".into(), len: 4, frac_bits: 7 }, vec![dense, up]).unwrap()
+}
+
+/// Cells sampled per class (all of a class when it has fewer).
+const PER_CLASS: usize = 12;
+
+#[test]
+fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
+    let model = model();
+    let latent = [-128i8, 5, 90, 127];
+    let minter = [0x42; 20];
+    let salt = Fr::from(77);
+    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let k = params.k();
+    let picture = model.picture(&latent).unwrap();
+    let instances = statement::instances(&minter, statement::commitment(&latent, salt), &picture.rgb);
+    let circuit = Swept(MintCircuit { params, witness: Some(MintWitness::new(latent.to_vec(), salt, minter)) });
+    let run = |target: Option<(usize, usize)>| {
+        SWEEP.with(|s| *s.borrow_mut() = Sweep { target, ..Sweep::default() });
+        MockProver::run(k, &circuit, vec![instances.clone()]).unwrap().verify()
+    };
+
+    // The honest witness, recording every advice cell.
+    run(None).unwrap();
+    let cells = SWEEP.with(|s| std::mem::take(&mut s.borrow_mut().cells));
+    let mut classes: BTreeMap<(usize, String), Vec<(usize, usize)>> = BTreeMap::new();
+    for (&(column, row), region) in &cells {
+        classes.entry((column, region.clone())).or_default().push((column, row));
+    }
+    let columns: std::collections::BTreeSet<usize> = cells.keys().map(|&(c, _)| c).collect();
+
+    // Sample each class and tamper each sampled cell alone.
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut tampered = 0;
+    let mut accepted = Vec::new();
+    for ((_, region), members) in &classes {
+        let mut picks: Vec<(usize, usize)> = members.clone();
+        while picks.len() > PER_CLASS {
+            picks.swap_remove(rng.next_u32() as usize % picks.len());
+        }
+        for cell in picks {
+            tampered += 1;
+            if run(Some(cell)).is_ok() {
+                accepted.push((cell, region.clone()));
+            }
+        }
+    }
+    println!(
+        "tamper sweep: {} advice cells in {} columns and {} classes (column × region); {tampered} sampled cells tampered, {} accepted",
+        cells.len(),
+        columns.len(),
+        classes.len(),
+        accepted.len()
+    );
+    assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
+    assert_eq!(columns.len(), DEFAULT_WIDTH + 3, "every advice column (W inputs, acc, range, aux) was swept");
+}
