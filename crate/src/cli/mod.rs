@@ -54,6 +54,11 @@ pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Pa
         bail!("--weight-bits must be between 2 and 16 and --activation-bits 8 or 16");
     }
     let bytes = std::fs::read(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
+    // Weights in a side file (`model.onnx.data`, as recent PyTorch exports them) are read from
+    // the model's directory and put inline.
+    let dir = onnx.parent().unwrap_or(Path::new("")).to_path_buf();
+    let bytes = import::inline_external_data(&bytes, |location| std::fs::read(dir.join(location)))
+        .with_context(|| format!("cannot compile {}", onnx.display()))?;
     let imported = import::import(&bytes).with_context(|| format!("cannot compile {}", onnx.display()))?;
     let g = &imported.graph;
     let lens: Vec<usize> = g.inputs.iter().map(|&t| g.tensors[t].len()).collect();

@@ -196,6 +196,9 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, ImportError> {
 
 fn read_const(t: &TensorProto) -> Result<Const, String> {
     use pb::tensor_proto::DataType;
+    if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) {
+        return Err("is stored in an external data file beside the model: compile the model from its file (`section9 compile model.onnx` reads the side file), or inline it first (`inline_external_data`)".into());
+    }
     let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d)).collect::<Result<_, _>>().map_err(|_| format!("has a negative dimension in {:?}", t.dims))?;
     let n = elements(&dims).ok_or_else(|| format!("of shape {dims:?} has more than {MAX_ELEMENTS} values"))?;
     let raw = |n: usize| t.raw_data.chunks_exact(n);
@@ -624,5 +627,8 @@ impl Reader {
     }
 }
 
+mod external;
 mod linear;
 mod window;
+
+pub use external::inline_external_data;
