@@ -104,6 +104,7 @@ fn the_cli_imports_a_ceremony_file_and_a_model_proves_and_verifies_with_it() {
     let (code, stdout, stderr) = run(&["srs", "import", ptau.to_str().unwrap(), "--k", "12", "--out", "small.srs"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("3 contributions recorded"), "{stdout}");
+    assert!(stdout.contains("lagrange  the file's own (prepared)"), "{stdout}");
     let (_, info, _) = run(&["srs", "info", "small.srs"]);
     assert!(info.contains("not the development SRS"), "{info}");
 

@@ -48,7 +48,7 @@ pub fn run(command: SrsCommand, mint_k: impl FnOnce() -> Result<u32>) -> Result<
 fn import(path: &Path, out: &Path, k: u32) -> Result<()> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let reader = std::io::BufReader::new(file);
-    let (imported, _) = step(&format!("checking {} and computing the Lagrange basis (k = {k})", path.display()), || {
+    let (imported, _) = step(&format!("checking {} and converting it (k = {k})", path.display()), || {
         ptau::import(reader, Some(k), rand::rngs::OsRng).with_context(|| format!("refusing {}", path.display()))
     })?;
     if srs::is_dev(&imported.params) {
@@ -62,6 +62,11 @@ fn import(path: &Path, out: &Path, k: u32) -> Result<()> {
     let contributions = imported.contributions.map_or("unknown".to_string(), |c| c.to_string());
     println!("ceremony  power {} (file holds 2^{} powers), {contributions} contributions recorded", imported.ceremony_power, imported.power);
     println!("checked   generators, curve and subgroup membership, and the pairing check that the 2^{k} powers are one geometric sequence");
+    let lagrange = match imported.lagrange {
+        ptau::LagrangeSource::File => "the file's own (prepared), reordered for halo2 and checked against the powers",
+        _ => "computed from the powers (the file is not prepared)",
+    };
+    println!("lagrange  {lagrange}");
     println!("params    {} (k = {k}, {} bytes)", out.display(), bytes.len());
     println!("srs       {}", section9::model::hex_string(&srs::fingerprint(&imported.params)));
     println!("use it    section9 export-verifier --params {}   (and prove / verify / export-web)", out.display());
