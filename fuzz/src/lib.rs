@@ -35,6 +35,11 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 /// The general compiler's ONNX importer (`section9 compile`).
 pub fn graph_import(data: &[u8]) {
     let _ = import::import(data);
+    // External data as `compile` resolves it: every location reads the same fuzzed bytes, so
+    // offsets, lengths and shapes meet side files of every size.
+    if let Ok(inlined) = import::inline_external_data(data, |_| Ok(data.to_vec())) {
+        let _ = import::import(&inlined);
+    }
 }
 
 /// The mint path's importer of power-of-two generators (`--model FILE.onnx`).
