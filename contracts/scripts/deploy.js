@@ -10,12 +10,19 @@
 //   CHAIN_NAME    the chain's name on the page (default: viem's name for the chain id)
 //   OUT           where to write the addresses (default ../web/static/deployment.json)
 //
+// The collection (fixed at deployment; checked before anything is sent):
+//   NAME, SYMBOL      the ERC-721 name and symbol (default "Section 9", "S9")
+//   ROYALTY_RECEIVER  the artist, paid the ERC-2981 royalty on sales (default: the deployer)
+//   ROYALTY_BPS       the royalty in basis points, 0 to 10,000 (default 500: 5 % of each sale)
+//   WIDTH, HEIGHT     the picture size in pixels (default: the verifier header's `width` and
+//                     `height` if it states them, else 32 × 32; at most 8,100 pixels)
+//
 // A verifier of the development SRS (its secret is public: anyone can forge proofs and mint)
 // is deployed to the local chain (31337) only. The script knows one by its generated header
 // and, whatever the header says, by the development SRS's [s]G2 in its bytecode.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createPublicClient, createWalletClient, http } from 'viem';
+import { createPublicClient, createWalletClient, getAddress, http, isAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import * as knownChains from 'viem/chains';
 import { artifact, root } from '../test/helpers.js';
@@ -43,7 +50,31 @@ if (headerModel && headerModel.toLowerCase() !== modelId.toLowerCase()) {
 }
 if (!/^0x[0-9a-fA-F]{64}$/.test(key)) fail('PRIVATE_KEY must be 0x and 64 hex digits');
 
+/// A whole number from the environment (or `fallback`), within [min, max].
+function integer(variable, fallback, min, max) {
+  const text = String(process.env[variable] ?? fallback).trim();
+  if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) fail(`${variable} must be a whole number from ${min} to ${max}`);
+  return Number(text);
+}
+
+// The constructor refuses bad settings too, but only after the verifier's deployment.
+const MAX_PIXELS = 8100;
+const name = process.env.NAME ?? 'Section 9';
+const symbol = process.env.SYMBOL ?? 'S9';
+if (!name || !symbol) fail('NAME and SYMBOL must not be empty');
+const width = integer('WIDTH', header.width ?? 32, 1, MAX_PIXELS);
+const height = integer('HEIGHT', header.height ?? 32, 1, MAX_PIXELS);
+if (width * height > MAX_PIXELS) fail(`a ${width}×${height} picture is over the contract's ${MAX_PIXELS} pixels`);
+for (const [side, value] of Object.entries({ width, height })) {
+  if (header[side] !== undefined && Number(header[side]) !== value) {
+    fail(`${side.toUpperCase()} ${value} is not the picture ${side} the verifier was generated for (${header[side]})`);
+  }
+}
+const royaltyBps = integer('ROYALTY_BPS', 500, 0, 10000);
+
 const account = privateKeyToAccount(key);
+const royaltyReceiver = process.env.ROYALTY_RECEIVER ?? account.address;
+if (!isAddress(royaltyReceiver, { strict: false }) || /^0x0{40}$/.test(royaltyReceiver)) fail('ROYALTY_RECEIVER must be a nonzero 0x address');
 const transport = http(url, { retryCount: 0 });
 const client = createPublicClient({ transport });
 let chainId;
@@ -80,9 +111,10 @@ async function deploy(name, args) {
 }
 
 console.log(`deploying to chain ${chainId} (${chain.name}) at ${url} from ${account.address}`);
+console.log(`collection "${name}" (${symbol}): ${width}×${height} pictures, royalty ${royaltyBps / 100} % to ${getAddress(royaltyReceiver)}`);
 if (devSrs) console.log('WARNING: the verifier trusts the INSECURE development SRS: local chain only');
 const verifier = await deploy('Halo2Verifier', []);
-const art = await deploy('Section9Art', [verifier, `0x${modelId}`]);
+const art = await deploy('Section9Art', [name, symbol, verifier, `0x${modelId}`, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)]);
 const deployment = {
   chainId,
   chainName: chain.name,
@@ -92,6 +124,11 @@ const deployment = {
   verifier,
   art,
   modelId: `0x${modelId}`,
+  name,
+  symbol,
+  width,
+  height,
+  royalty: { receiver: getAddress(royaltyReceiver), bps: royaltyBps },
   srsFingerprint: header['srs-fingerprint'] ?? null,
   devSrs,
   abi: artifact('Section9Art').abi,

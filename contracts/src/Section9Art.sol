@@ -2,23 +2,50 @@
 pragma solidity ^0.8.24;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {SSTORE2} from "solady/src/utils/SSTORE2.sol";
 
+/// @title ERC-7007: Verifiable AI-Generated Content Token (final), as the standard states it.
+/// @dev ERC-165 identifier 0x702c55a6 (`addAigcData` ^ `verify`).
+interface IERC7007 is IERC165, IERC721 {
+    /// Emitted when `tokenId` token's AIGC data is added.
+    event AigcData(uint256 indexed tokenId, bytes indexed prompt, bytes indexed aigcData, bytes proof);
+
+    /// Adds AIGC data to token at `tokenId` given `prompt`, `aigcData`, and `proof`.
+    function addAigcData(uint256 tokenId, bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external;
+
+    /// Verifies the `prompt`, `aigcData`, and `proof`.
+    function verify(bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external
+        view
+        returns (bool success);
+}
+
 /// @title Section 9 — provable AI art
-/// @notice A picture is minted only with a proof that the committed generator made it from a
-/// private prompt, for the sender. The proof's four public inputs are rebuilt here from the
-/// call (see `publicInputs`); the verifier is the contract generated for exactly that circuit.
-/// Pictures are stored on-chain, run-length packed (see `pack`) into one SSTORE2 blob each,
-/// and rendered by `tokenURI` as JSON with an SVG that embeds the picture as a BMP, all built
-/// on-chain.
-contract Section9Art is ERC721 {
+/// @notice One creator's collection: a picture is minted only with a proof that the committed
+/// generator made it from a private prompt, for the sender. The proof's four public inputs are
+/// rebuilt here from the call (see `publicInputs`); the verifier is the contract generated for
+/// exactly that circuit. Pictures are stored on-chain, run-length packed (see `pack`) into one
+/// SSTORE2 blob each, and rendered by `tokenURI` as ERC-7007 metadata JSON with an SVG that
+/// embeds the picture as a BMP, all built on-chain. Sales pay the artist an ERC-2981 royalty.
+///
+/// ERC-7007 mapping: `prompt` = `abi.encode(uint256 commitment, address minter)` — what the
+/// proof reveals of the prompt (its Poseidon commitment) and the address the proof was made
+/// for, which the statement binds, so `verify` needs nothing else; `aigcData` = the picture
+/// (RGB8, row-major, `width × height × 3` bytes); `proof` = the Halo2 proof.
+contract Section9Art is IERC7007, ERC721, ERC2981 {
     using Strings for uint256;
 
-    /// Picture side in pixels, and its size as RGB8 bytes.
-    uint256 public constant SIDE = 32;
-    uint256 public constant IMAGE_BYTES = SIDE * SIDE * 3;
+    /// The largest picture, in pixels: `pack`'s worst case (3 bytes a pixel and a header per
+    /// 128) plus the 52-byte record header must fit one SSTORE2 blob, which is a contract's code
+    /// (EIP-170: 24,576 bytes, one of them SSTORE2's STOP prefix): P ≤ 8,153. 8,100 is 90×90;
+    /// 128×128 would not fit.
+    uint256 public constant MAX_PIXELS = 8100;
 
     /// The BN254 scalar field modulus: public inputs are field elements.
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
@@ -30,13 +57,18 @@ contract Section9Art is ERC721 {
     /// SHA-256 of the model's canonical bytes (`section9 info` prints it).
     bytes32 public immutable modelId;
 
+    /// The picture size in pixels, and in bytes as RGB8 (grey models repeat the value into R, G, B).
+    uint256 public immutable width;
+    uint256 public immutable height;
+    uint256 public immutable imageBytes;
+
     /// Tokens minted so far; ids run from 1.
     uint256 public totalSupply;
 
     /// keccak256 of a minted picture → its token id (0: not minted).
     mapping(bytes32 imageHash => uint256 tokenId) public tokenOfImage;
 
-    /// Token id → SSTORE2 pointer to `commitment (32 bytes) ‖ pack(picture)`.
+    /// Token id → SSTORE2 pointer to `commitment (32 bytes) ‖ minter (20 bytes) ‖ pack(picture)`.
     mapping(uint256 tokenId => address) private _art;
 
     event Minted(uint256 indexed tokenId, address indexed minter, bytes32 indexed imageHash, uint256 commitment);
@@ -47,21 +79,89 @@ contract Section9Art is ERC721 {
     error InvalidProof();
     error BadPacking();
     error VerifierHasNoCode(address verifier);
+    error BadPictureSize(uint256 width, uint256 height);
+    error BadPrompt();
+    error PromptNotForSender();
+    error WrongTokenId(uint256 next);
 
-    constructor(address verifier_, bytes32 modelId_) ERC721("Section 9", "S9") {
+    /// @param royaltyReceiver the artist, paid `royaltyBps` / 10,000 of each sale (ERC-2981);
+    /// OpenZeppelin refuses a zero receiver and more than 10,000 bps.
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        address verifier_,
+        bytes32 modelId_,
+        uint256 width_,
+        uint256 height_,
+        address royaltyReceiver,
+        uint96 royaltyBps
+    ) ERC721(name_, symbol_) {
         // A call to an address without code succeeds with empty return data: such a
         // "verifier" would accept every mint.
         if (verifier_.code.length == 0) revert VerifierHasNoCode(verifier_);
+        // Each side is bounded first so that the product cannot overflow.
+        if (width_ == 0 || height_ == 0 || width_ > MAX_PIXELS || height_ > MAX_PIXELS || width_ * height_ > MAX_PIXELS) {
+            revert BadPictureSize(width_, height_);
+        }
         verifier = verifier_;
         modelId = modelId_;
+        width = width_;
+        height = height_;
+        imageBytes = width_ * height_ * 3;
+        _setDefaultRoyalty(royaltyReceiver, royaltyBps);
+    }
+
+    /// @notice ERC-165: ERC-7007, ERC-2981, ERC-721 (and its metadata extension), ERC-165.
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, ERC2981, IERC165) returns (bool) {
+        return interfaceId == type(IERC7007).interfaceId || super.supportsInterface(interfaceId);
     }
 
     /// @notice Mints a picture to the sender with a proof made for the sender's address and
-    /// the prompt commitment `commitment`. `packedImage` is the 32×32 RGB8 picture (row-major)
-    /// in the run-length packing of `pack` — the form it is stored in, so a picture with a plain
+    /// the prompt commitment `commitment`. `packedImage` is the RGB8 picture (row-major) in the
+    /// run-length packing of `pack` — the form it is stored in, so a picture with a plain
     /// background costs less calldata and storage (`pack` is a free call for clients).
+    /// Emits `Minted` and ERC-7007's `AigcData`.
     function mint(bytes calldata packedImage, uint256 commitment, bytes calldata proof) external returns (uint256 tokenId) {
-        bytes memory image = unpack(packedImage);
+        bytes memory packed = packedImage;
+        tokenId = _mintArt(unpack(packed), packed, commitment, proof);
+    }
+
+    /// @notice ERC-7007's way in: the same mint with the picture unpacked. The token does not
+    /// exist before: `tokenId` must be the next id (`totalSupply + 1`), so a call that another
+    /// mint overtook fails instead of minting another id; `prompt` must name the sender as the
+    /// minter, as `mint` requires of a proof.
+    function addAigcData(uint256 tokenId, bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external
+    {
+        if (prompt.length != 64) revert BadPrompt();
+        (uint256 commitment, uint256 minter) = abi.decode(prompt, (uint256, uint256));
+        if (minter != uint256(uint160(msg.sender))) revert PromptNotForSender();
+        uint256 next = totalSupply + 1;
+        if (tokenId != next) revert WrongTokenId(next);
+        _mintArt(aigcData, pack(aigcData), commitment, proof);
+    }
+
+    /// @notice ERC-7007: whether the verifier accepts `proof` for the statement "the committed
+    /// generator made `aigcData` from the prompt committed to, for the minter", with `prompt`
+    /// = `abi.encode(commitment, minter)`. False (never a revert) for a malformed prompt, a
+    /// non-canonical commitment, a picture of the wrong size or a proof that does not verify.
+    /// It says nothing of whether the picture is minted (`tokenOfImage` does).
+    function verify(bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external
+        view
+        returns (bool success)
+    {
+        if (prompt.length != 64 || aigcData.length != imageBytes) return false;
+        (uint256 commitment, uint256 minter) = abi.decode(prompt, (uint256, uint256));
+        if (commitment >= R || minter >> 160 != 0) return false;
+        uint256[4] memory inputs = publicInputs(address(uint160(minter)), aigcData, commitment);
+        (success,) = verifier.staticcall(abi.encodePacked(inputs, proof));
+    }
+
+    function _mintArt(bytes memory image, bytes memory packed, uint256 commitment, bytes calldata proof)
+        private
+        returns (uint256 tokenId)
+    {
         // The verifier reduces public inputs modulo R; only the canonical form is stored.
         if (commitment >= R) revert CommitmentOutOfField();
         bytes32 imageHash = keccak256(image);
@@ -74,48 +174,53 @@ contract Section9Art is ERC721 {
 
         tokenId = ++totalSupply;
         tokenOfImage[imageHash] = tokenId;
-        _art[tokenId] = SSTORE2.write(abi.encodePacked(commitment, packedImage));
+        // The minter is kept for the ERC-7007 prompt: the owner may change, the statement not.
+        _art[tokenId] = SSTORE2.write(abi.encodePacked(commitment, msg.sender, packed));
         _mint(msg.sender, tokenId);
         emit Minted(tokenId, msg.sender, imageHash, commitment);
+        emit AigcData(tokenId, abi.encode(commitment, msg.sender), image, proof);
     }
 
     /// @notice The circuit's public inputs for a mint, exactly as `statement.rs` defines them:
     /// `[minter, commitment, γ, evaluation]` with `γ = keccak256(image ‖ commitment) mod R` and
-    /// `evaluation` the image's 31-byte big-endian chunks (99 full ones, then 3 bytes) evaluated
-    /// at `γ` by Horner's rule.
+    /// `evaluation` the image's 31-byte big-endian chunks `c_0 … c_{n-1}` (n = ⌈len/31⌉, the last
+    /// holding the remaining 1 to 31 bytes) evaluated at `γ` by Horner's rule.
     function publicInputs(address minter, bytes memory image, uint256 commitment)
         public
-        pure
+        view
         returns (uint256[4] memory inputs)
     {
-        if (image.length != IMAGE_BYTES) revert WrongImageSize(image.length);
+        if (image.length != imageBytes) revert WrongImageSize(image.length);
         uint256 gamma = uint256(keccak256(abi.encodePacked(image, commitment))) % R;
         uint256 acc;
         assembly ("memory-safe") {
             let at := add(image, 32)
-            // Chunk i is bytes [31i, 31i + 31): the top 31 bytes of the word at 31i.
-            for { let end := add(at, 3069) } lt(at, end) { at := add(at, 31) } {
+            let end := add(at, mload(image))
+            // Chunk i is bytes [31i, 31i + 31): the top 31 bytes of the word at 31i. The full
+            // chunks are all but the last, which starts at 31·⌊(len - 1)/31⌋.
+            let last := add(at, mul(31, div(sub(mload(image), 1), 31)))
+            for {} lt(at, last) { at := add(at, 31) } {
                 acc := addmod(mulmod(acc, gamma, R), shr(8, mload(at)), R)
             }
-            // The last chunk: bytes 3069..3071 (the word read runs past the picture; the shift
-            // keeps only those three bytes).
-            acc := addmod(mulmod(acc, gamma, R), shr(232, mload(at)), R)
+            // The last chunk's word read runs past the picture; the shift keeps only its
+            // `end - at` bytes.
+            acc := addmod(mulmod(acc, gamma, R), shr(shl(3, sub(32, sub(end, at))), mload(at)), R)
         }
         inputs = [uint256(uint160(minter)), commitment, gamma, acc];
     }
 
-    /// @notice Run-length packing of a picture's 1,024 RGB pixels, as stored: packets of a
-    /// header byte `h` and pixels. `h < 0x80`: `h + 1` literal pixels follow (3 bytes each);
+    /// @notice Run-length packing of a picture's RGB pixels, as stored: packets of a header
+    /// byte `h` and pixels. `h < 0x80`: `h + 1` literal pixels follow (3 bytes each);
     /// `h ≥ 0x80`: one pixel follows, repeated `h - 0x7e` times (2 to 129). Storage costs about
     /// 200 gas a byte, so a picture with a plain background mints for far less; a picture
     /// without repeats grows by one byte per 128 pixels.
-    function pack(bytes calldata image) public pure returns (bytes memory out) {
-        if (image.length != IMAGE_BYTES) revert WrongImageSize(image.length);
+    function pack(bytes calldata image) public view returns (bytes memory out) {
+        if (image.length != imageBytes) revert WrongImageSize(image.length);
         assembly ("memory-safe") {
             out := mload(0x40)
             let o := add(out, 32)
             let ptr := image.offset
-            let end := add(ptr, 3072)
+            let end := add(ptr, image.length)
             // Reads past `end` see the rest of the calldata or zeros; every such value is
             // masked by a bound check before it matters.
             for {} lt(ptr, end) {} {
@@ -155,8 +260,8 @@ contract Section9Art is ERC721 {
     }
 
     /// @notice The inverse of `pack`. Reverts `BadPacking` on a truncated packet and
-    /// `WrongImageSize` unless the packets make exactly one 32×32 picture.
-    function unpack(bytes memory packed) public pure returns (bytes memory image) {
+    /// `WrongImageSize` unless the packets make exactly one `width × height` picture.
+    function unpack(bytes memory packed) public view returns (bytes memory image) {
         uint256 size;
         bool truncated;
         assembly ("memory-safe") {
@@ -177,10 +282,10 @@ contract Section9Art is ERC721 {
             truncated := gt(i, end)
         }
         if (truncated) revert BadPacking();
-        if (size != IMAGE_BYTES) revert WrongImageSize(size);
+        if (size != imageBytes) revert WrongImageSize(size);
         assembly ("memory-safe") {
             image := mload(0x40)
-            mstore(image, 3072)
+            mstore(image, size)
             let o := add(image, 32)
             let i := add(packed, 32)
             let end := add(i, mload(packed))
@@ -211,51 +316,95 @@ contract Section9Art is ERC721 {
 
     /// @notice The picture (RGB8, row-major) and prompt commitment of a token.
     function art(uint256 tokenId) public view returns (bytes memory image, uint256 commitment) {
-        _requireOwned(tokenId);
-        address pointer = _art[tokenId];
-        commitment = uint256(bytes32(SSTORE2.read(pointer, 0, 32)));
-        image = unpack(SSTORE2.read(pointer, 32));
+        (image, commitment,) = _record(tokenId);
     }
 
-    /// @notice Fully on-chain metadata: JSON with an SVG that shows the picture as a BMP.
+    /// @notice A token's ERC-7007 prompt, `abi.encode(commitment, minter)`: with `art`'s picture
+    /// and the proof of its `AigcData` event, what `verify` takes.
+    function promptOf(uint256 tokenId) external view returns (bytes memory) {
+        (, uint256 commitment, address minter) = _record(tokenId);
+        return abi.encode(commitment, minter);
+    }
+
+    function _record(uint256 tokenId) private view returns (bytes memory image, uint256 commitment, address minter) {
+        _requireOwned(tokenId);
+        address pointer = _art[tokenId];
+        bytes memory head = SSTORE2.read(pointer, 0, 52);
+        assembly ("memory-safe") {
+            commitment := mload(add(head, 32))
+            minter := shr(96, mload(add(head, 64)))
+        }
+        image = unpack(SSTORE2.read(pointer, 52));
+    }
+
+    /// @notice Fully on-chain ERC-7007 metadata: `name`, `description`, `image` (an SVG that
+    /// shows the picture as a BMP, scaled up pixelated), `prompt` (the ERC-7007 prompt as hex),
+    /// `aigc_type` "image", `aigc_data` (the picture itself as a BMP data URI), `proof_type`
+    /// "validity", and the model id, commitment and minter.
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
-        (bytes memory image, uint256 commitment) = art(tokenId);
-        string memory svg = string.concat(
-            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="512" height="512">',
-            '<image width="32" height="32" style="image-rendering:pixelated" href="data:image/bmp;base64,',
-            Base64.encode(bmp(image)),
-            '"/></svg>'
-        );
-        string memory id = tokenId.toString();
+        (bytes memory image, uint256 commitment, address minter) = _record(tokenId);
+        string memory picture = string.concat("data:image/bmp;base64,", Base64.encode(bmp(image)));
         string memory model = uint256(modelId).toHexString(32);
-        string memory prompt = commitment.toHexString(32);
         bytes memory json = abi.encodePacked(
-            '{"name":"Section 9 #', id,
-            '","description":"A 32x32 picture proved (Halo2, KZG on BN254) to come from the Section 9 generator from a private prompt.",',
-            '"model_id":"', model, '","prompt_commitment":"', prompt, '",',
-            '"attributes":[{"trait_type":"model","value":"', model, '"}],',
-            '"image":"data:image/svg+xml;base64,', Base64.encode(bytes(svg)), '"}'
+            '{"name":"', Strings.escapeJSON(name()), " #", tokenId.toString(),
+            '","description":"A ', width.toString(), "x", height.toString(),
+            ' picture proved (Halo2, KZG on BN254) to come from the committed generator from a private prompt.",',
+            '"image":"data:image/svg+xml;base64,', Base64.encode(bytes(_svg(picture))),
+            '","prompt":"', Strings.toHexString(abi.encode(commitment, minter)),
+            '","aigc_type":"image","aigc_data":"', picture, '","proof_type":"validity",'
+        );
+        json = abi.encodePacked(
+            json,
+            '"model_id":"', model, '","prompt_commitment":"', commitment.toHexString(32),
+            '","minter":"', Strings.toHexString(minter), '",',
+            '"attributes":[{"trait_type":"model","value":"', model, '"}]}'
         );
         return string.concat("data:application/json;base64,", Base64.encode(json));
     }
 
-    /// @notice A 24-bit BMP of a 32×32 RGB8 picture: 54 header bytes, then rows bottom-up,
-    /// pixels as B, G, R (a 96-byte row needs no padding).
-    function bmp(bytes memory image) public pure returns (bytes memory out) {
-        if (image.length != IMAGE_BYTES) revert WrongImageSize(image.length);
-        out = abi.encodePacked(
-            hex"424d", _le32(54 + IMAGE_BYTES), hex"00000000", _le32(54), // file header
-            _le32(40), _le32(SIDE), _le32(SIDE), hex"0100", hex"1800", // info header: 24 bpp
-            _le32(0), _le32(IMAGE_BYTES), _le32(2835), _le32(2835), _le32(0), _le32(0),
-            new bytes(IMAGE_BYTES)
+    /// The SVG of `tokenURI`'s `image`: the picture, scaled by a whole factor to about 512
+    /// pixels on its longer side (marketplaces ask for 320 to 1,080 wide) so that every
+    /// picture pixel stays a sharp square.
+    function _svg(string memory picture) private view returns (string memory) {
+        string memory w = width.toString();
+        string memory h = height.toString();
+        uint256 scale = 512 / (width > height ? width : height);
+        if (scale == 0) scale = 1;
+        return string.concat(
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ', w, " ", h,
+            '" width="', (width * scale).toString(), '" height="', (height * scale).toString(), '">',
+            '<image width="', w, '" height="', h, '" style="image-rendering:pixelated" href="', picture, '"/></svg>'
         );
-        for (uint256 y = 0; y < SIDE; ++y) {
-            uint256 src = y * SIDE * 3;
-            uint256 dst = 54 + (SIDE - 1 - y) * SIDE * 3;
-            for (uint256 x = 0; x < SIDE * 3; x += 3) {
-                out[dst + x] = image[src + x + 2];
-                out[dst + x + 1] = image[src + x + 1];
-                out[dst + x + 2] = image[src + x];
+    }
+
+    /// @notice A 24-bit BMP of a `width × height` RGB8 picture: 54 header bytes, then rows
+    /// bottom-up, pixels as B, G, R, each row zero-padded to a multiple of 4 bytes.
+    function bmp(bytes memory image) public view returns (bytes memory out) {
+        if (image.length != imageBytes) revert WrongImageSize(image.length);
+        uint256 row = width * 3;
+        uint256 stride = (row + 3) & ~uint256(3);
+        uint256 size = stride * height;
+        out = abi.encodePacked(
+            hex"424d", _le32(54 + size), hex"00000000", _le32(54), // file header
+            _le32(40), _le32(width), _le32(height), hex"0100", hex"1800", // info header: 24 bpp
+            _le32(0), _le32(size), _le32(2835), _le32(2835), _le32(0), _le32(0),
+            new bytes(size) // zeros: the row padding stays zero
+        );
+        uint256 rows = height;
+        assembly ("memory-safe") {
+            let src := add(image, 32)
+            // Picture row y goes to BMP row rows - 1 - y: start at the last and step back.
+            let dst := add(add(out, 86), mul(stride, sub(rows, 1)))
+            for { let y := 0 } lt(y, rows) { y := add(y, 1) } {
+                for { let x := 0 } lt(x, row) { x := add(x, 3) } {
+                    let p := shr(232, mload(add(src, x)))
+                    let d := add(dst, x)
+                    mstore8(d, p)
+                    mstore8(add(d, 1), shr(8, p))
+                    mstore8(add(d, 2), shr(16, p))
+                }
+                src := add(src, row)
+                dst := sub(dst, stride)
             }
         }
     }

@@ -52,11 +52,38 @@ test('deploy.js deploys both contracts to a local chain and writes their address
     const abi = artifact('Section9Art').abi;
     assert.equal((await client.readContract({ address: d.art, abi, functionName: 'verifier' })).toLowerCase(), d.verifier.toLowerCase());
     assert.equal(await client.readContract({ address: d.art, abi, functionName: 'modelId' }), `0x${modelId}`);
+    // The default collection: "Section 9" (S9), 32×32, 5 % to the deployer.
+    const deployer = privateKeyToAccount(KEY_0).address;
+    assert.deepEqual([d.name, d.symbol, d.width, d.height, d.royalty], ['Section 9', 'S9', 32, 32, { receiver: deployer, bps: 500 }]);
+    assert.deepEqual(await client.readContract({ address: d.art, abi, functionName: 'royaltyInfo', args: [1n, 10000n] }), [deployer, 500n]);
+
+    // A collection of its own: every setting reaches the contract and the deployment file.
+    const artist = privateKeyToAccount(KEY_1).address;
+    const custom = { NAME: 'Ghost "Shell"', SYMBOL: 'GIS', ROYALTY_RECEIVER: artist.toLowerCase(), ROYALTY_BPS: '250', WIDTH: '16', HEIGHT: '24' };
+    await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, ...custom } });
+    const c = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.deepEqual([c.name, c.symbol, c.width, c.height, c.royalty], ['Ghost "Shell"', 'GIS', 16, 24, { receiver: artist, bps: 250 }]);
+    const read = (functionName, args = []) => client.readContract({ address: c.art, abi, functionName, args });
+    assert.deepEqual([await read('name'), await read('symbol'), await read('width'), await read('height')], ['Ghost "Shell"', 'GIS', 16n, 24n]);
+    assert.deepEqual(await read('royaltyInfo', [7n, 1000n]), [artist, 25n]);
 
     // Bad settings are clear errors, not stack traces.
     const bad = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, MODEL_ID: 'xyz' } }).catch((e) => e);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /MODEL_ID must be/);
+    for (const [settings, message] of [
+      [{ ROYALTY_BPS: '10001' }, /ROYALTY_BPS must be a whole number from 0 to 10000/],
+      [{ ROYALTY_BPS: '2.5' }, /ROYALTY_BPS must be/],
+      [{ ROYALTY_RECEIVER: '0x1234' }, /ROYALTY_RECEIVER must be a nonzero 0x address/],
+      [{ ROYALTY_RECEIVER: `0x${'0'.repeat(40)}` }, /ROYALTY_RECEIVER must be a nonzero/],
+      [{ WIDTH: '0' }, /WIDTH must be a whole number from 1/],
+      [{ WIDTH: '91', HEIGHT: '90' }, /a 91×90 picture is over the contract's 8100 pixels/],
+      [{ NAME: '' }, /NAME and SYMBOL must not be empty/],
+    ]) {
+      const refused = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, ...settings } }).catch((e) => e);
+      assert.equal(refused.code, 1, JSON.stringify(settings));
+      assert.match(refused.stderr, message);
+    }
     const down = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, RPC_URL: 'http://127.0.0.1:9' } }).catch((e) => e);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /no JSON-RPC endpoint answers/);

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPublicClient, createWalletClient, custom, getAddress } from 'viem';
+import assert from 'node:assert/strict';
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, custom, decodeErrorResult, getAddress } from 'viem';
 import { hardhat } from 'viem/chains';
 
 const require = createRequire(import.meta.url);
@@ -52,14 +53,22 @@ async function connect() {
   return { client, accounts, wallet };
 }
 
-/// Deploys the verifier and the art contract (bound to `modelId`) from `from`.
-export async function deploy({ client, wallet }, from, modelId) {
+/// The art contract's constructor arguments, in order, from named settings: the collection as
+/// deploy.js makes it by default (a 32×32 "Section 9" with 5 % to `royaltyReceiver`).
+export function artArgs({ name = 'Section 9', symbol = 'S9', verifier, modelId, width = 32, height = 32, royaltyReceiver, royaltyBps = 500 }) {
+  return [name, symbol, verifier, modelId, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)];
+}
+
+/// Deploys the verifier and the art contract (bound to `modelId`) from `from`; `settings`
+/// override artArgs' defaults (the royalty goes to `from` unless set).
+export async function deploy({ client, wallet }, from, modelId, settings = {}) {
   const v = artifact('Halo2Verifier');
   const a = artifact('Section9Art');
   const w = wallet(from);
   const vHash = await w.deployContract({ abi: v.abi, bytecode: v.bytecode, args: [] });
   const vReceipt = await client.waitForTransactionReceipt({ hash: vHash });
-  const aHash = await w.deployContract({ abi: a.abi, bytecode: a.bytecode, args: [vReceipt.contractAddress, modelId] });
+  const args = artArgs({ royaltyReceiver: from, ...settings, verifier: vReceipt.contractAddress, modelId });
+  const aHash = await w.deployContract({ abi: a.abi, bytecode: a.bytecode, args });
   const aReceipt = await client.waitForTransactionReceipt({ hash: aHash });
   return { verifier: vReceipt.contractAddress, art: aReceipt.contractAddress, abi: a.abi, receipts: { verifier: vReceipt, art: aReceipt } };
 }
@@ -67,4 +76,21 @@ export async function deploy({ client, wallet }, from, modelId) {
 /// The verifier's calldata: the public inputs as 32-byte words, then the proof.
 export function verifierCalldata(instances, proof) {
   return '0x' + instances.map((x) => x.toString(16).padStart(64, '0')).join('') + proof.slice(2);
+}
+
+/// The custom error a call (a promise) reverts with, `{ name, args }`, or null if it succeeds.
+export async function revertReason(call, abi) {
+  try {
+    await call;
+    return null;
+  } catch (e) {
+    // viem decodes the revert when the node reports it in the standard shape; Hardhat's
+    // in-process EVM puts the return data in its message instead.
+    const reverted = e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError);
+    if (reverted?.data) return { name: reverted.data.errorName, args: reverted.data.args };
+    const data = /return data: (0x[0-9a-fA-F]*)/.exec(e.message)?.[1];
+    assert.ok(data, `expected a contract revert, got: ${e.shortMessage ?? e.message.slice(0, 200)}`);
+    const decoded = decodeErrorResult({ abi, data });
+    return { name: decoded.errorName, args: decoded.args };
+  }
 }

@@ -2,8 +2,8 @@
 // proofs made by `section9 prove --dev-srs` for Hardhat's first two accounts.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, decodeEventLog, encodeDeployData, keccak256 } from 'viem';
-import { chain, deploy, proofFile, verifierCalldata, artifact } from './helpers.js';
+import { decodeEventLog, encodeDeployData, keccak256 } from 'viem';
+import { chain, deploy, proofFile, verifierCalldata, artifact, artArgs, revertReason } from './helpers.js';
 import { decodeTokenUri } from '../../web/src/token.js';
 
 const R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
@@ -15,22 +15,6 @@ let env, alice, bob, proofA, proofB;
 /// The custom error a call reverts with (its name and arguments), or null if it succeeds.
 async function revertOf(from, args) {
   return revertReason(env.client.simulateContract({ address: env.contracts.art, abi: env.contracts.abi, functionName: 'mint', args, account: from }), env.contracts.abi);
-}
-
-async function revertReason(call, abi) {
-  try {
-    await call;
-    return null;
-  } catch (e) {
-    // viem decodes the revert when the node reports it in the standard shape; Hardhat's
-    // in-process EVM puts the return data in its message instead.
-    const reverted = e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError);
-    if (reverted?.data) return { name: reverted.data.errorName, args: reverted.data.args };
-    const data = /return data: (0x[0-9a-fA-F]*)/.exec(e.message)?.[1];
-    assert.ok(data, `expected a contract revert, got: ${e.shortMessage ?? e.message.slice(0, 200)}`);
-    const decoded = decodeErrorResult({ abi, data });
-    return { name: decoded.errorName, args: decoded.args };
-  }
 }
 
 async function mint(from, image, commitment, proof) {
@@ -151,7 +135,7 @@ describe('deployment', { concurrency: 1 }, () => {
 
 /// Deploying `a` with `verifier` as a call (eth_call of the creation code): rejects with the revert.
 function deployRevert(fresh, a, verifier) {
-  return fresh.client.call({ account: fresh.accounts[0], data: encodeDeployData({ abi: a.abi, bytecode: a.bytecode, args: [verifier, `0x${'00'.repeat(32)}`] }) }).then((r) => {
+  return fresh.client.call({ account: fresh.accounts[0], data: encodeDeployData({ abi: a.abi, bytecode: a.bytecode, args: artArgs({ verifier, modelId: `0x${'00'.repeat(32)}`, royaltyReceiver: fresh.accounts[0] }) }) }).then((r) => {
     throw new Error(`the deployment did not revert: ${JSON.stringify(r)}`);
   });
 }

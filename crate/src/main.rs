@@ -12,13 +12,12 @@ use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use indicatif::{ProgressBar, ProgressStyle};
-use section9::circuit::plan::Plan;
-use section9::circuit::{CircuitParams, MintWitness, DEFAULT_WIDTH};
-use section9::model::onnx;
-use section9::prover::{self, keys, proof::ProofFile, srs};
-use section9::circuit::graph::Visibility;
+use section9::circuit::graph::{GraphParams, GraphWitness, Visibility};
+use section9::circuit::graph_plan::GraphTrace;
+use section9::circuit::DEFAULT_WIDTH;
 use section9::prompt::Seed;
-use section9::QuantModel;
+use section9::prover::{self, keys, proof::ProofFile, srs};
+use section9::{hex_string, Generator};
 
 mod cli;
 
@@ -52,7 +51,7 @@ enum Command {
         #[command(flatten)]
         model: ModelArg,
     },
-    /// Describe the quantized model: layers, shapes, shifts, MACs, identifier.
+    /// Describe the generator: its nodes, shapes, ranges, MACs, identifier.
     Info {
         #[command(flatten)]
         model: ModelArg,
@@ -258,23 +257,30 @@ fn write_secret(path: &Path, prompt: &str, seed: &Seed, commitment: &str) -> Res
 
 #[derive(clap::Args)]
 struct ModelArg {
-    /// A quantized ONNX model (default: the committed generator, built in).
+    /// The generator: a compiled model (`.s9`) or an ONNX file trained on the power-of-two grid
+    /// (default: the committed generator, built in).
     #[arg(long)]
     model: Option<PathBuf>,
 }
 
 impl ModelArg {
-    fn load(&self) -> Result<QuantModel> {
+    fn load(&self) -> Result<Generator> {
         match &self.model {
-            None => onnx::import(BUILTIN_MODEL).context("the built-in model is invalid"),
-            Some(path) => load_model(path),
+            None => compile_generator(BUILTIN_MODEL).context("the built-in model is invalid"),
+            Some(path) if cli::is_compiled(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the model {}", path.display()))?;
+                Generator::from_json(&text).with_context(|| format!("cannot use the model {}", path.display()))
+            }
+            Some(path) => {
+                let bytes = cli::read_onnx(path)?;
+                compile_generator(&bytes).with_context(|| format!("cannot load the model {}", path.display()))
+            }
         }
     }
 }
 
-fn load_model(path: &Path) -> Result<QuantModel> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the model {}", path.display()))?;
-    onnx::import(&bytes).with_context(|| format!("cannot load the model {}", path.display()))
+fn compile_generator(bytes: &[u8]) -> Result<Generator> {
+    Ok(section9::generator::compile_trained(bytes)?)
 }
 
 fn main() -> ExitCode {
@@ -286,8 +292,8 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Srs { command } => cli::trusted_setup::run(command, || {
-            let model = onnx::import(BUILTIN_MODEL).context("the built-in model is invalid")?;
-            Ok(CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH).k())
+            let generator = compile_generator(BUILTIN_MODEL).context("the built-in model is invalid")?;
+            Ok(GraphParams::mint(generator.into_graph(), DEFAULT_WIDTH)?.k())
         }),
         Command::Generate { secret, out, scale, model } => generate(&secret, &out, scale, &model),
         Command::Info { model } => info(&model),
@@ -337,18 +343,18 @@ fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -> Re
     let text = secret.prompt()?;
     let (seed, fresh) = secret.seed()?;
     let start = Instant::now();
-    let latent = seed.latent(&text, model.input().len);
+    let latent = seed.latent(&text, model.latent_len());
     let picture = model.picture(&latent)?;
     let elapsed = start.elapsed();
     let png = picture.to_png(scale)?;
     std::fs::write(out, png).with_context(|| format!("cannot write {}", out.display()))?;
-    println!("model    {}", model.id_hex());
+    println!("model    {}", hex_string(&model.id()));
     println!(
         "picture  {}×{} in {:.2} ms (integer inference, {} MACs)",
         picture.width,
         picture.height,
         elapsed.as_secs_f64() * 1e3,
-        model.macs()
+        model.graph().macs()
     );
     println!(
         "wrote    {} ({}×{}, scale {scale})",
@@ -367,29 +373,32 @@ fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -> Re
 
 fn info(model: &ModelArg) -> Result<()> {
     let model = model.load()?;
-    let input = model.input();
-    println!("model   {}", model.id_hex());
-    println!("input   `{}`: {} × int8 at 2^-{}", input.name, input.len, input.frac_bits);
-    println!("{:<8} {:<14} {:>12} {:>12} {:>8} {:>6} {:>11}", "layer", "op", "input", "output", "MACs", "shift", "clamp");
-    for layer in model.layers() {
-        let op = match layer.op {
-            section9::model::LinearOp::Dense { .. } => "Dense".to_string(),
-            section9::model::LinearOp::ConvTranspose { kernel, stride, .. } => {
-                format!("ConvT {}x{}/{}", kernel.0, kernel.1, stride.0)
-            }
+    let graph = model.graph();
+    let tensors = graph.tensors();
+    let latent = &tensors[graph.inputs()[0]];
+    let (c, h, w) = model.shape();
+    println!("model    {}", hex_string(&model.id()));
+    println!("latent   `{}`: {} × int8 at 2^-{}", latent.name, latent.len(), latent.frac_bits);
+    println!("picture  {w}×{h}, {}", if c == 1 { "grey (shown as RGB)" } else { "RGB" });
+    println!("{:<16} {:<8} {:>16} {:>10} {:>14} {:>7}", "node", "op", "output", "MACs", "range", "scale");
+    for node in graph.nodes() {
+        let out = &tensors[node.output];
+        let macs = match &node.op {
+            section9::graph::Op::Linear { geometry, .. } => geometry.macs(),
+            _ => 0,
         };
         println!(
-            "{:<8} {:<14} {:>12} {:>12} {:>8} {:>6} {:>11}",
-            layer.name,
-            op,
-            format!("{:?}", layer.op.input_shape().dims()),
-            format!("{:?}", layer.op.output_shape().dims()),
-            layer.op.macs(),
-            layer.shift(),
-            format!("[{}, {}]", layer.clamp.0, layer.clamp.1)
+            "{:<16} {:<8} {:>16} {:>10} {:>14} {:>7}",
+            node.name,
+            node.op.kind(),
+            format!("{:?}", out.shape),
+            macs,
+            format!("[{}, {}]", out.lo, out.hi),
+            format!("2^-{}", out.frac_bits)
         );
     }
-    println!("total   {} MACs, {} parameters", model.macs(), model.params());
+    let circuit = GraphParams::mint(graph.clone(), DEFAULT_WIDTH)?;
+    println!("total    {} MACs, {} in the circuit (zero weights cost nothing); mint circuit k = {}", graph.macs(), circuit.plan.terms(), circuit.k());
     Ok(())
 }
 
@@ -410,8 +419,8 @@ fn step<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
 
 /// Everything needed to prove or verify for one model.
 struct Setup {
-    model: QuantModel,
-    circuit: CircuitParams,
+    model: Generator,
+    circuit: GraphParams,
     params: ParamsKZG<Bn256>,
     digest: [u8; 32],
     dev: bool,
@@ -420,10 +429,10 @@ struct Setup {
 impl KeyArgs {
     fn load(&self, model: &ModelArg) -> Result<Setup> {
         let model = model.load()?;
-        if self.width < section9::circuit::MIN_WIDTH || self.width > 64 {
-            bail!("--width must be between {} and 64", section9::circuit::MIN_WIDTH);
+        if !(section9::circuit::MIN_WIDTH..=section9::circuit::MAX_WIDTH).contains(&self.width) {
+            bail!("--width must be between {} and {}", section9::circuit::MIN_WIDTH, section9::circuit::MAX_WIDTH);
         }
-        let circuit = CircuitParams::new(Plan::new(&model), self.width);
+        let circuit = GraphParams::mint(model.graph().clone(), self.width)?;
         let k = circuit.k();
         let params = match (&self.params, self.dev_srs) {
             (Some(path), _) => {
@@ -437,7 +446,7 @@ impl KeyArgs {
             }
             (None, false) => bail!("no SRS given: pass --params <halo2 KZG params file> (or --dev-srs for local testing)"),
         };
-        let digest = keys::circuit_digest(&model, &circuit, &params);
+        let digest = keys::circuit_digest(&circuit, &params);
         // A params file can hold the development SRS too (an `export-web` params.bin, say).
         let dev = srs::is_dev(&params);
         if dev && !self.dev_srs {
@@ -449,11 +458,11 @@ impl KeyArgs {
 
 impl Setup {
     fn pk_path(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("mint-{}.pk", &section9::model::hex_string(&self.digest)[..16]))
+        dir.join(format!("mint-{}.pk", &section9::hex_string(&self.digest)[..16]))
     }
 
     fn vk_path(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("mint-{}.vk", &section9::model::hex_string(&self.digest)[..16]))
+        dir.join(format!("mint-{}.vk", &section9::hex_string(&self.digest)[..16]))
     }
 
     /// The cached proving key, or a new one (then cached).
@@ -486,10 +495,10 @@ impl Setup {
 fn setup(model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let s = args.load(model)?;
     let pk = s.proving_key(&args.keys_dir)?;
-    let (dot, range) = s.circuit.rows();
-    println!("model    {}", s.model.id_hex());
+    let (dot, range, _) = s.circuit.rows();
+    println!("model    {}", hex_string(&s.model.id()));
     println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), W = {}", s.circuit.k(), dot.max(range), s.circuit.width);
-    println!("digest   {}", section9::model::hex_string(&s.digest));
+    println!("digest   {}", section9::hex_string(&s.digest));
     println!("keys     {} , {}", s.pk_path(&args.keys_dir).display(), s.vk_path(&args.keys_dir).display());
     let cs = pk.get_vk().cs();
     println!("columns  {} advice, {} fixed, {} lookup", cs.num_advice_columns(), cs.num_fixed_columns(), cs.lookups().len());
@@ -502,11 +511,10 @@ fn prove(secret: &SecretArgs, minter: &str, out: &Path, secret_out: Option<&Path
     let (seed, _) = secret.seed()?;
     let s = args.load(model)?;
     let pk = s.proving_key(&args.keys_dir)?;
-    let latent = seed.latent(&text, s.model.input().len);
-    let salt = seed.salt();
+    let latent = seed.latent(&text, s.model.latent_len());
     let picture = s.model.picture(&latent)?;
-    let witness = MintWitness::new(latent, salt, minter);
-    let ((instances, proof), _) = step("proving", || Ok(prover::prove(&s.params, &pk, &s.circuit, &s.model, witness, rand::rngs::OsRng)?))?;
+    let witness = GraphWitness::mint(&latent, seed.salt(), minter);
+    let ((instances, proof), _) = step("proving", || Ok(prover::prove(&s.params, &pk, &s.circuit, witness, rand::rngs::OsRng)?))?;
     let file = ProofFile::new(&s.model.id(), s.circuit.k(), s.dev, &minter, &picture, &instances, &proof);
     std::fs::write(out, file.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
     let secret_path = secret_out.map(Path::to_path_buf).unwrap_or_else(|| out.with_extension("secret.json"));
@@ -526,8 +534,9 @@ fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let file = ProofFile::from_json(&text).with_context(|| format!("cannot read the proof file {}", path.display()))?;
     let parsed = file.parse().with_context(|| format!("invalid proof file {}", path.display()))?;
     let s = args.load(model)?;
-    if file.model_id != s.model.id_hex() {
-        bail!("the proof is for model {}, this model is {}", file.model_id, s.model.id_hex());
+    let id = hex_string(&s.model.id());
+    if file.model_id != id {
+        bail!("the proof is for model {}, this model is {id}", file.model_id);
     }
     let vk = s.verifying_key()?;
     step("verifying", || Ok(prover::verify(&s.params, &vk, &parsed.instances, &parsed.proof)?))?;
@@ -540,7 +549,7 @@ fn export_verifier(out: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let vk = s.verifying_key()?;
     let instances = section9::circuit::statement::INSTANCES;
     let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&s.params, &vk, instances)?))?;
-    let code = prover::evm::with_header(&code, &s.model.id_hex(), s.circuit.k(), &srs::fingerprint(&s.params), s.dev);
+    let code = prover::evm::with_header(&code, &hex_string(&s.model.id()), s.circuit.k(), &srs::fingerprint(&s.params), s.dev);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -557,19 +566,20 @@ fn export_web(dir: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let params = srs::write_compressed(&s.params);
     let files = [
-        ("model.json", s.model.to_json().into_bytes()),
+        ("model.json", s.model.graph().to_json().into_bytes()),
         ("params.bin", params.clone()),
         (
             "manifest.json",
             serde_json::to_vec_pretty(&serde_json::json!({
                 "format": "section9-web-v1",
-                "model_id": s.model.id_hex(),
+                "model_id": hex_string(&s.model.id()),
+                "picture": { "channels": s.model.shape().0, "height": s.model.shape().1, "width": s.model.shape().2 },
                 "k": s.circuit.k(),
                 "width": s.circuit.width,
                 "dev_srs": s.dev,
-                "srs_fingerprint": section9::model::hex_string(&srs::fingerprint(&s.params)),
+                "srs_fingerprint": section9::hex_string(&srs::fingerprint(&s.params)),
                 "params_bytes": params.len(),
-                "params_sha256": section9::model::hex_string(&<sha2::Sha256 as sha2::Digest>::digest(&params)),
+                "params_sha256": section9::hex_string(&<sha2::Sha256 as sha2::Digest>::digest(&params)),
             }))?,
         ),
     ];
@@ -595,17 +605,14 @@ fn peak_memory() -> Option<u64> {
 fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -> Result<()> {
     let s = args.load(model)?;
     let (pk, keygen_s) = step("key generation", || Ok(keys::generate(&s.params, &s.circuit)?))?;
-    let latent = Seed([0x5e; 32]).latent("bench", s.model.input().len);
+    let latent = Seed([0x5e; 32]).latent("bench", s.model.latent_len());
     let minter = [0x11u8; 20];
-    let (_, witness_s) = step("witness (integer inference + trace)", || {
-        let plan = &s.circuit.plan;
-        Ok(section9::circuit::witness::Trace::new(plan, &latent, None))
-    })?;
+    let witness = GraphWitness::mint(&latent, Fr::from(7), minter);
+    let (_, witness_s) = step("witness (integer inference + trace)", || Ok(GraphTrace::new(&s.circuit.plan, s.model.graph(), &witness.inputs, None)))?;
     let mut times = Vec::new();
     let mut last = None;
     for i in 0..repeat.max(1) {
-        let witness = MintWitness::new(latent.clone(), Fr::from(7), minter);
-        let (out, secs) = step(&format!("prove {}/{}", i + 1, repeat.max(1)), || Ok(prover::prove(&s.params, &pk, &s.circuit, &s.model, witness, rand::rngs::OsRng)?))?;
+        let (out, secs) = step(&format!("prove {}/{}", i + 1, repeat.max(1)), || Ok(prover::prove(&s.params, &pk, &s.circuit, witness.clone(), rand::rngs::OsRng)?))?;
         times.push(secs);
         last = Some(out);
     }
@@ -615,12 +622,11 @@ fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -
     let (_, verify_s) = step("verify", || Ok(prover::verify(&s.params, pk.get_vk(), &instances, &proof)?))?;
 
     let cs = pk.get_vk().cs();
-    let (dot, range) = s.circuit.rows();
+    let (dot, range, _) = s.circuit.rows();
     let macs = s.circuit.plan.terms();
-    let advice_cells = s.circuit.advice_cells();
     let pk_bytes = pk.to_bytes(halo2_proofs::SerdeFormat::RawBytes).len();
     let numbers = serde_json::json!({
-        "model_id": s.model.id_hex(),
+        "model_id": hex_string(&s.model.id()),
         "k": s.circuit.k(),
         "rows": dot.max(range),
         "width": s.circuit.width,
@@ -629,7 +635,6 @@ fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -
         "selectors": cs.num_selectors(),
         "lookups": cs.lookups().len(),
         "macs": macs,
-        "advice_cells_per_mac": advice_cells as f64 / macs as f64,
         "keygen_s": keygen_s,
         "witness_s": witness_s,
         "prove_s": prove_s,

@@ -1,7 +1,7 @@
 //! Pictures out of the model, encoded for people: PNG, scaled up with nearest-neighbour so
 //! the pixels stay crisp.
 
-use crate::model::Picture;
+use crate::generator::Picture;
 
 /// Why a picture could not be encoded.
 #[derive(Debug, thiserror::Error)]

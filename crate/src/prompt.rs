@@ -68,7 +68,7 @@ impl Seed {
 
     /// `0x` + 64 lowercase hex digits.
     pub fn to_hex(&self) -> String {
-        format!("0x{}", crate::model::hex_string(&self.0))
+        format!("0x{}", crate::hex_string(&self.0))
     }
 
     /// The latent of `len` int8 values for `prompt` under this seed.

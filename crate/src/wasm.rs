@@ -19,13 +19,13 @@ use rand_core::OsRng;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::circuit::plan::Plan;
-use crate::circuit::{statement, CircuitParams, MintWitness};
-use crate::model::hex_string;
+use crate::circuit::graph::{GraphParams, GraphWitness};
+use crate::circuit::statement;
+use crate::hex_string;
 use crate::prompt::Seed;
 use crate::prover::proof::{fr_to_hex, hex_to_fr, parse_address};
 use crate::prover::{keys, prove, srs, verify};
-use crate::QuantModel;
+use crate::Generator;
 
 #[cfg(target_feature = "atomics")]
 pub use wasm_bindgen_rayon::init_thread_pool;
@@ -55,8 +55,8 @@ fn report(progress: &js_sys::Function, phase: &str, ms: f64) {
 }
 
 /// Reads a model exported by `section9 export-web` (its JSON form, validated again here).
-fn read_model(json: &str) -> Result<QuantModel, JsError> {
-    QuantModel::from_json(json).map_err(|e| js_error("the model file is not a valid Section 9 model", e))
+fn read_model(json: &str) -> Result<Generator, JsError> {
+    Generator::from_json(json).map_err(|e| js_error("the model file is not a valid Section 9 model", e))
 }
 
 #[derive(Serialize)]
@@ -92,7 +92,7 @@ pub fn random_seed() -> String {
 
 /// A model read once (the page keeps it for the session: `generate` runs on every keystroke).
 #[wasm_bindgen(js_name = Model)]
-pub struct ModelJs(QuantModel);
+pub struct ModelJs(Generator);
 
 #[wasm_bindgen(js_class = Model)]
 impl ModelJs {
@@ -104,12 +104,12 @@ impl ModelJs {
 
     /// The picture the model makes from a prompt and seed: `{ width, height, rgb: Uint8Array }`.
     pub fn generate(&self, prompt: &str, seed_hex: &str) -> Result<JsValue, JsError> {
-        let latent = seed(seed_hex)?.latent(prompt, self.0.input().len);
+        let latent = seed(seed_hex)?.latent(prompt, self.0.latent_len());
         let picture = self.0.picture(&latent).map_err(|e| js_error("inference failed", e))?;
         to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
     }
 
-    /// The model id (SHA-256 of its canonical bytes), 64 hex digits.
+    /// The model id (SHA-256 of the compiled graph), 64 hex digits.
     pub fn id(&self) -> String {
         hex_string(&self.0.id())
     }
@@ -117,7 +117,7 @@ impl ModelJs {
     /// The commitment `Poseidon(salt, latent chunks)` of a prompt and seed, `0x` + 64 hex.
     pub fn commitment(&self, prompt: &str, seed_hex: &str) -> Result<String, JsError> {
         let seed = seed(seed_hex)?;
-        Ok(fr_to_hex(&statement::commitment(&seed.latent(prompt, self.0.input().len), seed.salt())))
+        Ok(fr_to_hex(&statement::commitment(&seed.latent(prompt, self.0.latent_len()), seed.salt())))
     }
 }
 
@@ -141,8 +141,8 @@ struct MintJs {
 /// The proving key, built once from the model and the params file and kept for the session.
 #[wasm_bindgen]
 pub struct Prover {
-    model: QuantModel,
-    circuit: CircuitParams,
+    model: Generator,
+    circuit: GraphParams,
     params: ParamsKZG<Bn256>,
     pk: ProvingKey<G1Affine>,
 }
@@ -157,10 +157,7 @@ impl Prover {
     pub fn new(model_json: &str, params: &[u8], width: usize, progress: &js_sys::Function) -> Result<Prover, JsError> {
         let start = now();
         let model = read_model(model_json)?;
-        if !(crate::circuit::MIN_WIDTH..=64).contains(&width) {
-            return Err(JsError::new(&format!("width {width} is outside {}..=64", crate::circuit::MIN_WIDTH)));
-        }
-        let circuit = CircuitParams::new(Plan::new(&model), width);
+        let circuit = GraphParams::mint(model.graph().clone(), width).map_err(|e| js_error("the model cannot be minted", e))?;
         report(progress, "params", now() - start);
         let params = srs::read(params, circuit.k()).map_err(|e| js_error("bad params file", e))?;
         report(progress, "keys", now() - start);
@@ -184,11 +181,11 @@ impl Prover {
         let seed = seed(seed_hex)?;
         let salt = seed.salt();
         report(progress, "witness", now() - start);
-        let latent = seed.latent(prompt, self.model.input().len);
+        let latent = seed.latent(prompt, self.model.latent_len());
         let picture = self.model.picture(&latent).map_err(|e| js_error("inference failed", e))?;
         report(progress, "proving", now() - start);
-        let witness = MintWitness::new(latent, salt, minter);
-        let (instances, proof) = prove(&self.params, &self.pk, &self.circuit, &self.model, witness, OsRng)
+        let witness = GraphWitness::mint(&latent, salt, minter);
+        let (instances, proof) = prove(&self.params, &self.pk, &self.circuit, witness, OsRng)
             .map_err(|e| js_error("proving failed", e))?;
         let prove_ms = now() - start;
         report(progress, "done", prove_ms);

@@ -1,86 +1,70 @@
-//! The mint circuit under halo2's MockProver: the whole generator, the chips on small models,
-//! and a negative test per constraint that tampers one witness and names the exact failure.
+//! The mint statement (a generator's graph circuit, latent committed, picture public) under
+//! halo2's MockProver: the whole committed generator, the chips on small generators, and a
+//! negative test per constraint that tampers one witness and names the exact failure.
 
 mod common;
 
+use common::{block_row, fixed_tiny, linear_outputs, tiny_generator};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::halo2curves::bn256::Fr;
 use proptest::prelude::*;
-use section9::circuit::plan::Plan;
-use section9::circuit::statement;
-use section9::circuit::witness::{Tamper, Trace};
-use section9::circuit::{CircuitParams, MintCircuit, MintWitness, DEFAULT_WIDTH};
-use section9::model::{InputSpec, Layer, LinearOp, QuantModel};
+use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness};
+use section9::circuit::graph_plan::{GraphTamper, GraphTrace};
+use section9::circuit::{statement, DEFAULT_WIDTH};
 use section9::prompt::Seed;
+use section9::Generator;
 
 const MINTER: [u8; 20] = [0xab; 20];
 
 /// Public inputs from the reference model (an independent path from the circuit's witness).
-fn reference_instances(model: &QuantModel, latent: &[i8], salt: Fr, minter: &[u8; 20]) -> Vec<Fr> {
+fn reference_instances(model: &Generator, latent: &[i8], salt: Fr, minter: &[u8; 20]) -> Vec<Fr> {
     // The picture as the prover states it: RGB, a grey model's value in all three channels.
     let picture = model.picture(latent).unwrap();
     statement::instances(minter, statement::commitment(latent, salt), &picture.rgb)
 }
 
-/// Public inputs that match a (possibly tampered) witness, so only the lie itself fails.
-fn trace_instances(params: &CircuitParams, latent: &[i8], salt: Fr, tamper: Option<Tamper>) -> Vec<Fr> {
-    let trace = Trace::new(&params.plan, latent, tamper);
-    let commitment = statement::commitment_of_values(&trace.latent, salt);
-    statement::instances_of_values(&MINTER, commitment, &statement::chw_to_rgb(&trace.output(), params.plan.channels))
+fn params(model: &Generator) -> GraphParams {
+    GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap()
 }
 
-fn mock(model: &QuantModel, latent: &[i8], instances: Vec<Fr>, tamper: Option<Tamper>) -> Result<(), Vec<String>> {
-    let params = CircuitParams::new(Plan::new(model), DEFAULT_WIDTH);
+fn mock(model: &Generator, latent: &[i8], instances: Vec<Fr>, tamper: Option<GraphTamper>) -> Result<(), Vec<String>> {
+    let params = params(model);
     let k = params.k();
-    let mut witness = MintWitness::new(latent.to_vec(), Fr::from(42), MINTER);
+    let mut witness = GraphWitness::mint(latent, Fr::from(42), MINTER);
     witness.tamper = tamper;
-    let circuit = MintCircuit { params, witness: Some(witness) };
+    let circuit = GraphCircuit { params, witness: Some(witness) };
     let prover = MockProver::run(k, &circuit, vec![instances]).unwrap();
     prover.verify().map_err(|fs| fs.iter().map(|f| f.to_string()).collect())
 }
 
-/// A small generator: latent 4 → dense 12 (ReLU) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
-fn tiny_model(w1: Vec<i8>, b1: Vec<i64>, w2: Vec<i8>, b2: Vec<i64>) -> QuantModel {
-    let dense = Layer {
-        name: "dense".into(),
-        op: LinearOp::Dense { inputs: 4, outputs: 12 },
-        weights: w1,
-        bias: b1,
-        input_frac_bits: 7,
-        weight_frac_bits: 6,
-        output_frac_bits: 6, // shift 7
-        clamp: (0, 255),
-    };
-    let up = Layer {
-        name: "up".into(),
-        op: LinearOp::ConvTranspose { input: (3, 2, 2), output: (3, 4, 4), kernel: (4, 4), stride: (2, 2), pad: (1, 1) },
-        weights: w2,
-        bias: b2,
-        input_frac_bits: 6,
-        weight_frac_bits: 5,
-        output_frac_bits: 7, // shift 4
-        clamp: (-128, 127),
-    };
-    QuantModel::new(InputSpec { name: "z".into(), len: 4, frac_bits: 7 }, vec![dense, up]).unwrap()
-}
-
-fn fixed_tiny() -> QuantModel {
-    let w1 = (0..48).map(|i| ((i * 37 % 255) as i64 - 127) as i8).collect();
-    let b1 = (0..12).map(|i| (i as i64 - 6) * 900).collect();
-    let w2 = (0..144).map(|i| ((i * 53 % 200) as i64 - 100) as i8).collect();
-    let b2 = vec![-300, 0, 500];
-    tiny_model(w1, b1, w2, b2)
-}
-
 const TINY_LATENT: [i8; 4] = [-128, 5, 90, 127];
 
-/// Runs the tiny generator with `tamper`, public inputs matching the tampered witness.
-fn tampered(tamper: Tamper) -> (CircuitParams, Result<(), Vec<String>>) {
+/// Runs the tiny generator with `tamper`, public inputs matching the tampered witness (so only
+/// the lie itself fails).
+fn tampered(tamper: GraphTamper) -> (GraphParams, Result<(), Vec<String>>) {
     let model = fixed_tiny();
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
-    let instances = trace_instances(&params, &TINY_LATENT, Fr::from(42), Some(tamper));
+    let params = params(&model);
+    let mut witness = GraphWitness::mint(&TINY_LATENT, Fr::from(42), MINTER);
+    witness.tamper = Some(tamper);
+    let instances = witness.instances(&params).unwrap();
     let result = mock(&model, &TINY_LATENT, instances, Some(tamper));
     (params, result)
+}
+
+/// The honest stored values and blocks of the tiny generator.
+fn honest_trace(params: &GraphParams) -> GraphTrace {
+    let latent: Vec<i64> = TINY_LATENT.iter().map(|&v| i64::from(v)).collect();
+    GraphTrace::new(&params.plan, params.graph.as_deref().unwrap(), &[latent], None)
+}
+
+/// The wire of output `o` of linear step `l`.
+fn wire(params: &GraphParams, l: usize, o: usize) -> usize {
+    linear_outputs(params)[l][o]
+}
+
+/// The requantization blocks of linear step `l` (the reshape between the two is free: no step).
+fn blocks(trace: &GraphTrace, l: usize) -> &[section9::circuit::witness::Block] {
+    &trace.blocks[l]
 }
 
 /// Asserts that there are failures and every one names all of `what`: the gate and
@@ -112,13 +96,6 @@ fn assert_copies_fail(result: Result<(), Vec<String>>, copies: &[(usize, &str)])
     }
 }
 
-/// The absolute row of output `o`'s requantization block in layer `l` of `params`.
-fn block_row(params: &CircuitParams, l: usize, o: usize) -> usize {
-    let plan = &params.plan;
-    let before: usize = plan.layers[..l].iter().map(|x| x.dots.len() * x.kind.height()).sum();
-    CircuitParams::range_start(plan) + before + o * plan.layers[l].kind.height()
-}
-
 #[test]
 fn the_tiny_generator_is_satisfied() {
     assert_eq!(DEFAULT_WIDTH, 5, "the column indices above assume W = 5");
@@ -139,7 +116,7 @@ fn the_committed_generator_is_satisfied_and_matches_the_reference() {
     let mut rgb = model.picture(&latent).unwrap().rgb;
     rgb[3071] ^= 1;
     let claimed = statement::instances(&MINTER, instances[1], &rgb);
-    let tamper = Tamper::Challenge { gamma: claimed[2] };
+    let tamper = GraphTamper::Challenge { gamma: claimed[2] };
     assert_copies_fail(mock(&model, &latent, claimed, Some(tamper)), &[(3, COL0)]);
 }
 
@@ -154,7 +131,7 @@ fn a_wrong_pixel_in_the_public_picture_fails_challenge_and_evaluation() {
 
 #[test]
 fn a_wrong_running_evaluation_fails_the_horner_gate() {
-    let (_, result) = tampered(Tamper::EvaluationStep { step: 0 });
+    let (_, result) = tampered(GraphTamper::EvaluationStep { step: 0 });
     // The lie breaks the gate on the first step's row; the evaluation it carries to the end no
     // longer matches the public one, so that copy fails too (and nothing else).
     let failures = result.unwrap_err();
@@ -182,47 +159,49 @@ fn another_minter_fails_the_copy() {
 
 #[test]
 fn a_remainder_out_of_range_fails_the_lookup() {
-    let (params, result) = tampered(Tamper::Remainder { layer: 0, output: 3 });
+    let p = params(&fixed_tiny());
+    let (params, result) = tampered(GraphTamper::Remainder { wire: wire(&p, 0, 3) });
     // The remainder is the first cell of the block.
     let at = format!("at offset {}", block_row(&params, 0, 3));
-    assert_fails(result, &["Lookup range", "'layer dense'", &at]);
+    assert_fails(result, &["Lookup range", "'dense'", &at]);
 }
 
 #[test]
 fn a_wrong_relu_output_fails_the_requant_gate() {
-    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
-    let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[0].iter().position(|b| b.y > 0 && b.y < 255).unwrap();
-    let (params, result) = tampered(Tamper::Output { layer: 0, output, delta: 1 });
+    let p = params(&fixed_tiny());
+    let output = blocks(&honest_trace(&p), 0).iter().position(|b| b.y > 0 && b.y < 255).unwrap();
+    let (params, result) = tampered(GraphTamper::Wire { wire: wire(&p, 0, output), delta: 1 });
     let at = format!("on row {}", block_row(&params, 0, output));
     assert_fails(result, &["unclamped: X = 2^s·(y' + lo)", "requant s=7 [0, 255]", &at]);
 }
 
 #[test]
 fn a_wrong_output_pixel_fails_the_requant_gate() {
-    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
-    let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[1].iter().position(|b| b.y > 0 && b.y < 255).unwrap();
-    let (params, result) = tampered(Tamper::Output { layer: 1, output, delta: -1 });
+    let p = params(&fixed_tiny());
+    let output = blocks(&honest_trace(&p), 1).iter().position(|b| b.y > 0 && b.y < 255).unwrap();
+    let (params, result) = tampered(GraphTamper::Wire { wire: wire(&p, 1, output), delta: -1 });
     let at = format!("on row {}", block_row(&params, 1, output));
     assert_fails(result, &["unclamped", "requant s=4 [-128, 127]", &at]);
 }
 
 #[test]
 fn a_false_clamp_claim_needs_a_negative_distance_and_fails_the_lookup() {
-    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
-    let output = Trace::new(&params.plan, &TINY_LATENT, None).layers[0].iter().position(|b| b.y > 3 && b.y < 255).unwrap();
-    let (params, result) = tampered(Tamper::ClampLow { layer: 0, output });
+    let p = params(&fixed_tiny());
+    let output = blocks(&honest_trace(&p), 0).iter().position(|b| b.y > 3 && b.y < 255).unwrap();
+    let (params, result) = tampered(GraphTamper::ClampLow { wire: wire(&p, 0, output) });
     // Claiming "clamped low" for r > lo satisfies every gate only with dist = lo - r < 0, which
     // the range lookup refuses at the distance limb (after remainder and output).
-    let kind = params.plan.layers[0].kind;
+    let section9::circuit::graph_plan::Step::Linear { kind, .. } = &params.plan.steps[0] else { panic!("step 0 is linear") };
     let top_dist_limb = block_row(&params, 0, output) + (kind.rem_limbs + kind.dist_limbs()) as usize;
     let at = format!("at offset {top_dist_limb}");
-    assert_fails(result, &["Lookup range", "'layer dense'", &at]);
+    assert_fails(result, &["Lookup range", "'dense'", &at]);
 }
 
 #[test]
 fn a_latent_outside_int8_fails_the_lookup() {
-    let (_, result) = tampered(Tamper::LatentByte { index: 2, value: 256 + 17 });
-    assert_fails(result, &["Lookup range", "'latent'", "at offset 2"]);
+    // Latent value 90 stored as 218; 218 + 55 = 273 is outside [0, 256).
+    let (_, result) = tampered(GraphTamper::Wire { wire: 2, delta: 55 });
+    assert_fails(result, &["Lookup range", "'inputs'", "at offset 2"]);
 }
 
 #[test]
@@ -246,19 +225,17 @@ proptest! {
     /// Circuit output == integer reference, bit for bit, over random models and latents.
     #[test]
     fn random_tiny_generators_prove_their_reference_output(
-        w1 in prop::collection::vec(any::<i8>(), 48),
+        w1 in prop::collection::vec(-128i64..128, 48),
         b1 in prop::collection::vec(-20_000i64..20_000, 12),
-        w2 in prop::collection::vec(any::<i8>(), 144),
+        w2 in prop::collection::vec(-128i64..128, 144),
         b2 in prop::collection::vec(-5_000i64..5_000, 3),
         latent in prop::collection::vec(any::<i8>(), 4),
         salt in any::<u64>(),
     ) {
-        let model = tiny_model(w1, b1, w2, b2);
+        let model = tiny_generator(4, 3, 2, w1, b1, w2, b2);
         let instances = reference_instances(&model, &latent, Fr::from(salt), &MINTER);
-        let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
-        let mut witness = MintWitness::new(latent.clone(), Fr::from(salt), MINTER);
-        witness.tamper = None;
-        let circuit = MintCircuit { params: params.clone(), witness: Some(witness) };
+        let params = params(&model);
+        let circuit = GraphCircuit { params: params.clone(), witness: Some(GraphWitness::mint(&latent, Fr::from(salt), MINTER)) };
         let prover = MockProver::run(params.k(), &circuit, vec![instances]).unwrap();
         prop_assert_eq!(prover.verify(), Ok(()));
     }
@@ -266,29 +243,29 @@ proptest! {
 
 #[test]
 fn a_clamped_low_output_that_is_not_lo_fails_its_flag_constraint() {
-    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
-    let trace = Trace::new(&params.plan, &TINY_LATENT, None);
-    let output = trace.layers[0].iter().position(|b| b.b_lo).expect("some ReLU input is negative");
-    let (params, result) = tampered(Tamper::Output { layer: 0, output, delta: 1 });
+    let p = params(&fixed_tiny());
+    let output = blocks(&honest_trace(&p), 0).iter().position(|b| b.b_lo).expect("some ReLU input is negative");
+    let (params, result) = tampered(GraphTamper::Wire { wire: wire(&p, 0, output), delta: 1 });
     let at = format!("on row {}", block_row(&params, 0, output));
     assert_fails(result, &["clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0", &at]);
 }
 
 #[test]
 fn a_clamped_high_output_that_is_not_hi_fails_its_flag_constraint() {
-    let params = CircuitParams::new(Plan::new(&fixed_tiny()), DEFAULT_WIDTH);
-    let trace = Trace::new(&params.plan, &TINY_LATENT, None);
+    let p = params(&fixed_tiny());
+    let trace = honest_trace(&p);
     let (layer, output) = (0..2)
-        .find_map(|l| trace.layers[l].iter().position(|b| b.b_hi).map(|o| (l, o)))
+        .find_map(|l| blocks(&trace, l).iter().position(|b| b.b_hi).map(|o| (l, o)))
         .expect("some output saturates high");
-    let (params, result) = tampered(Tamper::Output { layer, output, delta: -1 });
+    let (params, result) = tampered(GraphTamper::Wire { wire: wire(&p, layer, output), delta: -1 });
     let at = format!("on row {}", block_row(&params, layer, output));
     assert_fails(result, &["clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0", &at]);
 }
 
 #[test]
 fn a_wrong_dot_product_result_fails_the_dot_gate() {
-    let (_, result) = tampered(Tamper::DotResult { layer: 1, output: 5, delta: 16 });
+    let p = params(&fixed_tiny());
+    let (_, result) = tampered(GraphTamper::DotResult { wire: wire(&p, 1, 5), delta: 16 });
     assert_fails(result, &["dot next row: acc' = acc + Σ w·x"]);
 }
 
@@ -298,7 +275,7 @@ fn a_wrong_poseidon_square_fails_the_round_gate() {
     let instances = reference_instances(&model, &TINY_LATENT, Fr::from(42), &MINTER);
     // Round 10 is partial. Its square no longer equals (x + c)^2 (constraint 0), and the next
     // state, computed from the true square, no longer follows from the lied one (3–5).
-    let failures = mock(&model, &TINY_LATENT, instances, Some(Tamper::PoseidonSquare { round: 10 })).unwrap_err();
+    let failures = mock(&model, &TINY_LATENT, instances, Some(GraphTamper::PoseidonSquare { round: 10 })).unwrap_err();
     assert!(failures.iter().any(|f| f.starts_with("Constraint 0 in gate") && f.contains("'poseidon round")), "{failures:#?}");
     let offset = failures[0].split(" at offset ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
     for f in &failures {

@@ -1,56 +1,72 @@
 //! Circuit shapes the committed generator does not exercise: a requantization block tall
 //! enough to raise halo2's blinding rows, and a one-channel (grey) generator.
 
+mod common;
+
+use common::{reshape, tensor};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::halo2curves::bn256::Fr;
-use section9::circuit::plan::Plan;
-use section9::circuit::statement;
-use section9::circuit::{CircuitParams, MintCircuit, MintWitness, DEFAULT_WIDTH};
-use section9::model::{InputSpec, Layer, LinearOp, QuantModel};
+use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness};
+use section9::circuit::graph_plan::Step;
+use section9::circuit::{statement, DEFAULT_WIDTH};
+use section9::graph::{Geometry, Graph, Node, Op};
+use section9::Generator;
 
 const MINTER: [u8; 20] = [0x5e; 20];
 
+fn params(model: &Generator) -> GraphParams {
+    GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap()
+}
+
 /// MockProver on the model with the public inputs the prover states (from the reference
 /// picture, RGB).
-fn mock(model: &QuantModel, latent: &[i8]) -> Result<(), String> {
-    let params = CircuitParams::new(Plan::new(model), DEFAULT_WIDTH);
+fn mock(model: &Generator, latent: &[i8]) -> Result<(), String> {
+    let params = params(model);
     let salt = Fr::from(9);
     let picture = model.picture(latent).map_err(|e| e.to_string())?;
     let instances = statement::instances(&MINTER, statement::commitment(latent, salt), &picture.rgb);
-    let circuit = MintCircuit { params: params.clone(), witness: Some(MintWitness::new(latent.to_vec(), salt, MINTER)) };
+    let circuit = GraphCircuit { params: params.clone(), witness: Some(GraphWitness::mint(latent, salt, MINTER)) };
     let prover = MockProver::run(params.k(), &circuit, vec![instances]).map_err(|e| format!("synthesis at k = {}: {e:?}", params.k()))?;
     prover.verify().map_err(|fs| format!("{} failures, first: {}", fs.len(), fs[0]))
 }
 
-fn weights(n: usize, seed: i64) -> Vec<i8> {
-    (0..n as i64).map(|i| ((i * 37 + seed * 11) % 200 - 100) as i8).collect()
+fn weights(n: usize, seed: i64) -> Vec<i64> {
+    (0..n as i64).map(|i| (i * 37 + seed * 11) % 200 - 100).collect()
+}
+
+/// A linear node.
+fn linear(name: &str, geometry: Geometry, weights: Vec<i64>, bias: Vec<i64>, shift: u32, input: usize, output: usize) -> Node {
+    Node { name: name.into(), op: Op::Linear { geometry, weights, bias, shift }, inputs: vec![input], output }
 }
 
 /// latent `l` → dense `n` with shift 40 and a narrow clamp [0, 100] (a 10-row requantization
 /// block: 5 remainder limbs, the output, a distance limb, two flags, the upper bound) →
 /// ConvTranspose 1×1 to a 3-channel 1×1 picture.
-fn tall(l: usize, n: usize) -> QuantModel {
-    let dense = Layer {
-        name: "tall".into(),
-        op: LinearOp::Dense { inputs: l, outputs: n },
-        weights: weights(l * n, 1),
-        bias: (0..n as i64).map(|i| (i % 2) << 39).collect(),
-        input_frac_bits: 7,
-        weight_frac_bits: 33,
-        output_frac_bits: 0,
-        clamp: (0, 100),
-    };
-    let out = Layer {
-        name: "out".into(),
-        op: LinearOp::ConvTranspose { input: (n, 1, 1), output: (3, 1, 1), kernel: (1, 1), stride: (1, 1), pad: (0, 0) },
-        weights: weights(3 * n, 2),
-        bias: vec![1, -2, 3],
-        input_frac_bits: 0,
-        weight_frac_bits: 1,
-        output_frac_bits: 0,
-        clamp: (-128, 127),
-    };
-    QuantModel::new(InputSpec { name: "z".into(), len: l, frac_bits: 7 }, vec![dense, out]).unwrap()
+fn tall(l: usize, n: usize) -> Generator {
+    let tensors = vec![
+        tensor("z", &[1, l], 7, -128, 127),
+        tensor("tall", &[1, n], 0, 0, 100),
+        tensor("tall4", &[1, n, 1, 1], 0, 0, 100),
+        tensor("picture", &[1, 3, 1, 1], 0, -128, 127),
+    ];
+    let dense = Geometry::Dense { rows: 1, inputs: l, outputs: n, row_bias: false };
+    let out = Geometry::ConvTranspose { input: [n, 1, 1], output: [3, 1, 1], kernel: [1, 1], stride: [1, 1], pad: [0, 0], dilation: [1, 1], groups: 1 };
+    let nodes = vec![
+        // Frac bits 7 (latent) + 33 (weights) - 0 (output): shift 40.
+        linear("tall", dense, weights(l * n, 1), (0..n as i64).map(|i| (i % 2) << 39).collect(), 40, 0, 1),
+        reshape("reshape", 1, 2, n),
+        // 0 + 1 - 0: shift 1.
+        linear("out", out, weights(3 * n, 2), vec![1, -2, 3], 1, 2, 3),
+    ];
+    Generator::new(Graph::new(tensors, vec![0], vec![3], nodes).unwrap()).unwrap()
+}
+
+#[test]
+fn the_tall_block_is_ten_rows() {
+    let params = params(&tall(4, 90));
+    let Step::Linear { kind, .. } = &params.plan.steps[0] else { panic!("step 0 is the dense node") };
+    assert_eq!((kind.shift, kind.lo, kind.hi, kind.rem_limbs), (40, 0, 100, 5));
+    assert_eq!(kind.height(), 10);
 }
 
 #[test]
@@ -60,9 +76,9 @@ fn k_reserves_the_blinding_rows_of_the_constraint_system() {
     // The range column holds the latent, then 10 rows per dense output: both sizes vary.
     let sizes = (4..14).flat_map(|l| (90..110).map(move |n| (l, n)));
     let found = sizes.into_iter().find_map(|(l, n)| {
-        let params = CircuitParams::new(Plan::new(&tall(l, n)), DEFAULT_WIDTH);
-        let (dot, range) = params.rows();
-        let used = dot.max(range).max(511);
+        let params = params(&tall(l, n));
+        let (dot, range, tables) = params.rows();
+        let used = dot.max(range).max(tables).max(511);
         let reserved = params.constraint_system().blinding_factors() + 1;
         let old_k = usize::BITS - (used + 10 - 1).leading_zeros();
         (used + reserved > 1 << old_k).then_some((l, n, used, reserved, old_k, params.k()))
@@ -78,32 +94,35 @@ fn k_reserves_the_blinding_rows_of_the_constraint_system() {
     mock(&tall(l, n), &latent).unwrap();
 }
 
-/// A grey generator: latent 4 → dense 27 (ReLU) → [3, 3, 3] → ConvT 4×4/2 → [1, 6, 6] int8.
-/// 36 grey values: a multiple of 3, which the circuit once mistook for RGB.
-fn grey(side_in: usize) -> QuantModel {
+/// A grey generator: latent 4 → dense 3·s·s (ReLU) → [3, s, s] → ConvT 4×4/2 → [1, 2s, 2s]
+/// int8. With s = 3, 36 grey values: a multiple of 3, which the circuit once mistook for RGB.
+fn grey(side_in: usize) -> Generator {
     let c = 3 * side_in * side_in;
     let side_out = 2 * side_in;
-    let dense = Layer {
-        name: "dense".into(),
-        op: LinearOp::Dense { inputs: 4, outputs: c },
-        weights: weights(4 * c, 3),
-        bias: (0..c as i64).map(|i| (i - 6) * 900).collect(),
-        input_frac_bits: 7,
-        weight_frac_bits: 6,
-        output_frac_bits: 6,
-        clamp: (0, 255),
+    let tensors = vec![
+        tensor("z", &[1, 4], 7, -128, 127),
+        tensor("dense", &[1, c], 6, 0, 255),
+        tensor("dense4", &[1, 3, side_in, side_in], 6, 0, 255),
+        tensor("picture", &[1, 1, side_out, side_out], 7, -128, 127),
+    ];
+    let dense = Geometry::Dense { rows: 1, inputs: 4, outputs: c, row_bias: false };
+    let up = Geometry::ConvTranspose {
+        input: [3, side_in, side_in],
+        output: [1, side_out, side_out],
+        kernel: [4, 4],
+        stride: [2, 2],
+        pad: [1, 1],
+        dilation: [1, 1],
+        groups: 1,
     };
-    let up = Layer {
-        name: "up".into(),
-        op: LinearOp::ConvTranspose { input: (3, side_in, side_in), output: (1, side_out, side_out), kernel: (4, 4), stride: (2, 2), pad: (1, 1) },
-        weights: weights(3 * 16, 4),
-        bias: vec![-300],
-        input_frac_bits: 6,
-        weight_frac_bits: 5,
-        output_frac_bits: 7,
-        clamp: (-128, 127),
-    };
-    QuantModel::new(InputSpec { name: "z".into(), len: 4, frac_bits: 7 }, vec![dense, up]).unwrap()
+    let nodes = vec![
+        // Frac bits 7 + 6 - 6: shift 7.
+        linear("dense", dense, weights(4 * c, 3), (0..c as i64).map(|i| (i - 6) * 900).collect(), 7, 0, 1),
+        reshape("reshape", 1, 2, c),
+        // 6 + 5 - 7: shift 4.
+        linear("up", up, weights(3 * 16, 4), vec![-300], 4, 2, 3),
+    ];
+    Generator::new(Graph::new(tensors, vec![0], vec![3], nodes).unwrap()).unwrap()
 }
 
 #[test]
@@ -111,11 +130,13 @@ fn a_grey_generator_proves_its_rgb_picture() {
     for side_in in [2, 3] {
         // 4×4 = 16 grey values (not a multiple of 3) and 6×6 = 36 (a multiple of 3).
         let model = grey(side_in);
-        assert_eq!(model.picture_shape().0, 1);
-        let plan = Plan::new(&model);
-        assert_eq!((plan.channels, plan.picture_bytes()), (1, 3 * 4 * side_in * side_in));
+        assert_eq!(model.shape().0, 1);
+        let params = params(&model);
+        assert_eq!(params.picture, Some((1, 2 * side_in, 2 * side_in)));
+        assert_eq!(params.picture_bytes(), 3 * 4 * side_in * side_in);
         let latent = [-128, 5, 90, 127];
         let picture = model.picture(&latent).unwrap();
+        assert_eq!(picture.rgb.len(), params.picture_bytes());
         assert!(picture.rgb.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]), "grey in R, G and B");
         mock(&model, &latent).unwrap_or_else(|e| panic!("{}×{} grey: {e}", 2 * side_in, 2 * side_in));
     }
@@ -125,11 +146,22 @@ fn a_grey_generator_proves_its_rgb_picture() {
 fn a_grey_picture_with_one_changed_channel_fails() {
     let model = grey(3);
     let latent = [1, -2, 3, -4];
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = params(&model);
     let salt = Fr::from(9);
     let mut rgb = model.picture(&latent).unwrap().rgb;
     rgb[1] ^= 1; // the green of pixel 0 no longer equals its grey value
     let instances = statement::instances(&MINTER, statement::commitment(&latent, salt), &rgb);
-    let circuit = MintCircuit { params: params.clone(), witness: Some(MintWitness::new(latent.to_vec(), salt, MINTER)) };
-    assert!(MockProver::run(params.k(), &circuit, vec![instances]).unwrap().verify().is_err());
+    let circuit = GraphCircuit { params: params.clone(), witness: Some(GraphWitness::mint(&latent, salt, MINTER)) };
+    let failures = MockProver::run(params.k(), &circuit, vec![instances]).unwrap().verify().expect_err("a picture the model did not make");
+    // The circuit's own (grey) picture hashes to another challenge and evaluates to another
+    // value: the copies of γ (instance row 2, `aux`) and of the evaluation (row 3) fail, both
+    // ends each, and nothing else.
+    let failures: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    assert_eq!(failures.len(), 4, "{failures:#?}");
+    assert!(failures.iter().all(|f| f.contains("Equality constraint not satisfied")), "{failures:#?}");
+    for row in [2, 3] {
+        let instance = format!("Column('Instance', 0 - ), outside any region, on row {row})");
+        assert!(failures.iter().any(|f| f.contains(&instance)), "no failure at instance row {row}: {failures:#?}");
+    }
+    assert!(failures.iter().any(|f| f.contains("Column('Advice', 7")), "the challenge's cell in aux: {failures:#?}");
 }

@@ -15,7 +15,7 @@ fn generate_writes_a_png_and_prints_the_model_id() {
     let run = section9().args(["generate", "--prompt", "a cat in space", "--scale", "4", "--out"]).arg(&out).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
-    assert!(stdout.contains(&common::gan().id_hex()), "{stdout}");
+    assert!(stdout.contains(&section9::hex_string(&common::gan().id())), "{stdout}");
     let png = std::fs::read(&out).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // IHDR: width and height, big-endian, at bytes 16..24.

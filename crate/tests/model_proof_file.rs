@@ -29,7 +29,7 @@ fn graph() -> Graph {
 fn file(graph: &Graph, circuit: &GraphParams) -> ModelProofFile {
     let inputs = graph.quantize_inputs(&[vec![0.5, -0.25, 0.75, 0.125]]).unwrap();
     let trace = GraphTrace::new(&circuit.plan, graph, &inputs, None);
-    let instances: Vec<Fr> = circuit.instances_of(&trace.wires);
+    let instances: Vec<Fr> = circuit.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
     let t = graph.outputs()[0];
     let outputs = vec![trace.output(&circuit.plan, 0).iter().map(|s| s + graph.tensors()[t].lo).collect()];
     ModelProofFile::new(graph, circuit, circuit.k(), true, &inputs, &outputs, &instances, &[1, 2, 3])

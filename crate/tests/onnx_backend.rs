@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rand_chacha::rand_core::SeedableRng;
-use section9::circuit::graph::{GraphParams, Visibility};
+use halo2_proofs::halo2curves::bn256::Fr;
+use section9::circuit::graph::{GraphParams, GraphWitness, Visibility};
 use section9::circuit::graph_plan::GraphTrace;
 use section9::circuit::DEFAULT_WIDTH;
 use section9::graph::import::import;
 use section9::graph::quantize::{quantize, Options};
-use section9::prover::graph as graph_prover;
 
 /// Largest |integer − expected| allowed, in steps `2^-f` of the output's scale: with 8-bit
 /// activations, and with 16-bit ones (whose steps are 256× finer, so input rounding summed
@@ -62,10 +62,10 @@ fn run_case(dir: &std::path::Path, options: &Options) -> Result<f64, String> {
     let q = graph.quantize_inputs(&data.input_data).unwrap();
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).map_err(|e| e.to_string())?;
     let trace = GraphTrace::new(&params.plan, &graph, &q, None);
-    let instances = params.instances_of(&trace.wires);
+    let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
     let srs = section9::prover::srs::dev_srs(params.k());
-    let pk = graph_prover::keygen(&srs, &params).unwrap();
-    let (proved, proof) = graph_prover::prove(&srs, &pk, &params, &graph, q, rand_chacha::ChaCha8Rng::seed_from_u64(1)).unwrap();
+    let pk = section9::prover::keys::generate(&srs, &params).unwrap();
+    let (proved, proof) = section9::prover::prove(&srs, &pk, &params, GraphWitness::new(q), rand_chacha::ChaCha8Rng::seed_from_u64(1)).unwrap();
     assert_eq!(proved, instances, "public values");
     section9::prover::verify(&srs, pk.get_vk(), &instances, &proof).expect("the proof verifies");
     Ok(err)

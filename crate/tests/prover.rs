@@ -12,20 +12,20 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use section9::circuit::plan::Plan;
-use section9::circuit::{statement, CircuitParams, MintWitness, DEFAULT_WIDTH};
+use section9::circuit::graph::{GraphParams, GraphWitness};
+use section9::circuit::{statement, DEFAULT_WIDTH};
 use section9::prover::keys::{self, KeyError};
 use section9::prover::proof::{ProofError, ProofFile};
 use section9::prover::srs::{self, SrsError};
 use section9::prover::{prove, verify, ProverError};
 use section9::prompt::Seed;
-use section9::QuantModel;
+use section9::Generator;
 
 const MINTER: [u8; 20] = [0x5e; 20];
 
 struct Fixture {
-    model: QuantModel,
-    circuit: CircuitParams,
+    model: Generator,
+    circuit: GraphParams,
     params: ParamsKZG<Bn256>,
     pk: ProvingKey<G1Affine>,
     instances: Vec<Fr>,
@@ -36,12 +36,12 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let model = common::gan();
-        let circuit = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+        let circuit = GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap();
         let params = srs::dev_srs(circuit.k());
         let pk = keys::generate(&params, &circuit).unwrap();
         let latent = Seed([7; 32]).latent("a fox in the snow", 32);
-        let witness = MintWitness::new(latent, Fr::from(1234), MINTER);
-        let (instances, proof) = prove(&params, &pk, &circuit, &model, witness, ChaCha20Rng::from_seed([1; 32])).unwrap();
+        let witness = GraphWitness::mint(&latent, Fr::from(1234), MINTER);
+        let (instances, proof) = prove(&params, &pk, &circuit, witness, ChaCha20Rng::from_seed([1; 32])).unwrap();
         Fixture { model, circuit, params, pk, instances, proof }
     })
 }
@@ -148,7 +148,7 @@ fn the_proof_file_roundtrips_and_checks_its_instances() {
 #[test]
 fn keys_roundtrip_and_stale_or_corrupted_keys_are_refused() {
     let f = fixture();
-    let digest = keys::circuit_digest(&f.model, &f.circuit, &f.params);
+    let digest = keys::circuit_digest(&f.circuit, &f.params);
     let vk_file = keys::write_vk(f.pk.get_vk(), &digest);
     let vk = keys::read_vk(&vk_file, &digest, &f.circuit).unwrap();
     verify(&f.params, &vk, &f.instances, &f.proof).unwrap();
@@ -163,8 +163,8 @@ fn keys_roundtrip_and_stale_or_corrupted_keys_are_refused() {
     assert!(matches!(keys::read_vk(&flipped, &digest, &f.circuit), Err(KeyError::Corrupted)));
     assert!(matches!(keys::read_vk(b"garbage", &digest, &f.circuit), Err(KeyError::NotAKeyFile)));
     // Another SRS gives another digest: a key for it is stale here.
-    let wider = CircuitParams::new(Plan::new(&f.model), DEFAULT_WIDTH + 2);
-    assert_ne!(keys::circuit_digest(&f.model, &wider, &f.params), digest);
+    let wider = GraphParams::mint(f.model.graph().clone(), DEFAULT_WIDTH + 2).unwrap();
+    assert_ne!(keys::circuit_digest(&wider, &f.params), digest);
 }
 
 #[test]

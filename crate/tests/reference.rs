@@ -57,22 +57,32 @@ fn integer_inference_matches_python_bit_for_bit() {
 
 #[test]
 fn the_generator_has_the_documented_shape() {
+    use section9::graph::Op;
     let model = common::gan();
-    assert_eq!(model.input().len, 32);
-    assert_eq!(model.input().frac_bits, 7);
-    assert_eq!(model.picture_shape(), (3, 32, 32));
-    let names: Vec<&str> = model.layers().iter().map(|l| l.name.as_str()).collect();
-    assert_eq!(names, ["fc", "up1", "up2", "up3"]);
+    let graph = model.graph();
+    let latent = &graph.tensors()[graph.inputs()[0]];
+    assert_eq!((latent.len(), latent.frac_bits, latent.lo, latent.hi), (32, 7, -128, 127));
+    assert_eq!(model.shape(), (3, 32, 32));
+    let linear: Vec<&str> = graph.nodes().iter().filter(|n| matches!(n.op, Op::Linear { .. })).map(|n| n.name.as_str()).collect();
+    assert_eq!(linear, ["fc", "up1", "up2", "up3"]);
     // Transposed convolutions 4×4, stride 2, pad 1: along a side of n inputs, the 4n taps
     // minus the 2 that fall off the padded border land, so 4×4 → 8×8 has 14·14 per channel pair.
-    assert_eq!(model.macs(), 32 * 512 + 32 * 16 * 14 * 14 + 16 * 8 * 30 * 30 + 8 * 3 * 62 * 62);
-    let clamps: Vec<(i64, i64)> = model.layers().iter().map(|l| l.clamp).collect();
-    assert_eq!(clamps, [(0, 255), (0, 255), (0, 255), (-128, 127)]);
+    assert_eq!(graph.macs(), 32 * 512 + 32 * 16 * 14 * 14 + 16 * 8 * 30 * 30 + 8 * 3 * 62 * 62);
+    let ranges: Vec<(i64, i64)> = graph
+        .nodes()
+        .iter()
+        .filter(|n| matches!(n.op, Op::Linear { .. }))
+        .map(|n| (graph.tensors()[n.output].lo, graph.tensors()[n.output].hi))
+        .collect();
+    assert_eq!(ranges, [(0, 255), (0, 255), (0, 255), (-128, 127)]);
 }
 
 #[test]
 fn wrong_latent_length_is_an_error() {
     let model = common::gan();
     let err = model.picture(&[0i8; 31]).unwrap_err();
-    assert!(matches!(err, section9::model::Error::LatentLength { expected: 32, got: 31 }), "{err}");
+    assert!(
+        matches!(err, section9::generator::GeneratorError::Graph(section9::graph::GraphError::InputLength { expected: 32, got: 31, .. })),
+        "{err}"
+    );
 }

@@ -7,6 +7,8 @@
 //! no hook in the production circuit is needed, and no cell can escape the sweep by not
 //! having one.
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -17,10 +19,8 @@ use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::{Advice, Any, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error, FloorPlanner, Fixed, Instance, Selector};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use section9::circuit::plan::Plan;
-use section9::circuit::statement;
-use section9::circuit::{CircuitParams, MintCircuit, MintConfig, MintWitness, DEFAULT_WIDTH};
-use section9::model::{InputSpec, Layer, LinearOp, QuantModel};
+use section9::circuit::graph::{GraphCircuit, GraphConfig, GraphParams, GraphWitness};
+use section9::circuit::{statement, DEFAULT_WIDTH};
 
 /// What the wrapper does to advice assignments: record where they go, or change one.
 #[derive(Default)]
@@ -99,54 +99,28 @@ impl FloorPlanner for TamperingPlanner {
 
 /// The mint circuit, laid out through [`TamperingPlanner`].
 #[derive(Clone)]
-struct Swept(MintCircuit);
+struct Swept(GraphCircuit);
 
 impl Circuit<Fr> for Swept {
-    type Config = MintConfig;
+    type Config = GraphConfig;
     type FloorPlanner = TamperingPlanner;
-    type Params = CircuitParams;
+    type Params = GraphParams;
 
     fn without_witnesses(&self) -> Self {
         Swept(self.0.without_witnesses())
     }
-    fn params(&self) -> CircuitParams {
+    fn params(&self) -> GraphParams {
         self.0.params()
     }
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> MintConfig {
-        MintCircuit::configure_with_params(meta, params)
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: GraphParams) -> GraphConfig {
+        GraphCircuit::configure_with_params(meta, params)
     }
-    fn configure(_meta: &mut ConstraintSystem<Fr>) -> MintConfig {
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> GraphConfig {
         unreachable!("configured with its parameters")
     }
-    fn synthesize(&self, config: MintConfig, layouter: impl Layouter<Fr>) -> Result<(), Error> {
+    fn synthesize(&self, config: GraphConfig, layouter: impl Layouter<Fr>) -> Result<(), Error> {
         self.0.synthesize(config, layouter)
     }
-}
-
-/// A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
-/// outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
-fn model() -> QuantModel {
-    let dense = Layer {
-        name: "dense".into(),
-        op: LinearOp::Dense { inputs: 4, outputs: 12 },
-        weights: (0..48).map(|i| ((i * 37 % 255) as i64 - 127) as i8).collect(),
-        bias: (0..12).map(|i| (i as i64 - 6) * 900).collect(),
-        input_frac_bits: 7,
-        weight_frac_bits: 6,
-        output_frac_bits: 6,
-        clamp: (0, 255),
-    };
-    let up = Layer {
-        name: "up".into(),
-        op: LinearOp::ConvTranspose { input: (3, 2, 2), output: (3, 4, 4), kernel: (4, 4), stride: (2, 2), pad: (1, 1) },
-        weights: (0..144).map(|i| ((i * 53 % 200) as i64 - 100) as i8).collect(),
-        bias: vec![-300, 0, 500],
-        input_frac_bits: 6,
-        weight_frac_bits: 5,
-        output_frac_bits: 7,
-        clamp: (-128, 127),
-    };
-    QuantModel::new(InputSpec { name: "z".into(), len: 4, frac_bits: 7 }, vec![dense, up]).unwrap()
 }
 
 /// Cells sampled per class (all of a class when it has fewer).
@@ -154,15 +128,17 @@ const PER_CLASS: usize = 12;
 
 #[test]
 fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
-    let model = model();
+    // A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
+    // outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
+    let model = common::fixed_tiny();
     let latent = [-128i8, 5, 90, 127];
     let minter = [0x42; 20];
     let salt = Fr::from(77);
-    let params = CircuitParams::new(Plan::new(&model), DEFAULT_WIDTH);
+    let params = GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap();
     let k = params.k();
     let picture = model.picture(&latent).unwrap();
     let instances = statement::instances(&minter, statement::commitment(&latent, salt), &picture.rgb);
-    let circuit = Swept(MintCircuit { params, witness: Some(MintWitness::new(latent.to_vec(), salt, minter)) });
+    let circuit = Swept(GraphCircuit { params, witness: Some(GraphWitness::mint(&latent, salt, minter)) });
     let run = |target: Option<(usize, usize)>| {
         SWEEP.with(|s| *s.borrow_mut() = Sweep { target, ..Sweep::default() });
         MockProver::run(k, &circuit, vec![instances.clone()]).unwrap().verify()

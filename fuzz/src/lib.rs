@@ -12,14 +12,18 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::OnceLock;
 
 use section9::circuit::graph::{GraphParams, Visibility};
-use section9::circuit::CircuitParams;
+use section9::circuit::DEFAULT_WIDTH;
 use section9::graph::{import, input, quantize, Graph};
+use section9::Generator;
 use section9::prover::graph::ModelProofFile;
 use section9::prover::proof::ProofFile;
 use section9::prover::{keys, ptau as ptau_import, srs};
 
 /// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: its name (the corpus directory) and its entry point.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: &[Target] = &[
     ("graph_import", graph_import),
     ("model_onnx", model_onnx),
     ("model_json", model_json),
@@ -42,15 +46,20 @@ pub fn graph_import(data: &[u8]) {
     }
 }
 
-/// The mint path's importer of power-of-two generators (`--model FILE.onnx`).
+/// The mint path's compiler of generators whose scales training fixed (`--model FILE.onnx`):
+/// the importer, then the quantizer over the calibration latents, then the generator checks.
 pub fn model_onnx(data: &[u8]) {
-    let _ = section9::model::onnx::import(data);
+    let _ = section9::generator::compile_trained(data);
 }
 
-/// A generator as JSON (what the mint page loads).
+/// A generator as a compiled model's JSON (what the mint page loads), then its mint circuit
+/// (what the page's prover makes of it before it reads the params file).
 pub fn model_json(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = section9::QuantModel::from_json(text);
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(generator) = Generator::from_json(text) {
+        if let Ok(circuit) = GraphParams::mint(generator.into_graph(), DEFAULT_WIDTH) {
+            let _ = circuit.k();
+        }
     }
 }
 
@@ -98,20 +107,32 @@ pub fn model_proof(data: &[u8]) {
     }
 }
 
-/// A key cache file for the default mint circuit shape. The first byte picks the digest the
-/// reader expects (the file's own or zeros) and the key kind, so both the header checks and,
-/// past them, halo2's key deserializer are reached.
+/// The mint circuit of the committed generator (`model/gan.onnx`, compiled with its trained
+/// scales) at the default width: the circuit whose keys `section9 setup` caches. It is built
+/// from committed files, not fuzzed input, so a failure is loud rather than a target that
+/// silently tests nothing.
+fn mint_circuit() -> &'static GraphParams {
+    static CIRCUIT: OnceLock<GraphParams> = OnceLock::new();
+    CIRCUIT.get_or_init(|| {
+        let generator = section9::generator::compile_trained(include_bytes!("../../model/gan.onnx")).expect("the committed generator compiles");
+        GraphParams::mint(generator.into_graph(), DEFAULT_WIDTH).expect("the committed generator has a mint circuit")
+    })
+}
+
+/// A key cache file for the mint circuit. The first byte picks the digest the reader expects
+/// (the file's own or zeros) and the key kind, so both the header checks and, past them,
+/// halo2's key deserializer are reached.
 pub fn key_file(data: &[u8]) {
     let Some((&mode, bytes)) = data.split_first() else { return };
-    let circuit = CircuitParams::default();
+    let circuit = mint_circuit();
     let digest: [u8; 32] = match bytes.get(8..40).and_then(|d| d.try_into().ok()) {
         Some(d) if mode & 2 == 0 => d,
         _ => [0; 32],
     };
     if mode & 1 == 0 {
-        let _ = keys::read_vk(bytes, &digest, &circuit);
+        let _ = keys::read_vk(bytes, &digest, circuit);
     } else {
-        let _ = keys::read_pk(bytes, &digest, &circuit);
+        let _ = keys::read_pk(bytes, &digest, circuit);
     }
 }
 

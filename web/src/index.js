@@ -82,11 +82,14 @@ async function loadWasm() {
   return wasm;
 }
 
-function draw(rgb) {
+/// Draws an RGB8 row-major picture of the collection's size (the canvas takes its size; CSS
+/// scales it up).
+function draw(rgb, width = state.picture?.width ?? 32, height = state.picture?.height ?? 32) {
   const canvas = $('art');
+  if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
   const ctx = canvas.getContext('2d');
-  const image = ctx.createImageData(32, 32);
-  for (let i = 0; i < 1024; i++) image.data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
+  const image = ctx.createImageData(width, height);
+  for (let i = 0; i < width * height; i++) image.data.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
   ctx.putImageData(image, 0, 0);
 }
 
@@ -96,8 +99,8 @@ function currentPicture() {
 
 function onPrompt() {
   const picture = currentPicture();
-  draw(picture.rgb);
   state.picture = picture;
+  draw(picture.rgb, picture.width, picture.height);
   if (state.proof && (state.proof.prompt !== $('prompt').value || state.proof.seed !== state.seed)) {
     state.proof = null;
     $('mint').disabled = true;

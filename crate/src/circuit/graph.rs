@@ -13,8 +13,17 @@
 //! ```
 //!
 //! Public values, in order: for each input (if public: its stored values `q - lo`; if hashed:
-//! `Poseidon(len, words of 15 values of 16 bits)`), then the same for each output. Chips a graph does not use
-//! are not configured, so an MLP pays for no table or max lookups.
+//! `Poseidon(len, words of 15 values of 16 bits)`; if committed: `Poseidon(salt, words)`), then
+//! the same for each output. Chips a graph does not use are not configured, so an MLP pays for
+//! no table or max lookups.
+//!
+//! # The mint statement
+//!
+//! A generator's input *committed* and its output a *picture* is the mint statement of
+//! [`statement`]: four public values `minter, commitment, γ, evaluation`. The minter, the salt
+//! and `γ` sit in `aux` rows 0–2 (the inputs' range rows beside them hold bytes, which never use
+//! `aux`); the picture's bytes are packed into 31-byte chunks and evaluated at `γ` by the
+//! [`horner`](super::horner) chip. See [`crate::generator`] for what counts as a picture.
 
 use std::sync::Arc;
 
@@ -25,13 +34,15 @@ use serde::{Deserialize, Serialize};
 
 use super::dot::{DotConfig, DotJob, Wire};
 use super::graph_plan::{GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
+use super::horner::HornerConfig;
 use super::max::MaxConfig;
 use super::mul::MulConfig;
 use super::poseidon::{self, PoseidonConfig};
 use super::range::{RangeConfig, WideConfig};
 use super::requant::RequantConfig;
 use super::table::TableConfig;
-use super::{fr_from_i64, k_for_rows, Columns, MAX_WIDTH, MIN_WIDTH};
+use super::{fr_from_i64, k_for_rows, statement, Columns, MAX_WIDTH, MIN_WIDTH};
+use crate::generator::{picture_shape, rgb_sources};
 use crate::graph::Graph;
 
 /// How a side of the statement appears to the verifier.
@@ -41,8 +52,29 @@ pub enum Visibility {
     #[default]
     Private,
     Public,
-    /// Poseidon hash of the stored bytes (length first, then 31-byte chunks).
+    /// Poseidon hash of the stored values (length first, then words of 15 16-bit values).
     Hashed,
+    /// Inputs only: `Poseidon(salt, words)` with a private salt — the values stay hidden even
+    /// when they could be guessed (a hash of a guessable input can be checked against a
+    /// dictionary; a salted commitment cannot). Words hold 31 bytes (8-bit inputs) or 15 16-bit
+    /// values.
+    Committed,
+    /// Outputs only: the picture of the mint statement ([`statement`]): the minter, `γ` and the
+    /// evaluation of the picture's bytes at `γ` are public, the picture itself is what the
+    /// verifier (the contract) hashes into `γ`. Needs committed inputs and a generator's shape.
+    Picture,
+}
+
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+            Visibility::Hashed => "hashed",
+            Visibility::Committed => "committed",
+            Visibility::Picture => "picture",
+        })
+    }
 }
 
 impl std::str::FromStr for Visibility {
@@ -52,7 +84,9 @@ impl std::str::FromStr for Visibility {
             "private" => Ok(Visibility::Private),
             "public" => Ok(Visibility::Public),
             "hashed" => Ok(Visibility::Hashed),
-            other => Err(format!("`{other}` is not a visibility (private, public, hashed)")),
+            "committed" => Ok(Visibility::Committed),
+            "picture" => Ok(Visibility::Picture),
+            other => Err(format!("`{other}` is not a visibility (private, public, hashed, committed, picture)")),
         }
     }
 }
@@ -65,12 +99,14 @@ pub struct GraphParams {
     pub width: usize,
     pub inputs: Visibility,
     pub outputs: Visibility,
+    /// `(channels, height, width)` when the outputs are a picture.
+    pub picture: Option<(usize, usize, usize)>,
 }
 
 impl Default for GraphParams {
     fn default() -> Self {
         let plan = GraphPlan { wires: 0, inputs: Vec::new(), input_limbs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new() };
-        GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, inputs: Visibility::Private, outputs: Visibility::Public }
+        GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, inputs: Visibility::Private, outputs: Visibility::Public, picture: None }
     }
 }
 
@@ -97,6 +133,27 @@ pub fn hash_message(values: &[i64]) -> Vec<Fr> {
     message
 }
 
+/// Values per word of a committed input with `limbs` bytes per value: 31 bytes, or 15 16-bit
+/// values (both fit below the BN254 scalar modulus).
+fn committed_chunk(limbs: u32) -> usize {
+    if limbs == 1 { statement::CHUNK_BYTES } else { CHUNK_VALUES }
+}
+
+/// The weight of value `i` of a `len`-value word of `limbs`-byte values.
+fn committed_weights(len: usize, limbs: u32) -> Vec<Fr> {
+    if limbs == 1 { statement::chunk_weights(len) } else { chunk_weights(len) }
+}
+
+/// The message a committed input's commitment hashes: the salt, then its stored values packed
+/// big-endian into words ([`committed_chunk`]). For 8-bit inputs this is
+/// [`statement::commitment_of_values`]'s message.
+pub fn commitment_message(values: &[i64], limbs: u32, salt: Fr) -> Vec<Fr> {
+    let base = Fr::from(1u64 << (8 * limbs));
+    let mut message = vec![salt];
+    message.extend(values.chunks(committed_chunk(limbs)).map(|c| c.iter().fold(Fr::zero(), |acc, &v| acc * base + fr_from_i64(v))));
+    message
+}
+
 impl GraphParams {
     /// The parameters for `graph` with `W = width` (at least [`MIN_WIDTH`]). A width above
     /// [`MAX_WIDTH`] is refused: it comes from proof files too, and every column costs memory.
@@ -104,8 +161,51 @@ impl GraphParams {
         if width > MAX_WIDTH {
             return Err(PlanError::Width { width, max: MAX_WIDTH });
         }
+        if matches!(inputs, Visibility::Picture) {
+            return Err(PlanError::Statement("`picture` is a visibility of outputs, not of inputs".into()));
+        }
+        if matches!(outputs, Visibility::Committed) {
+            return Err(PlanError::Statement("`committed` is a visibility of inputs; a hidden output is `hashed` or `private`".into()));
+        }
+        let picture = if outputs == Visibility::Picture {
+            if inputs != Visibility::Committed {
+                return Err(PlanError::Statement(
+                    "a public picture needs committed inputs: its challenge hashes their commitment, which must fix the picture before the challenge exists".into(),
+                ));
+            }
+            Some(picture_shape(&graph)?)
+        } else {
+            None
+        };
         let plan = GraphPlan::new(&graph)?;
-        Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), inputs, outputs })
+        Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), inputs, outputs, picture })
+    }
+
+    /// The mint statement for a generator at `W = width`: the latent committed, the picture
+    /// public, the minter named.
+    pub fn mint(graph: Graph, width: usize) -> Result<Self, PlanError> {
+        GraphParams::new(graph, width, Visibility::Committed, Visibility::Picture)
+    }
+
+    /// `aux` rows 0–2 hold the minter, the salt and `γ` when the statement has any of them.
+    fn reserved_aux(&self) -> usize {
+        if self.inputs == Visibility::Committed || self.outputs == Visibility::Picture { 3 } else { 0 }
+    }
+
+    /// The first range row of the inputs: 16-bit inputs compose their limbs in `aux`, so they
+    /// start below the reserved rows.
+    fn input_start(&self) -> usize {
+        if self.plan.input_limbs.contains(&2) { self.reserved_aux() } else { 0 }
+    }
+
+    /// The first row of the requantization blocks.
+    pub fn range_start(&self) -> usize {
+        (self.input_start() + self.plan.input_rows()).max(self.reserved_aux())
+    }
+
+    /// Bytes of the public RGB picture.
+    pub fn picture_bytes(&self) -> usize {
+        self.picture.map_or(0, |(_, h, w)| h * w * 3)
     }
 
     /// The parameters with the dot-row width `W ∈ [5, MAX_WIDTH]` that gives the smallest `k` (the
@@ -122,22 +222,24 @@ impl GraphParams {
         Ok(best)
     }
 
-    fn sides(&self) -> impl Iterator<Item = (Visibility, &Vec<usize>)> {
+    /// Each input then each output: its visibility, wires and bytes per value.
+    fn sides(&self) -> impl Iterator<Item = (Visibility, &Vec<usize>, u32)> {
         let (i, o) = (self.inputs, self.outputs);
-        self.plan.inputs.iter().map(move |w| (i, w)).chain(self.plan.outputs.iter().map(move |w| (o, w)))
+        let limbs = &self.plan.input_limbs;
+        self.plan.inputs.iter().zip(limbs).map(move |(w, &l)| (i, w, l)).chain(self.plan.outputs.iter().map(move |w| (o, w, 1)))
     }
 
     /// Each input then each output: its visibility and number of values.
     pub fn inputs_outputs(&self) -> Vec<(Visibility, usize)> {
-        self.sides().map(|(v, w)| (v, w.len())).collect()
+        self.sides().map(|(v, w, _)| (v, w.len())).collect()
     }
 
     /// Rows used by the dot group, the range group and the function tables.
     pub fn rows(&self) -> (usize, usize, usize) {
         let plan = &self.plan;
         let w = self.width;
-        let mut dot = DotConfig::rows_for(w, plan.constants.iter().map(|_| 0)) + 1;
-        let mut range = plan.input_rows();
+        let mut dot = if plan.constants.is_empty() { 0 } else { DotConfig::rows_for(w, plan.constants.iter().map(|_| 0)) + 1 };
+        let mut range = self.range_start();
         for step in &plan.steps {
             match step {
                 Step::Linear { dots, kind, .. } => {
@@ -152,11 +254,24 @@ impl GraphParams {
                 }
             }
         }
-        for (vis, wires) in self.sides() {
-            if vis == Visibility::Hashed {
-                let chunks = (0..wires.len().div_ceil(CHUNK_VALUES)).map(|i| (wires.len() - i * CHUNK_VALUES).min(CHUNK_VALUES));
-                dot += DotConfig::rows_for(w, chunks.chain([0])) + 1;
-                dot += PoseidonConfig::rows(message_len(wires.len()));
+        let chunks = |n: usize, size: usize| (0..n.div_ceil(size)).map(move |i| (n - i * size).min(size));
+        for (vis, wires, limbs) in self.sides() {
+            match vis {
+                Visibility::Hashed => {
+                    dot += DotConfig::rows_for(w, chunks(wires.len(), CHUNK_VALUES).chain([0])) + 1;
+                    dot += PoseidonConfig::rows(message_len(wires.len()));
+                }
+                Visibility::Committed => {
+                    let size = committed_chunk(limbs);
+                    dot += DotConfig::rows_for(w, chunks(wires.len(), size)) + 1;
+                    dot += PoseidonConfig::rows(1 + wires.len().div_ceil(size));
+                }
+                Visibility::Picture => {
+                    let bytes = self.picture_bytes();
+                    dot += DotConfig::rows_for(w, chunks(bytes, statement::CHUNK_BYTES)) + 1;
+                    dot += HornerConfig::rows(bytes.div_ceil(statement::CHUNK_BYTES));
+                }
+                Visibility::Private | Visibility::Public => {}
             }
         }
         let tables = 1 + plan.tables.iter().map(Vec::len).sum::<usize>();
@@ -176,18 +291,37 @@ impl GraphParams {
         cs
     }
 
-    /// The public values for the stored wire values of a trace.
-    pub fn instances_of(&self, wires: &[i64]) -> Vec<Fr> {
+    /// The public values for the stored wire values of a trace; `salt` and `minter` matter
+    /// only to committed inputs and pictures.
+    pub fn instances_of(&self, wires: &[i64], salt: Fr, minter: &[u8; 20]) -> Vec<Fr> {
         let mut out = Vec::new();
-        for (vis, ws) in self.sides() {
-            let bytes: Vec<i64> = ws.iter().map(|&w| wires[w]).collect();
+        if self.outputs == Visibility::Picture {
+            out.push(statement::address_to_fr(minter));
+        }
+        let mut commitment = Fr::zero();
+        for (vis, ws, limbs) in self.sides() {
+            let values: Vec<i64> = ws.iter().map(|&w| wires[w]).collect();
             match vis {
                 Visibility::Private => {}
-                Visibility::Public => out.extend(bytes.iter().map(|&b| fr_from_i64(b))),
-                Visibility::Hashed => out.push(poseidon::hash(&hash_message(&bytes))),
+                Visibility::Public => out.extend(values.iter().map(|&b| fr_from_i64(b))),
+                Visibility::Hashed => out.push(poseidon::hash(&hash_message(&values))),
+                Visibility::Committed => {
+                    commitment = poseidon::hash(&commitment_message(&values, limbs, salt));
+                    out.push(commitment);
+                }
+                Visibility::Picture => {
+                    let picture = self.picture_values(&values);
+                    out.extend_from_slice(&statement::instances_of_values(minter, commitment, &picture)[2..]);
+                }
             }
         }
         out
+    }
+
+    /// The public RGB picture's values from the output's stored values (CHW).
+    fn picture_values<T: Copy>(&self, output: &[T]) -> Vec<T> {
+        let channels = self.picture.map_or(3, |(c, _, _)| c);
+        rgb_sources(output.len(), channels).into_iter().map(|i| output[i]).collect()
     }
 }
 
@@ -195,8 +329,31 @@ impl GraphParams {
 #[derive(Clone, Debug)]
 pub struct GraphWitness {
     pub inputs: Vec<Vec<i64>>,
+    /// The salt of committed inputs.
+    pub salt: Fr,
+    /// The address a picture is proven for.
+    pub minter: [u8; 20],
     /// A deliberate lie, for negative tests only.
     pub tamper: Option<GraphTamper>,
+}
+
+impl GraphWitness {
+    /// A witness of real input values, for statements without committed inputs or a picture.
+    pub fn new(inputs: Vec<Vec<i64>>) -> Self {
+        GraphWitness { inputs, salt: Fr::zero(), minter: [0; 20], tamper: None }
+    }
+
+    /// A mint witness: the latent, the salt of its commitment and the minter.
+    pub fn mint(latent: &[i8], salt: Fr, minter: [u8; 20]) -> Self {
+        GraphWitness { inputs: vec![latent.iter().map(|&v| i64::from(v)).collect()], salt, minter, tamper: None }
+    }
+
+    /// The public values this witness gives `params`.
+    pub fn instances(&self, params: &GraphParams) -> Option<Vec<Fr>> {
+        let graph = params.graph.as_deref()?;
+        let trace = GraphTrace::new(&params.plan, graph, &self.inputs, self.tamper);
+        Some(params.instances_of(&trace.wires, self.salt, &self.minter))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -213,7 +370,9 @@ pub struct GraphConfig {
     max: Option<MaxConfig>,
     mul: Option<MulConfig>,
     poseidon: Option<PoseidonConfig>,
+    horner: Option<HornerConfig>,
     wide: Option<WideConfig>,
+    aux: Column<Advice>,
     instance: Column<Instance>,
 }
 
@@ -241,10 +400,12 @@ impl Circuit<Fr> for GraphCircuit {
         let requant = RequantConfig::configure(meta, &plan.kinds(), range, aux);
         let table = (!plan.tables.is_empty()).then(|| TableConfig::configure(meta, inputs[0], inputs[1], weights[0]));
         let mul = plan.has_mul().then(|| MulConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], [weights[0], weights[1], bias]));
-        let hashed = params.inputs == Visibility::Hashed || params.outputs == Visibility::Hashed;
+        let hashed = [params.inputs, params.outputs].iter().any(|v| matches!(v, Visibility::Hashed | Visibility::Committed));
+        // The hash and the evaluation borrow the dot group's columns (inputs, then `acc`).
         let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
         let poseidon = hashed.then(|| PoseidonConfig::configure(meta, &pool, &weights));
-        GraphConfig { dot, requant, table, max, mul, poseidon, wide, instance }
+        let horner = (params.outputs == Visibility::Picture).then(|| HornerConfig::configure(meta, &pool));
+        GraphConfig { dot, requant, table, max, mul, poseidon, horner, wide, aux, instance }
     }
 
     fn configure(_meta: &mut ConstraintSystem<Fr>) -> GraphConfig {
@@ -264,11 +425,17 @@ impl Circuit<Fr> for GraphCircuit {
         let mut wires: Vec<Option<Wire>> = vec![None; plan.wires];
         let get = |wires: &[Option<Wire>], w: usize| wires[w].ok_or(Error::Synthesis);
 
-        // Inputs, range-checked: a byte each, or two limbs composed in `aux`.
-        layouter.assign_region(
+        let w = self.witness.as_ref();
+        let tamper = w.and_then(|w| w.tamper);
+        let minter_value = w.map_or(Value::unknown(), |w| Value::known(statement::address_to_fr(&w.minter)));
+        let salt_value = w.map_or(Value::unknown(), |w| Value::known(w.salt));
+        let input_start = self.params.input_start();
+        // Inputs, range-checked: a byte each, or two limbs composed in `aux`; the minter and
+        // the salt in `aux` rows 0 and 1 when the statement has them.
+        let (minter, salt) = layouter.assign_region(
             || "inputs",
             |mut region| {
-                let mut row = 0;
+                let mut row = input_start;
                 for (ws, &limbs) in plan.inputs.iter().zip(&plan.input_limbs) {
                     for &w in ws {
                         if limbs == 1 {
@@ -282,17 +449,22 @@ impl Circuit<Fr> for GraphCircuit {
                         row += limbs as usize;
                     }
                 }
-                Ok(())
+                let minter = (self.params.outputs == Visibility::Picture).then(|| region.assign_advice(config.aux, 0, minter_value).cell());
+                let salt = (self.params.inputs == Visibility::Committed)
+                    .then(|| Wire { cell: region.assign_advice(config.aux, 1, salt_value).cell(), value: salt_value });
+                Ok((minter, salt))
             },
         )?;
-        let mut range_row = plan.input_rows();
+        let mut range_row = self.params.range_start();
         let mut dot_row = 0;
         // Constants: dot products with no terms, `acc' = bias`.
         let jobs: Vec<DotJob> = plan.constants.iter().map(|&(_, v)| DotJob { bias: fr_from_i64(v), terms: Vec::new(), lie: Fr::zero() }).collect();
-        let (consts, next) = layouter.assign_region(|| "constants", |mut region| config.dot.assign(&mut region, dot_row, &jobs))?;
-        dot_row = next;
-        for (&(w, _), c) in plan.constants.iter().zip(consts) {
-            wires[w] = Some(c);
+        if !jobs.is_empty() {
+            let (consts, next) = layouter.assign_region(|| "constants", |mut region| config.dot.assign(&mut region, dot_row, &jobs))?;
+            dot_row = next;
+            for (&(w, _), c) in plan.constants.iter().zip(consts) {
+                wires[w] = Some(c);
+            }
         }
 
         for (s, step) in plan.steps.iter().enumerate() {
@@ -315,7 +487,15 @@ impl Circuit<Fr> for GraphCircuit {
                             let jobs: Vec<DotJob> = dots
                                 .iter()
                                 .zip(&ins)
-                                .map(|(dt, terms)| DotJob { bias: fr_from_i64(dt.bias), terms: terms.iter().map(|(w, x)| (*w, x)).collect(), lie: Fr::zero() })
+                                .zip(outputs)
+                                .map(|((dt, terms), &out)| DotJob {
+                                    bias: fr_from_i64(dt.bias),
+                                    terms: terms.iter().map(|(w, x)| (*w, x)).collect(),
+                                    lie: match tamper {
+                                        Some(GraphTamper::DotResult { wire, delta }) if wire == out => fr_from_i64(delta),
+                                        _ => Fr::zero(),
+                                    },
+                                })
                                 .collect();
                             let (accs, next) = config.dot.assign(&mut region, d, &jobs)?;
                             d = next;
@@ -354,9 +534,14 @@ impl Circuit<Fr> for GraphCircuit {
             )?;
         }
 
-        // The public side.
+        // The public side: the minter first when the statement has one.
         let mut row = 0;
-        for (vis, ws) in self.params.sides() {
+        if let Some(minter) = minter {
+            layouter.constrain_instance(minter, config.instance, row);
+            row += 1;
+        }
+        let mut commitment_value = Value::unknown();
+        for (vis, ws, limbs) in self.params.sides() {
             match vis {
                 Visibility::Private => {}
                 Visibility::Public => {
@@ -365,26 +550,83 @@ impl Circuit<Fr> for GraphCircuit {
                         row += 1;
                     }
                 }
-                Visibility::Hashed => {
+                Visibility::Hashed | Visibility::Committed => {
                     let poseidon = config.poseidon.as_ref().ok_or(Error::Synthesis)?;
-                    let bytes: Vec<Wire> = ws.iter().map(|&w| get(&wires, w)).collect::<Result<_, _>>()?;
+                    let values: Vec<Wire> = ws.iter().map(|&w| get(&wires, w)).collect::<Result<_, _>>()?;
+                    let lie = match tamper {
+                        Some(GraphTamper::PoseidonSquare { round }) => Some(round),
+                        _ => None,
+                    };
                     let digest = layouter.assign_region(
-                        || "hash",
+                        || format!("{vis} input"),
                         |mut region| {
-                            let mut jobs = vec![DotJob { bias: Fr::from(bytes.len() as u64), terms: Vec::new(), lie: Fr::zero() }];
-                            jobs.extend(bytes.chunks(CHUNK_VALUES).map(|chunk| DotJob {
-                                bias: Fr::zero(),
-                                terms: chunk_weights(chunk.len()).into_iter().zip(chunk.iter()).collect(),
-                                lie: Fr::zero(),
-                            }));
-                            let (message, next) = config.dot.assign(&mut region, dot_row, &jobs)?;
-                            let digest = poseidon.assign(&mut region, next, &message, None)?;
+                            let (mut message, jobs) = if vis == Visibility::Hashed {
+                                let mut jobs = vec![DotJob { bias: Fr::from(values.len() as u64), terms: Vec::new(), lie: Fr::zero() }];
+                                jobs.extend(values.chunks(CHUNK_VALUES).map(|chunk| DotJob {
+                                    bias: Fr::zero(),
+                                    terms: chunk_weights(chunk.len()).into_iter().zip(chunk.iter()).collect(),
+                                    lie: Fr::zero(),
+                                }));
+                                (Vec::new(), jobs)
+                            } else {
+                                let jobs = values
+                                    .chunks(committed_chunk(limbs))
+                                    .map(|chunk| DotJob { bias: Fr::zero(), terms: committed_weights(chunk.len(), limbs).into_iter().zip(chunk.iter()).collect(), lie: Fr::zero() })
+                                    .collect();
+                                (vec![salt.ok_or(Error::Synthesis)?], jobs)
+                            };
+                            let (words, next) = config.dot.assign(&mut region, dot_row, &jobs)?;
+                            message.extend(words);
+                            let digest = poseidon.assign(&mut region, next, &message, lie)?;
                             dot_row = next + PoseidonConfig::rows(message.len());
                             Ok(digest)
                         },
                     )?;
+                    if vis == Visibility::Committed {
+                        commitment_value = digest.value;
+                    }
                     layouter.constrain_instance(digest.cell, config.instance, row);
                     row += 1;
+                }
+                Visibility::Picture => {
+                    let horner = config.horner.as_ref().ok_or(Error::Synthesis)?;
+                    let output: Vec<Wire> = ws.iter().map(|&w| get(&wires, w)).collect::<Result<_, _>>()?;
+                    let picture = self.params.picture_values(&output);
+                    // The challenge hashes the picture and the commitment (the verifier
+                    // recomputes it from the picture it is given); the circuit evaluates its own
+                    // picture's chunks there.
+                    let gamma_value = match (tamper, &trace) {
+                        (Some(GraphTamper::Challenge { gamma }), _) => Value::known(gamma),
+                        (_, Some(t)) => {
+                            // In a tampered witness a picture "byte" may be anything; the
+                            // challenge hashes its low 8 bits, as the verifier would.
+                            let values: Vec<i64> = ws.iter().map(|&w| t.wires[w]).collect();
+                            let bytes: Vec<u8> = self.params.picture_values(&values).into_iter().map(|v| v as u8).collect();
+                            commitment_value.map(|c| statement::challenge(&bytes, c))
+                        }
+                        _ => Value::unknown(),
+                    };
+                    let lie = match tamper {
+                        Some(GraphTamper::EvaluationStep { step }) => Some(step),
+                        _ => None,
+                    };
+                    let (gamma, evaluation) = layouter.assign_region(
+                        || "picture",
+                        |mut region| {
+                            let jobs: Vec<DotJob> = picture
+                                .chunks(statement::CHUNK_BYTES)
+                                .map(|chunk| DotJob { bias: Fr::zero(), terms: statement::chunk_weights(chunk.len()).into_iter().zip(chunk.iter()).collect(), lie: Fr::zero() })
+                                .collect();
+                            let (chunks, next) = config.dot.assign(&mut region, dot_row, &jobs)?;
+                            let gamma = Wire { cell: region.assign_advice(config.aux, 2, gamma_value).cell(), value: gamma_value };
+                            let evaluation = horner.assign(&mut region, next, &chunks, &gamma, lie)?;
+                            dot_row = next + HornerConfig::rows(chunks.len());
+                            Ok((gamma, evaluation))
+                        },
+                    )?;
+                    layouter.constrain_instance(gamma.cell, config.instance, row);
+                    layouter.constrain_instance(evaluation.cell, config.instance, row + 1);
+                    row += 2;
                 }
             }
         }

@@ -9,9 +9,70 @@
 
 use std::collections::HashMap;
 
-use super::plan::{Dot, RequantKind};
 use super::witness::Block;
-use crate::graph::{Graph, Op};
+use crate::generator::GeneratorError;
+use crate::graph::{round_shift, Graph, Op};
+
+/// One output value of a linear node: `acc = bias + Σ weight · stored value of wire`, the
+/// stored values being `q - lo` (the offsets are folded into `bias`; zero weights dropped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dot {
+    pub bias: i64,
+    pub terms: Vec<(usize, i64)>,
+}
+
+/// How accumulators become stored outputs (one requantization gate per kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequantKind {
+    /// The right shift `s ≥ 1`.
+    pub shift: u32,
+    /// Clamp range of the true value `y`; stored is `y - lo`.
+    pub lo: i64,
+    pub hi: i64,
+    /// 8-bit limbs of the remainder (the top limb holds `shift - 8·(limbs-1)` bits).
+    pub rem_limbs: u32,
+    /// Bits of the clamp distance `lo - r` or `r - hi` when the clamp bites.
+    pub dist_bits: u32,
+}
+
+impl RequantKind {
+    /// The kind for accumulators of magnitude at most `max_acc`.
+    pub fn for_bound(shift: u32, lo: i64, hi: i64, max_acc: i64) -> RequantKind {
+        let max_r = (max_acc >> shift) + 2;
+        let max_dist = max_r + lo.abs().max(hi.abs()) + 1;
+        let dist_bits = (64 - max_dist.leading_zeros()).max(1);
+        RequantKind { shift, lo, hi, rem_limbs: shift.div_ceil(8), dist_bits }
+    }
+
+    pub fn dist_limbs(&self) -> u32 {
+        self.dist_bits.div_ceil(8)
+    }
+
+    /// 8-bit limbs of the stored output: 1 for ranges of up to 256 values, 2 up to 65,536.
+    pub fn y_limbs(&self) -> u32 {
+        if self.hi - self.lo > 255 { 2 } else { 1 }
+    }
+
+    /// True when the clamp range is narrower than the output's limbs: the stored value needs
+    /// its own upper bound check.
+    pub fn narrow(&self) -> bool {
+        self.hi - self.lo < (1 << (8 * self.y_limbs())) - 1
+    }
+
+    /// Rows the kind takes in the range column: remainder limbs, output limbs, distance limbs,
+    /// the two clamp flags (in `aux` for 16-bit outputs) and, when narrow, the upper-bound check.
+    pub fn height(&self) -> usize {
+        let y = self.y_limbs();
+        let flags = if y == 1 { 2 } else { 0 };
+        (self.rem_limbs + y + self.dist_limbs() + flags + if self.narrow() { y } else { 0 }) as usize
+    }
+
+    /// Bit width of limb `i` of a `total`-bit value split into 8-bit limbs.
+    pub fn limb_bits(total: u32, i: u32) -> u32 {
+        (total - 8 * i).min(8)
+    }
+}
+
 
 /// One node as the circuit sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +112,10 @@ pub enum PlanError {
     NarrowInput { name: String, lo: i64, hi: i64 },
     #[error("a dot row of width {width} is wider than the {max} the compiler ever chooses")]
     Width { width: usize, max: usize },
+    #[error("{0}")]
+    Statement(String),
+    #[error(transparent)]
+    Generator(#[from] GeneratorError),
 }
 
 impl GraphPlan {
@@ -154,9 +219,9 @@ impl GraphPlan {
                     let (a, b) = (ins[0], ins[1]);
                     let mut rows = Vec::with_capacity(out.len());
                     let mut max_acc = 0i64;
-                    for i in 0..out.len() {
-                        let wa = wire(slots[node.inputs[0]][i], a.lo, &mut fresh);
-                        let wb = wire(slots[node.inputs[1]][i], b.lo, &mut fresh);
+                    for (&sa, &sb) in slots[node.inputs[0]].iter().zip(&slots[node.inputs[1]]) {
+                        let wa = wire(sa, a.lo, &mut fresh);
+                        let wb = wire(sb, b.lo, &mut fresh);
                         rows.push((wa, wb, fresh(1)[0]));
                     }
                     for x in [a.lo, a.hi] {
@@ -219,13 +284,29 @@ impl GraphPlan {
     }
 }
 
-/// A deliberate lie in the witness, for negative tests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A deliberate lie in the witness, for negative tests. Each names the cell it changes.
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum GraphTamper {
     /// Add `delta` to the stored value of `wire` where it is computed (everything downstream
-    /// consumes the changed value honestly).
+    /// consumes the changed value honestly). On an input wire: a value outside its range.
     Wire { wire: usize, delta: i64 },
+    /// Round the linear output `wire` one step lower and carry the difference in its remainder
+    /// (out of the remainder's range).
+    Remainder { wire: usize },
+    /// Claim the low clamp bit on the linear output `wire`, which is not clamped.
+    ClampLow { wire: usize },
+    /// Add `delta` to the result of the dot product behind the linear output `wire` (its last
+    /// running sum), requantizing the changed sum honestly.
+    DotResult { wire: usize, delta: i64 },
+    /// Add 1 to the square of state word 0 in Poseidon round `round` of the first permutation
+    /// of every hash the circuit takes.
+    PoseidonSquare { round: usize },
+    /// Evaluate the picture at this challenge instead of the one it hashes to (what a prover
+    /// does to claim another picture: take that picture's public challenge).
+    Challenge { gamma: halo2_proofs::halo2curves::bn256::Fr },
+    /// Add 1 to the running evaluation of the picture after Horner step `step`.
+    EvaluationStep { step: usize },
 }
 
 /// Everything the circuit assigns, as integers.
@@ -245,6 +326,10 @@ impl GraphTrace {
             Some(GraphTamper::Wire { wire, delta }) if wire == w => delta,
             _ => 0,
         };
+        let dot_lie = |w: usize| match tamper {
+            Some(GraphTamper::DotResult { wire, delta }) if wire == w => delta,
+            _ => 0,
+        };
         for ((ws, values), &t) in plan.inputs.iter().zip(inputs).zip(graph.inputs()) {
             let lo = graph.tensors()[t].lo;
             for (&w, &q) in ws.iter().zip(values) {
@@ -260,8 +345,19 @@ impl GraphTrace {
             match step {
                 Step::Linear { dots, kind, outputs, .. } => {
                     for (d, &w) in dots.iter().zip(outputs) {
-                        let acc = d.bias + d.terms.iter().map(|&(i, wt)| wt * wires[i]).sum::<i64>();
+                        let acc = d.bias + d.terms.iter().map(|&(i, wt)| wt * wires[i]).sum::<i64>() + dot_lie(w);
                         let mut b = Block::honest(*kind, acc);
+                        match tamper {
+                            Some(GraphTamper::Remainder { wire }) if wire == w => {
+                                let r = round_shift(acc, kind.shift) - 1;
+                                b = Block { rem: b.rem + (1 << kind.shift), acc, ..Block::honest(*kind, r << kind.shift) };
+                            }
+                            Some(GraphTamper::ClampLow { wire }) if wire == w => {
+                                let r = round_shift(acc, kind.shift);
+                                b = Block { b_lo: true, b_hi: false, y: 0, dist: kind.lo - r, ..b };
+                            }
+                            _ => {}
+                        }
                         b.y += lie(w);
                         wires[w] = b.y;
                         bs.push(b);

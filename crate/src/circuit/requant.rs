@@ -45,7 +45,7 @@ use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, S
 use halo2_proofs::poly::Rotation;
 
 use super::dot::Wire;
-use super::plan::RequantKind;
+use super::graph_plan::RequantKind;
 use super::range::RangeConfig;
 use super::{fr_from_i64, pow2};
 use super::witness::Block;

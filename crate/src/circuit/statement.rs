@@ -73,19 +73,6 @@ pub fn commitment_of_values(latent_bytes: &[i64], salt: Fr) -> Fr {
     poseidon::hash(&message)
 }
 
-/// For each byte of the RGB8 row-major picture, the index of the CHW output value it shows:
-/// byte `3·p + k` is channel `k` of pixel `p`, or its one grey channel.
-pub fn rgb_sources(len: usize, channels: usize) -> Vec<usize> {
-    let channels = channels.max(1);
-    let hw = len / channels;
-    (0..hw * 3).map(|b| (b % 3).min(channels - 1) * hw + b / 3).collect()
-}
-
-/// CHW output values (already offset to `[0, 256)`) as the public RGB8 picture bytes, HWC.
-pub fn chw_to_rgb(output: &[i64], channels: usize) -> Vec<i64> {
-    rgb_sources(output.len(), channels).into_iter().map(|i| output[i]).collect()
-}
-
 /// An Ethereum address as a field element.
 pub fn address_to_fr(address: &[u8; 20]) -> Fr {
     let mut repr = [0u8; 32];
@@ -121,7 +108,9 @@ pub fn fr_to_be(v: &Fr) -> [u8; 32] {
     out
 }
 
-/// The instance column: minter, commitment, challenge, evaluation.
+/// The instance column: minter, commitment, challenge, evaluation. The mint statement is the
+/// graph circuit of a generator with its latent [committed](super::graph::Visibility::Committed)
+/// and its output a [picture](super::graph::Visibility::Picture).
 pub fn instances(minter: &[u8; 20], commitment: Fr, picture_rgb: &[u8]) -> Vec<Fr> {
     instances_of_values(minter, commitment, &picture_rgb.iter().map(|&b| i64::from(b)).collect::<Vec<_>>())
 }

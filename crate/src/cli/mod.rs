@@ -12,8 +12,9 @@ use section9::circuit::graph::{GraphParams, Visibility};
 use section9::circuit::graph_plan::GraphTrace;
 use section9::graph::quantize::{quantize, Options, Report};
 use section9::graph::{import, input, Graph};
-use section9::prover::graph::{self as model_prover, ModelProofFile};
-use section9::prover::{self, srs};
+use section9::circuit::graph::GraphWitness;
+use section9::prover::graph::ModelProofFile;
+use section9::prover::{self, keys, srs};
 
 use super::{peak_memory, step};
 
@@ -25,6 +26,14 @@ pub fn is_compiled(path: &Path) -> bool {
 pub fn load_graph(path: &Path) -> Result<Graph> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the model {}", path.display()))?;
     Graph::from_json(&text).with_context(|| format!("{} is not a compiled model (run `section9 compile` on the ONNX file first)", path.display()))
+}
+
+/// Reads an ONNX file; weights in a side file (`model.onnx.data`, as recent PyTorch exports
+/// them) are read from the model's directory and put inline.
+pub fn read_onnx(onnx: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(onnx).with_context(|| format!("cannot read the model {}", onnx.display()))?;
+    let dir = onnx.parent().unwrap_or(Path::new("")).to_path_buf();
+    import::inline_external_data(&bytes, |location| std::fs::read(dir.join(location))).with_context(|| format!("cannot load the model {}", onnx.display()))
 }
 
 fn lengths(graph: &Graph) -> Vec<usize> {
@@ -53,12 +62,7 @@ pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Pa
     if !(2..=16).contains(&options.weight_bits) || ![8, 16].contains(&options.activation_bits) {
         bail!("--weight-bits must be between 2 and 16 and --activation-bits 8 or 16");
     }
-    let bytes = std::fs::read(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
-    // Weights in a side file (`model.onnx.data`, as recent PyTorch exports them) are read from
-    // the model's directory and put inline.
-    let dir = onnx.parent().unwrap_or(Path::new("")).to_path_buf();
-    let bytes = import::inline_external_data(&bytes, |location| std::fs::read(dir.join(location)))
-        .with_context(|| format!("cannot compile {}", onnx.display()))?;
+    let bytes = read_onnx(onnx)?;
     let imported = import::import(&bytes).with_context(|| format!("cannot compile {}", onnx.display()))?;
     let g = &imported.graph;
     let lens: Vec<usize> = g.inputs.iter().map(|&t| g.tensors[t].len()).collect();
@@ -85,7 +89,7 @@ pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Pa
     std::fs::write(out, graph.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
     let params = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
     print_report(&report);
-    println!("model        {} ({} nodes, {} MACs, {} in the circuit after zero weights)", section9::model::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
+    println!("model        {} ({} nodes, {} MACs, {} in the circuit after zero weights)", section9::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
     println!("circuit      k = {}, W = {} (private inputs, public outputs)", params.k(), params.width);
     println!("wrote        {}", out.display());
     Ok(())
@@ -131,8 +135,8 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let circuit = GraphParams::auto_width(graph.clone(), a.inputs, a.outputs)?;
     let k = circuit.k();
     let params = load_params(a.params, a.dev_srs, k)?;
-    let (pk, _) = step(&format!("generating keys (k = {k})"), || Ok(model_prover::keygen(&params, &circuit)?))?;
-    let ((instances, proof), _) = step("proving", || Ok(model_prover::prove(&params, &pk, &circuit, &graph, q.clone(), rand::rngs::OsRng)?))?;
+    let (pk, _) = step(&format!("generating keys (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
+    let ((instances, proof), _) = step("proving", || Ok(prover::prove(&params, &pk, &circuit, GraphWitness::new(q.clone()), rand::rngs::OsRng)?))?;
     let trace = GraphTrace::new(&circuit.plan, &graph, &q, None);
     let outputs: Vec<Vec<i64>> = graph.outputs().iter().enumerate().map(|(i, &t)| trace.output(&circuit.plan, i).iter().map(|s| s + graph.tensors()[t].lo).collect()).collect();
     let file = ModelProofFile::new(&graph, &circuit, k, a.dev_srs, &q, &outputs, &instances, &proof);
@@ -147,8 +151,8 @@ pub fn verify(text: &str, model: &Path, params: Option<&Path>, dev_srs: bool) ->
     let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?;
     let (instances, proof) = file.check(&graph, &circuit)?;
     let params = load_params(params, dev_srs, circuit.k())?;
-    let (pk, _) = step("generating the verifying key", || Ok(model_prover::keygen(&params, &circuit)?))?;
-    step("verifying", || Ok(prover::verify(&params, pk.get_vk(), &instances, &proof)?))?;
+    let (vk, _) = step("deriving the verifying key", || Ok(keys::verifying_key(&params, &circuit)?))?;
+    step("verifying", || Ok(prover::verify(&params, &vk, &instances, &proof)?))?;
     println!("valid: the outputs come from model {} ({} inputs, {} outputs)", &file.model_id[..16], serde_json::to_string(&file.visibility.inputs)?, serde_json::to_string(&file.visibility.outputs)?);
     Ok(())
 }
@@ -162,11 +166,11 @@ pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Optio
     let circuit = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
     let k = circuit.k();
     let params = srs::dev_srs(k);
-    let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(model_prover::keygen(&params, &circuit)?))?;
+    let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
     let mut times = Vec::new();
     let mut last = None;
     for i in 0..repeat.max(1) {
-        let (out, secs) = step(&format!("prove {}/{}", i + 1, repeat.max(1)), || Ok(model_prover::prove(&params, &pk, &circuit, &graph, q.clone(), rand::rngs::OsRng)?))?;
+        let (out, secs) = step(&format!("prove {}/{}", i + 1, repeat.max(1)), || Ok(prover::prove(&params, &pk, &circuit, GraphWitness::new(q.clone()), rand::rngs::OsRng)?))?;
         times.push(secs);
         last = Some(out);
     }
@@ -175,7 +179,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Optio
     let (_, verify_s) = step("verify", || Ok(prover::verify(&params, pk.get_vk(), &instances, &proof)?))?;
     let (dot, range, tables) = circuit.rows();
     let numbers = serde_json::json!({
-        "model_id": section9::model::hex_string(&graph.id()),
+        "model_id": section9::hex_string(&graph.id()),
         "k": k,
         "rows": dot.max(range).max(tables),
         "macs": graph.macs(),

@@ -68,7 +68,7 @@ fn import(path: &Path, out: &Path, k: u32) -> Result<()> {
     };
     println!("lagrange  {lagrange}");
     println!("params    {} (k = {k}, {} bytes)", out.display(), bytes.len());
-    println!("srs       {}", section9::model::hex_string(&srs::fingerprint(&imported.params)));
+    println!("srs       {}", section9::hex_string(&srs::fingerprint(&imported.params)));
     println!("use it    section9 export-verifier --params {}   (and prove / verify / export-web)", out.display());
     Ok(())
 }
@@ -78,7 +78,7 @@ fn info(path: &Path) -> Result<()> {
     let k = bytes.get(..4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes).context("not a params file")?;
     let params = srs::read(&bytes, k.min(srs::MAX_K)).with_context(|| format!("cannot read {}", path.display()))?;
     println!("params    {} (k = {})", path.display(), params.k());
-    println!("srs       {}", section9::model::hex_string(&srs::fingerprint(&params)));
+    println!("srs       {}", section9::hex_string(&srs::fingerprint(&params)));
     if srs::is_dev(&params) {
         println!("WARNING   the INSECURE development SRS: anyone can forge proofs against it");
     } else {

@@ -155,7 +155,7 @@ impl Geometry {
                 for a in 0..2 {
                     // Every window starts inside the padded input and padding is narrower than a window.
                     let last_start = (output[a + 1] - 1) * stride[a];
-                    if last_start >= input[a + 1] + pad[a] || pad[a] >= (kernel[a] - 1) * dilation[a] + 1 {
+                    if last_start >= input[a + 1] + pad[a] || pad[a] > (kernel[a] - 1) * dilation[a] {
                         return Err(format!("output size {:?} does not follow from input {:?}", output, input));
                     }
                 }
@@ -170,7 +170,7 @@ impl Geometry {
                 }
                 // Output padding may add rows past the kernel's reach (they hold the bias only).
                 for a in 0..2 {
-                    if pad[a] >= (input[a + 1] - 1) * stride[a] + (kernel[a] - 1) * dilation[a] + 1 {
+                    if pad[a] > (input[a + 1] - 1) * stride[a] + (kernel[a] - 1) * dilation[a] {
                         return Err(format!("padding {:?} cuts away the whole output", pad));
                     }
                 }

@@ -30,7 +30,16 @@ use sha2::{Digest, Sha256};
 
 pub use geometry::{Geometry, Tap};
 
-use crate::model::round_shift;
+/// `round(a / 2^s)` with ties rounded up (toward +∞): an arithmetic shift after adding half.
+/// Every requantization in the graph (and so in the circuit) rounds this way. `s ≥ 1`.
+pub fn round_shift(a: i64, s: u32) -> i64 {
+    (a + (1i64 << (s - 1))) >> s
+}
+
+/// The most values a tensor may hold: far above any model a browser (or this machine) proves,
+/// it keeps a hostile model file from making a check, inference or the circuit plan walk or
+/// allocate without end.
+pub const MAX_VALUES: usize = 1 << 22;
 
 /// File format tag of compiled models.
 pub const FORMAT: &str = "section9-graph-v1";
@@ -199,6 +208,10 @@ impl Graph {
     fn check(&self) -> Result<(), GraphError> {
         for (t, info) in self.tensors.iter().enumerate() {
             let bad = |what: String| GraphError::InvalidTensor { tensor: t, name: info.name.clone(), what };
+            // Checked first: every later check walks tensors value by value.
+            if info.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none_or(|n| n > MAX_VALUES) {
+                return Err(bad(format!("shape {:?} holds more than {MAX_VALUES} values", info.shape)));
+            }
             if info.lo > info.hi || info.hi - info.lo > 65535 || info.lo < -(1 << 20) || info.hi > 1 << 20 {
                 return Err(bad(format!("range [{}, {}] is not a range of at most 65,536 values", info.lo, info.hi)));
             }
@@ -244,6 +257,9 @@ impl Graph {
         match &node.op {
             Op::Linear { geometry, weights, bias, shift } => {
                 geometry.check()?;
+                if out.len() != geometry.output_len() || weights.len() != geometry.weight_count() || bias.len() != geometry.bias_count() {
+                    return Err("output, weight or bias count does not match the geometry".into());
+                }
                 for o in 0..out.len() {
                     let mut ok = true;
                     geometry.taps(o, |t| ok &= t.weight < weights.len());
@@ -387,5 +403,20 @@ pub(crate) fn eval(node: &Node, out: &TensorInfo, x: &[&[i64]], lo_in: i64) -> V
             })
             .collect(),
         Op::Mul { shift } => x[0].iter().zip(x[1]).map(|(&a, &b)| clamp(round_shift(a * b, *shift))).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_shift;
+
+    #[test]
+    fn round_shift_rounds_half_up() {
+        assert_eq!(round_shift(5, 1), 3); // 2.5 → 3
+        assert_eq!(round_shift(-5, 1), -2); // -2.5 → -2
+        assert_eq!(round_shift(-6, 2), -1); // -1.5 → -1
+        assert_eq!(round_shift(-7, 2), -2); // -1.75 → -2
+        assert_eq!(round_shift(6, 2), 2); // 1.5 → 2
+        assert_eq!(round_shift(5, 2), 1); // 1.25 → 1
     }
 }

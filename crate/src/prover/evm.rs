@@ -60,7 +60,7 @@ pub fn with_header(code: &str, model_id: &str, k: u32, srs_fingerprint: &[u8; 32
          // k: {k}\n\
          // srs-fingerprint: 0x{}\n\
          // srs: {kind}\n{code}",
-        crate::model::hex_string(srs_fingerprint)
+        crate::hex_string(srs_fingerprint)
     )
 }
 

@@ -17,56 +17,15 @@
 //! one the tensor can hold (a value that merely rounds to the proven one is refused). The dot-row
 //! `width` it names is bounded by [`MAX_WIDTH`](crate::circuit::MAX_WIDTH) before any key is made.
 
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk_custom, ProvingKey};
-use halo2_proofs::poly::commitment::Params;
-use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_proofs::transcript::TranscriptWriterBuffer;
-use rand_core::RngCore;
+use halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
-use snark_verifier::loader::native::NativeLoader;
-use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
 use super::proof::{fr_to_hex, hex_to_fr, parse_hex, ProofError};
-use super::ProverError;
-use crate::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility};
-use crate::circuit::graph_plan::GraphTrace;
+use crate::circuit::graph::{GraphParams, Visibility};
 use crate::graph::Graph;
-use crate::model::hex_string;
+use crate::hex_string;
 
 pub const FORMAT: &str = "section9-model-proof-v1";
-
-/// Verifying and proving keys for a model circuit.
-pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result<ProvingKey<G1Affine>, ProverError> {
-    let have = Params::k(params);
-    if have < circuit.k() {
-        return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
-    }
-    let shape = GraphCircuit { params: circuit.clone(), witness: None };
-    let vk = keygen_vk_custom(params, &shape, true).map_err(ProverError::Keygen)?;
-    keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
-}
-
-/// Proves the graph on `inputs` (real integer values at the input scales); returns the public
-/// values, the proof and every wire's stored value.
-pub fn prove(
-    params: &ParamsKZG<Bn256>,
-    pk: &ProvingKey<G1Affine>,
-    circuit: &GraphParams,
-    graph: &Graph,
-    inputs: Vec<Vec<i64>>,
-    rng: impl RngCore,
-) -> Result<(Vec<Fr>, Vec<u8>), ProverError> {
-    graph.run(&inputs).map_err(ProverError::Graph)?;
-    let trace = GraphTrace::new(&circuit.plan, graph, &inputs, None);
-    let instances = circuit.instances_of(&trace.wires);
-    let c = GraphCircuit { params: circuit.clone(), witness: Some(GraphWitness { inputs, tamper: None }) };
-    let mut transcript = <EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>> as TranscriptWriterBuffer<_, _, _>>::init(Vec::new());
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(params, pk, &[c], &[&[&instances]], rng, &mut transcript)
-        .map_err(ProverError::Prove)?;
-    Ok((instances, transcript.finalize()))
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisibilityJson {
@@ -108,6 +67,8 @@ pub enum ModelProofError {
     InstancesMismatch,
     #[error("public {side} {tensor}, value {index}: {value} is not exactly a value of the tensor (a multiple of 2^-{frac_bits} within its range)")]
     Inexact { side: &'static str, tensor: usize, index: usize, value: f64, frac_bits: i32 },
+    #[error("a picture is proven and verified as a mint (`section9 prove` / `verify` without `--model … --input`), not as a model proof")]
+    Picture,
     #[error(transparent)]
     Proof(#[from] ProofError),
 }
@@ -194,8 +155,9 @@ impl ModelProofFile {
                         at += 1;
                     }
                 }
-                Visibility::Hashed => at += 1,
+                Visibility::Hashed | Visibility::Committed => at += 1,
                 Visibility::Private => {}
+                Visibility::Picture => return Err(ModelProofError::Picture),
             }
         }
         if at != instances.len() {

@@ -16,8 +16,7 @@ use halo2_proofs::SerdeFormat;
 use sha2::{Digest, Sha256};
 
 use super::{srs, ProverError};
-use crate::circuit::{CircuitParams, MintCircuit};
-use crate::QuantModel;
+use crate::circuit::graph::{GraphCircuit, GraphParams};
 
 const MAGIC: &[u8; 8] = b"S9KEYS01";
 const HEADER: usize = 8 + 32 + 8 + 32;
@@ -35,15 +34,17 @@ pub enum KeyError {
     Decode(#[source] std::io::Error),
 }
 
-/// The digest a key must carry to be used for `model` with `circuit` and `params`.
-pub fn circuit_digest(model: &QuantModel, circuit: &CircuitParams, params: &ParamsKZG<Bn256>) -> [u8; 32] {
+/// The digest a key must carry to be used for `circuit` (its model, statement and layout)
+/// with `params`.
+pub fn circuit_digest(circuit: &GraphParams, params: &ParamsKZG<Bn256>) -> [u8; 32] {
     let mut cs = ConstraintSystem::<Fr>::default();
-    let _ = MintCircuit::configure_with_params(&mut cs, circuit.clone());
+    let _ = GraphCircuit::configure_with_params(&mut cs, circuit.clone());
     let mut h = Sha256::new();
-    h.update(b"section9-circuit-v2");
+    h.update(b"section9-circuit-v3");
     // Every column, gate, lookup and copy-enabled column; the fixed values come from the model.
     h.update(format!("{:?}", cs.pinned()).as_bytes());
-    h.update(model.id());
+    h.update(circuit.graph.as_ref().map(|g| g.id()).unwrap_or_default());
+    h.update(format!("{}/{}", circuit.inputs, circuit.outputs).as_bytes());
     h.update((circuit.width as u64).to_le_bytes());
     h.update(circuit.k().to_le_bytes());
     h.update(srs::fingerprint(params));
@@ -51,8 +52,8 @@ pub fn circuit_digest(model: &QuantModel, circuit: &CircuitParams, params: &Para
 }
 
 /// Generates the verifying and proving keys.
-pub fn generate(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<ProvingKey<G1Affine>, ProverError> {
-    let shape = MintCircuit { params: circuit.clone(), witness: None };
+pub fn generate(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result<ProvingKey<G1Affine>, ProverError> {
+    let shape = GraphCircuit { params: circuit.clone(), witness: None };
     let have = Params::k(params);
     if have < circuit.k() {
         return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
@@ -66,12 +67,12 @@ pub fn generate(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<Pr
 /// The verifying key, derived from the circuit and the SRS. Verification always derives it:
 /// a cached key file only names the digest it claims, and a replaced one (another circuit's
 /// key under this digest) would make any statement of that circuit verify.
-pub fn verifying_key(params: &ParamsKZG<Bn256>, circuit: &CircuitParams) -> Result<VerifyingKey<G1Affine>, ProverError> {
+pub fn verifying_key(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result<VerifyingKey<G1Affine>, ProverError> {
     let have = Params::k(params);
     if have < circuit.k() {
         return Err(ProverError::SrsTooSmall { need: circuit.k(), have });
     }
-    let shape = MintCircuit { params: circuit.clone(), witness: None };
+    let shape = GraphCircuit { params: circuit.clone(), witness: None };
     keygen_vk_custom(params, &shape, true).map_err(ProverError::Keygen)
 }
 
@@ -86,15 +87,15 @@ pub fn write_vk(vk: &VerifyingKey<G1Affine>, digest: &[u8; 32]) -> Vec<u8> {
 }
 
 /// Reads a proving key written by [`write_pk`] for `digest`.
-pub fn read_pk(bytes: &[u8], digest: &[u8; 32], circuit: &CircuitParams) -> Result<ProvingKey<G1Affine>, KeyError> {
+pub fn read_pk(bytes: &[u8], digest: &[u8; 32], circuit: &GraphParams) -> Result<ProvingKey<G1Affine>, KeyError> {
     let payload = unwrap(bytes, digest)?;
-    ProvingKey::read::<_, MintCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
+    ProvingKey::read::<_, GraphCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
 }
 
 /// Reads a verifying key written by [`write_vk`] for `digest`.
-pub fn read_vk(bytes: &[u8], digest: &[u8; 32], circuit: &CircuitParams) -> Result<VerifyingKey<G1Affine>, KeyError> {
+pub fn read_vk(bytes: &[u8], digest: &[u8; 32], circuit: &GraphParams) -> Result<VerifyingKey<G1Affine>, KeyError> {
     let payload = unwrap(bytes, digest)?;
-    VerifyingKey::read::<_, MintCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
+    VerifyingKey::read::<_, GraphCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
 }
 
 fn wrap(payload: &[u8], digest: &[u8; 32]) -> Vec<u8> {
@@ -112,7 +113,7 @@ fn unwrap<'a>(bytes: &'a [u8], digest: &[u8; 32]) -> Result<&'a [u8], KeyError> 
         return Err(KeyError::NotAKeyFile);
     }
     if &bytes[8..40] != digest {
-        return Err(KeyError::Stale { found: crate::model::hex_string(&bytes[8..40]), expected: crate::model::hex_string(digest) });
+        return Err(KeyError::Stale { found: crate::hex_string(&bytes[8..40]), expected: crate::hex_string(digest) });
     }
     let len = u64::from_le_bytes(bytes[40..48].try_into().map_err(|_| KeyError::NotAKeyFile)?);
     let payload = &bytes[HEADER..];

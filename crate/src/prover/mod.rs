@@ -8,7 +8,8 @@
 //!   into halo2 params.
 //! - [`keys`]: key generation and the on-disk key cache, bound to a digest of the circuit and
 //!   the SRS so a stale key is detected, never used.
-//! - [`proof`]: the JSON proof file.
+//! - [`proof`]: the JSON proof file of a mint.
+//! - [`graph`]: the JSON proof file of a model proof.
 //!
 //! No file system access here: functions take and return bytes; the CLI does the I/O.
 
@@ -29,7 +30,7 @@ use rand_core::RngCore;
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
 
-use crate::circuit::{statement, CircuitParams, MintCircuit, MintWitness};
+use crate::circuit::graph::{GraphCircuit, GraphParams, GraphWitness};
 
 /// What can go wrong while setting up, proving or verifying.
 #[derive(Debug, thiserror::Error)]
@@ -50,24 +51,25 @@ pub enum ProverError {
     #[error("the proof does not verify for these public inputs")]
     Invalid,
     #[error(transparent)]
-    Model(#[from] crate::model::Error),
-    #[error(transparent)]
     Graph(crate::graph::GraphError),
+    #[error("the circuit was made without its model")]
+    NoModel,
 }
 
 /// Proves `witness` for the circuit of `pk`; returns the public inputs and the proof bytes.
+/// The inputs are checked against the model first (count, length, range), so a bad input is
+/// an error here rather than a failed proof.
 pub fn prove(
     params: &ParamsKZG<Bn256>,
     pk: &ProvingKey<G1Affine>,
-    circuit_params: &CircuitParams,
-    model: &crate::QuantModel,
-    witness: MintWitness,
+    circuit: &GraphParams,
+    witness: GraphWitness,
     rng: impl RngCore,
 ) -> Result<(Vec<Fr>, Vec<u8>), ProverError> {
-    let picture = model.picture(&witness.latent)?;
-    let commitment = statement::commitment(&witness.latent, witness.salt);
-    let instances = statement::instances(&witness.minter, commitment, &picture.rgb);
-    let circuit = MintCircuit { params: circuit_params.clone(), witness: Some(witness) };
+    let graph = circuit.graph.as_deref().ok_or(ProverError::NoModel)?;
+    graph.run(&witness.inputs).map_err(ProverError::Graph)?;
+    let instances = witness.instances(circuit).ok_or(ProverError::NoModel)?;
+    let circuit = GraphCircuit { params: circuit.clone(), witness: Some(witness) };
     let mut transcript =
         <EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>> as TranscriptWriterBuffer<_, _, _>>::init(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(

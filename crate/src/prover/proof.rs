@@ -22,7 +22,7 @@ use halo2_proofs::halo2curves::ff::PrimeField;
 use serde::{Deserialize, Serialize};
 
 use crate::circuit::statement;
-use crate::model::hex_string;
+use crate::hex_string;
 
 pub const FORMAT: &str = "section9-proof-v2";
 
@@ -132,7 +132,7 @@ pub fn parse_address(text: &str) -> Result<[u8; 20], ProofError> {
 /// `0x`-prefixed (or bare) hex as bytes.
 pub fn parse_hex(text: &str, field: &'static str) -> Result<Vec<u8>, ProofError> {
     let digits = text.strip_prefix("0x").unwrap_or(text);
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(ProofError::Hex { field });
     }
     (0..digits.len())

@@ -19,8 +19,13 @@ use super::float::{FloatGraph, FloatNode, FloatOp, FloatTensor, Func};
 use super::quantize::ScaleHints;
 use super::Geometry;
 
-/// The metadata key of models exported on a power-of-two grid (see [`crate::model::onnx`]).
-const HINTS_KEY: &str = crate::model::onnx::METADATA_KEY;
+/// The metadata key of models trained on a power-of-two grid (the committed generator's
+/// training code writes it): JSON
+/// `{"format": "section9-pow2-v1", "input": {"name", "frac_bits"}, "layers": [{"node",
+/// "weight_frac_bits", "output_frac_bits"}]}`. Calibration then keeps the trained scales, so
+/// the compiled graph is exactly the integer model training simulated.
+pub const HINTS_KEY: &str = "section9.quantization";
+const HINTS_FORMAT: &str = "section9-pow2-v1";
 
 /// The most values one tensor may hold. Far above what a circuit can prove (2^22 values need
 /// k > 22), it caps what a hostile shape can make the importer allocate.
@@ -56,6 +61,8 @@ pub enum ImportError {
     Mismatch { output: usize, index: usize, ours: f64, theirs: f32 },
     #[error("tract could not run the model")]
     Tract(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the `{HINTS_KEY}` metadata (trained scales) is not valid: {0}")]
+    Hints(String),
 }
 
 /// A model read from ONNX: the float graph and any scales it fixes itself.
@@ -102,7 +109,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
         r.graph.outputs.push(id);
     }
     r.graph.simplify();
-    Ok(Imported { graph: r.graph, hints: hints(&proto) })
+    Ok(Imported { graph: r.graph, hints: hints(&proto)? })
 }
 
 /// Runs tract on `samples` and compares with the float graph's outputs (relative tolerance
@@ -142,9 +149,12 @@ pub fn check_with_tract(bytes: &[u8], graph: &FloatGraph, samples: &[Vec<Vec<f64
     Ok(())
 }
 
-fn hints(proto: &pb::ModelProto) -> ScaleHints {
+/// The trained scales, if the model carries them. A model that carries the entry but not in
+/// the form this version reads is refused: its scales would otherwise be silently recalibrated.
+fn hints(proto: &pb::ModelProto) -> Result<ScaleHints, ImportError> {
     #[derive(serde::Deserialize)]
     struct Meta {
+        format: String,
         input: MetaInput,
         layers: Vec<MetaLayer>,
     }
@@ -160,14 +170,20 @@ fn hints(proto: &pb::ModelProto) -> ScaleHints {
         output_frac_bits: i32,
     }
     let mut hints = ScaleHints::default();
-    let meta = proto.metadata_props.iter().find(|p| p.key == HINTS_KEY).and_then(|p| serde_json::from_str::<Meta>(&p.value).ok());
-    if let Some(m) = meta {
-        hints.inputs.insert(m.input.name, m.input.frac_bits);
-        for l in m.layers {
-            hints.nodes.insert(l.node, (l.weight_frac_bits, l.output_frac_bits));
-        }
+    let Some(entry) = proto.metadata_props.iter().find(|p| p.key == HINTS_KEY) else { return Ok(hints) };
+    let m: Meta = serde_json::from_str(&entry.value).map_err(|e| ImportError::Hints(e.to_string()))?;
+    if m.format != HINTS_FORMAT {
+        return Err(ImportError::Hints(format!("format `{}`, this version reads `{HINTS_FORMAT}`", m.format)));
     }
-    hints
+    let frac = |f: i32| (-32..=32).contains(&f);
+    if !frac(m.input.frac_bits) || m.layers.iter().any(|l| !frac(l.weight_frac_bits) || !frac(l.output_frac_bits)) {
+        return Err(ImportError::Hints("frac bits must lie in [-32, 32]".into()));
+    }
+    hints.inputs.insert(m.input.name, m.input.frac_bits);
+    for l in m.layers {
+        hints.nodes.insert(l.node, (l.weight_frac_bits, l.output_frac_bits));
+    }
+    Ok(hints)
 }
 
 fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, ImportError> {
