@@ -21,12 +21,18 @@ fi
 cargo build --locked -p section9 --quiet
 bin=target/debug/section9
 bash scripts/ptau.sh
-"$bin" export-verifier --params target/ptau/mint.srs --out contracts/generated/Halo2Verifier.sol 2>/dev/null
-"$bin" export-web --params target/ptau/mint.srs --out-dir web/static 2>/dev/null
-bash scripts/wasm.sh
 npm_install contracts
 npm_install .
-npm --prefix contracts run build
+# Two collections, both on parameters imported from the snarkjs ceremony file: the committed
+# generator, and a second one unlike it (model/sprite: nearest upsampling + convolutions, a
+# 16×16 grey picture, calibrated by `collection new`). Each gets its verifier, compiled
+# contracts (build/) and page files (static/).
+rm -rf target/e2e
+"$bin" collection new --model model/gan.onnx --name "Section 9" --symbol S9 \
+    --params target/ptau/mint.srs --out target/e2e/gan 2>/dev/null
+"$bin" collection new --model model/sprite/sprite.onnx --name "Sprites" --symbol SPR --royalty-bps 250 \
+    --params target/ptau/mint.srs --out target/e2e/sprite 2>/dev/null
+bash scripts/wasm.sh
 npx webpack --mode production
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 

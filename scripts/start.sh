@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The main job: a local chain with the contracts deployed and the mint page served.
-#   bash scripts/start.sh          → http://127.0.0.1:8080 (PORT, CHAIN_PORT to change ports)
-#   PARAMS=pot.srs bash scripts/start.sh   → with params imported from a ceremony file
-#                                   (`section9 srs import FILE.ptau --out pot.srs`)
-# Builds the CLI, the verifier and the page's model and params (by default the insecure
-# development SRS, which deploy.js allows on this local chain only), the wasm
-# prover and the page; starts `hardhat node` on 127.0.0.1:8545, deploys with its first funded
-# account, serves the page until Ctrl-C. Installs what a fresh machine lacks; safe to rerun.
+# The main job: a local chain with a collection deployed and its mint page served.
+#   bash scripts/start.sh          → the committed generator's collection, http://127.0.0.1:8080
+#                                   (PORT, CHAIN_PORT to change ports)
+#   bash scripts/start.sh DIR      → the collection `section9 collection new --out DIR` made
+#                                   (or COLLECTION=DIR)
+#   PARAMS=pot.srs bash scripts/start.sh   → the committed collection with params imported from a
+#                                   ceremony file (`section9 srs import FILE.ptau --out pot.srs`)
+# Builds the CLI, the committed collection when no DIR is given (by default on the insecure
+# development SRS, which deploy.js allows on this local chain only), the wasm prover and the
+# page; starts `hardhat node` on 127.0.0.1:8545, deploys the collection's verifier and art
+# contract with its first funded account, serves the page until Ctrl-C. Installs what a fresh
+# machine lacks; safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node-env.sh
@@ -15,21 +19,33 @@ PORT="${PORT:-8080}"
 CHAIN_PORT="${CHAIN_PORT:-8545}"
 step() { printf '\n==> %s\n' "$*"; }
 
+collection="${1:-${COLLECTION:-}}"
+
 step "building the CLI"
 cargo build --release --locked -p section9 --quiet
 bin=target/release/section9
-srs=(--dev-srs)
-if [ -n "${PARAMS:-}" ]; then srs=(--params "$PARAMS"); fi
-"$bin" export-verifier "${srs[@]}" --out contracts/generated/Halo2Verifier.sol
-"$bin" export-web "${srs[@]}" --out-dir web/static
+npm_install contracts
+npm_install .
+if [ -z "$collection" ]; then
+    step "making the committed generator's collection"
+    collection=target/collection
+    srs=(--dev-srs)
+    if [ -n "${PARAMS:-}" ]; then srs=(--params "$PARAMS"); fi
+    "$bin" collection new --model model/gan.onnx --name "Section 9" --symbol S9 "${srs[@]}" --out "$collection"
+fi
+if [ ! -f "$collection/collection.json" ]; then
+    echo "error: $collection is not a collection (no collection.json): make one with \`section9 collection new --out $collection\`" >&2
+    exit 1
+fi
+collection=$(cd "$collection" && pwd)
 
 step "building the wasm prover (threaded and single-threaded)"
 bash scripts/wasm.sh
 
-step "installing npm packages, compiling the contracts, building the page"
-npm_install contracts
-npm_install .
-npm --prefix contracts run build
+step "compiling the contracts, building the page"
+mkdir -p web/static
+cp "$collection"/static/* web/static/
+(cd contracts && VERIFIER_SOL="$collection/Halo2Verifier.sol" node scripts/compile.js)
 npx webpack --mode production
 
 for port in "$CHAIN_PORT" "$PORT"; do
@@ -51,8 +67,10 @@ for _ in $(seq 1 60); do
 done
 
 step "deploying the verifier and the art contract"
-model_id=$("$bin" info | awk '/^model/ { print $2 }')
-RPC_URL="http://127.0.0.1:$CHAIN_PORT" MODEL_ID="$model_id" node contracts/scripts/deploy.js
+setting() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = c[process.argv[2]]; process.stdout.write(v == null ? "" : String(v))' "$collection/collection.json" "$1"; }
+receiver=$(setting royalty_receiver)
+env RPC_URL="http://127.0.0.1:$CHAIN_PORT" MODEL_ID="$(setting model_id)" NAME="$(setting name)" SYMBOL="$(setting symbol)" \
+    ROYALTY_BPS="$(setting royalty_bps)" ${receiver:+ROYALTY_RECEIVER="$receiver"} node contracts/scripts/deploy.js
 
 url="http://127.0.0.1:$PORT/"
 cat <<EOT

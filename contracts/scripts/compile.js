@@ -26,7 +26,7 @@ function findImports(importPath) {
 }
 
 function compile(solc, file, optimizer) {
-  const source = path.join(root, file);
+  const source = path.resolve(root, file);
   if (!fs.existsSync(source)) {
     throw new Error(`${file} is missing` + (file.startsWith('generated/')
       ? ' — generate it with `section9 export-verifier --dev-srs --out contracts/generated/Halo2Verifier.sol` (bash scripts/contracts.sh does it all)'
@@ -60,7 +60,7 @@ export function header(source) {
 /// Builds into build/ — or, with VERIFIER_SOL and BUILD_DIR set, another verifier (e.g. one
 /// exported with imported ceremony params) into another directory.
 export function build() {
-  const out = path.join(root, process.env.BUILD_DIR ?? 'build');
+  const out = path.resolve(root, process.env.BUILD_DIR ?? 'build');
   fs.mkdirSync(out, { recursive: true });
   const units = [
     [require('solc'), process.env.VERIFIER_SOL ?? 'generated/Halo2Verifier.sol', false, ['Halo2Verifier']],
@@ -74,7 +74,7 @@ export function build() {
       const deployedSize = c.evm.deployedBytecode.object.length / 2;
       const artifact = {
         contractName: name,
-        ...(file.startsWith('generated/') ? { header: header(fs.readFileSync(path.join(root, file), 'utf8')) } : {}),
+        ...(name === 'Halo2Verifier' ? { header: header(fs.readFileSync(path.resolve(root, file), 'utf8')) } : {}),
         compiler: solc.version(),
         optimizer,
         abi: c.abi,
@@ -85,7 +85,12 @@ export function build() {
       fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(artifact, null, 2) + '\n');
       sizes[name] = deployedSize;
       if (deployedSize > EIP170_LIMIT) {
-        throw new Error(`${name} is ${deployedSize} bytes deployed, over the EIP-170 limit of ${EIP170_LIMIT}`);
+        const why = name === 'Halo2Verifier'
+          ? ': the generated verifier grows with every column, lookup and gate of its circuit (about 300 bytes per ' +
+            'commitment); a generator using fewer kinds of operations (each function table, max pool or product adds ' +
+            'columns and gates) or narrower dot rows (`--width`) gets a smaller one'
+          : '';
+        throw new Error(`${name} is ${deployedSize} bytes deployed, over the EIP-170 limit of ${EIP170_LIMIT}${why}`);
       }
     }
   }

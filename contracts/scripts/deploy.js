@@ -62,12 +62,13 @@ const MAX_PIXELS = 8100;
 const name = process.env.NAME ?? 'Section 9';
 const symbol = process.env.SYMBOL ?? 'S9';
 if (!name || !symbol) fail('NAME and SYMBOL must not be empty');
-const width = integer('WIDTH', header.width ?? 32, 1, MAX_PIXELS);
-const height = integer('HEIGHT', header.height ?? 32, 1, MAX_PIXELS);
+const width = integer('WIDTH', header['picture-width'] ?? 32, 1, MAX_PIXELS);
+const height = integer('HEIGHT', header['picture-height'] ?? 32, 1, MAX_PIXELS);
 if (width * height > MAX_PIXELS) fail(`a ${width}×${height} picture is over the contract's ${MAX_PIXELS} pixels`);
 for (const [side, value] of Object.entries({ width, height })) {
-  if (header[side] !== undefined && Number(header[side]) !== value) {
-    fail(`${side.toUpperCase()} ${value} is not the picture ${side} the verifier was generated for (${header[side]})`);
+  const stated = header[`picture-${side}`];
+  if (stated !== undefined && Number(stated) !== value) {
+    fail(`${side.toUpperCase()} ${value} is not the picture ${side} the verifier was generated for (${stated})`);
   }
 }
 const royaltyBps = integer('ROYALTY_BPS', 500, 0, 10000);

@@ -14,7 +14,7 @@ export const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /// A compiled contract from build/ (or from $BUILD_DIR, e.g. build/imported: the verifier of
 /// imported ceremony parameters).
 export function artifact(name, dir = process.env.BUILD_DIR ?? 'build') {
-  const file = path.join(root, dir, `${name}.json`);
+  const file = path.resolve(root, dir, `${name}.json`);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\``);
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }

@@ -55,6 +55,23 @@ pub enum GeneratorError {
     OffGrid { node: String, index: usize, frac_bits: i32 },
 }
 
+/// Scale hints that make a float generator's output a picture when calibrated at 8 bits: an
+/// output clamped to `[a, b]` (Clip, a fused Relu…) gets the scale `2^f` with the largest `f`
+/// for which `(b - a)·2^f ≤ 256`, so its range is 256 values (`[0, 1]` → `[0, 255]` at 2^-8,
+/// `[-1, 1]` → `[-128, 127]` at 2^-7; the top value loses its last step). Function outputs
+/// (Tanh, Sigmoid) are 8-bit tables and span 256 values already.
+pub fn picture_hints(graph: &crate::graph::float::FloatGraph, hints: &mut crate::graph::quantize::ScaleHints) {
+    let Some(&out) = graph.outputs.first() else { return };
+    let Some(node) = graph.nodes.iter().find(|n| n.output == out) else { return };
+    if let crate::graph::float::FloatOp::Linear { clamp: Some((a, b)), .. } = node.op {
+        let span = f64::from(b) - f64::from(a);
+        if span > 0.0 && span.is_finite() {
+            let f = (256.0 / span).log2().floor() as i32;
+            hints.outputs.entry(node.name.clone()).or_insert(f.clamp(-32, 32));
+        }
+    }
+}
+
 /// Compiles an ONNX generator whose scales training fixed (the
 /// [`HINTS_KEY`](crate::graph::import::HINTS_KEY) metadata, as the committed generator's
 /// training code writes it): the compiled graph is then exactly the integer model training

@@ -282,3 +282,26 @@ fn a_wrong_poseidon_square_fails_the_round_gate() {
         assert!(f.contains("'poseidon round") && f.contains(&format!("at offset {offset}")), "{failures:#?}");
     }
 }
+
+/// The second generator (model/sprite: nearest upsampling, convolutions, a Clip output, a
+/// 16×16 grey picture), calibrated as `collection new` does: the same mint statement holds, and
+/// a claimed picture one grey level off fails exactly the challenge and evaluation copies.
+#[test]
+fn an_upsampling_generator_with_a_grey_picture_is_a_mint_statement() {
+    use section9::graph::quantize::{quantize, Options};
+    let bytes = std::fs::read(common::repo_path("model/sprite/sprite.onnx")).unwrap();
+    let mut imported = section9::graph::import::import(&bytes).unwrap();
+    section9::generator::picture_hints(&imported.graph, &mut imported.hints);
+    let samples: Vec<Vec<Vec<f64>>> = (0..8).map(|s| vec![(0..16).map(|i| ((s * 16 + i) as f64 * 0.61).sin()).collect()]).collect();
+    let (graph, _) = quantize(&imported.graph, &samples, &Options::default(), &imported.hints).unwrap();
+    let model = Generator::new(graph).unwrap();
+    assert_eq!(model.shape(), (1, 16, 16));
+    let latent = Seed([3; 32]).latent("a lantern in the fog", 16);
+    let instances = reference_instances(&model, &latent, Fr::from(42), &MINTER);
+    assert_eq!(mock(&model, &latent, instances.clone(), None), Ok(()));
+    let mut rgb = model.picture(&latent).unwrap().rgb;
+    let grey = rgb[40] ^ 1;
+    rgb[39..42].copy_from_slice(&[grey; 3]);
+    let claimed = statement::instances(&MINTER, instances[1], &rgb);
+    assert_copies_fail(mock(&model, &latent, claimed, None), &[(2, AUX), (3, COL0)]);
+}

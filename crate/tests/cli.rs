@@ -282,3 +282,78 @@ fn run_rejects_an_input_of_the_wrong_size() {
     let stderr = String::from_utf8(run.stderr).unwrap();
     assert!(stderr.contains("input 0 has 3 values, not a multiple of the model's 256"), "{stderr}");
 }
+
+/// `collection new` on the second generator (an untrained ONNX file it calibrates): the
+/// compiled model, the verifier with its header, the page's files and the settings, all naming
+/// the same model; then the collection's model proves and verifies with the CLI.
+#[test]
+fn collection_new_makes_a_collection_that_proves() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sprites");
+    let run = section9()
+        .args(["collection", "new", "--model"])
+        .arg(common::repo_path("model/sprite/sprite.onnx"))
+        .args(["--name", "Sprites", "--symbol", "SPR", "--royalty-bps", "250", "--dev-srs", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let collection: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("collection.json")).unwrap()).unwrap();
+    assert_eq!(collection["name"], "Sprites");
+    assert_eq!(collection["symbol"], "SPR");
+    assert_eq!(collection["royalty_bps"], 250);
+    assert_eq!(collection["picture"], serde_json::json!({ "channels": 1, "height": 16, "width": 16 }));
+    let model = section9::Generator::from_json(&std::fs::read_to_string(out.join("model.s9")).unwrap()).unwrap();
+    let id = section9::hex_string(&model.id());
+    assert_eq!(collection["model_id"], id.as_str());
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("static/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["model_id"], id.as_str());
+    assert_eq!(manifest["collection"]["name"], "Sprites");
+    assert_eq!(std::fs::read(out.join("static/model.json")).unwrap(), std::fs::read(out.join("model.s9")).unwrap());
+    let verifier = std::fs::read_to_string(out.join("Halo2Verifier.sol")).unwrap();
+    for line in [format!("// model: 0x{id}"), "// picture-width: 16".into(), "// picture-height: 16".into(), "// srs: development".into()] {
+        assert!(verifier.contains(&line), "the verifier header lacks {line:?}");
+    }
+
+    let proof = dir.path().join("proof.json");
+    let prove = section9()
+        .args(["prove", "--dev-srs", "--prompt", "a lantern in the fog", "--minter", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--model"])
+        .arg(out.join("model.s9"))
+        .arg("--keys-dir")
+        .arg(dir.path().join("keys"))
+        .arg("--out")
+        .arg(&proof)
+        .output()
+        .unwrap();
+    assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
+    let verify = section9().args(["verify", "--dev-srs", "--model"]).arg(out.join("model.s9")).arg(&proof).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    // The proof file states the 16×16 grey picture, as RGB.
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    assert_eq!(file["model_id"], id.as_str());
+}
+
+#[test]
+fn collection_new_refuses_a_model_that_is_not_a_generator_and_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = |model: &str, extra: &[&str]| {
+        let run = section9()
+            .args(["collection", "new", "--model"])
+            .arg(common::repo_path(model))
+            .args(["--name", "X", "--symbol", "X", "--dev-srs", "--out"])
+            .arg(dir.path().join("out"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1));
+        String::from_utf8(run.stderr).unwrap()
+    };
+    // A classifier: its output [1, 10] is no picture.
+    let err = new("model/zoo/mlp.onnx", &[]);
+    assert!(err.contains("is not a picture") && err.contains("[1, 10]"), "{err}");
+    let err = new("model/sprite/sprite.onnx", &["--royalty-bps", "10001"]);
+    assert!(err.contains("--royalty-bps is at most 10000"), "{err}");
+    let err = new("model/sprite/sprite.onnx", &["--royalty-receiver", "0x1234"]);
+    assert!(err.contains("--royalty-receiver"), "{err}");
+    assert!(!dir.path().join("out").exists(), "nothing is written for a refused collection");
+}

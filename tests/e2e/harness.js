@@ -17,17 +17,32 @@ const run = promisify(execFile);
 // Hardhat's third development account: a local chain's funded key, nothing else.
 const WALLET_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 
-/// Starts what a test needs; `stop()` ends all of it.
-export async function start({ isolated = true } = {}) {
+/// The collections scripts/e2e.sh makes with `section9 collection new`: the committed generator
+/// and a second one unlike it (model/sprite: upsampling + convolutions, 16×16 grey).
+export const GAN = path.join(root, 'target/e2e/gan');
+export const SPRITE = path.join(root, 'target/e2e/sprite');
+
+/// Starts what a test needs for `collection` (deployed from its build/ with its settings, its
+/// static/ served as the page's /static); `stop()` ends all of it.
+export async function start({ isolated = true, collection = GAN } = {}) {
   const stops = [];
   const stop = () => stops.reverse().forEach((f) => f());
   try {
     const rpc = await hardhatNode(stops);
-    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'web/static/manifest.json'), 'utf8'));
+    const settings = JSON.parse(fs.readFileSync(path.join(collection, 'collection.json'), 'utf8'));
     await run('node', [path.join(root, 'contracts/scripts/deploy.js')], {
-      env: { ...process.env, RPC_URL: rpc, MODEL_ID: manifest.model_id, OUT: path.join(root, 'web/static/deployment.json') },
+      env: {
+        ...process.env,
+        RPC_URL: rpc,
+        BUILD_DIR: path.join(collection, 'build'),
+        MODEL_ID: settings.model_id,
+        NAME: settings.name,
+        SYMBOL: settings.symbol,
+        ROYALTY_BPS: String(settings.royalty_bps),
+        OUT: path.join(collection, 'static/deployment.json'),
+      },
     });
-    const url = await servePage(stops, isolated ? isolationHeaders : {});
+    const url = await servePage(stops, isolated ? isolationHeaders : {}, path.join(collection, 'static'));
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
@@ -53,13 +68,15 @@ async function hardhatNode(stops) {
   return `http://127.0.0.1:${port}`;
 }
 
-/// Serves web/dist at / and web/static at /static.
-async function servePage(stops, headers) {
+/// Serves web/dist at / and the collection's static files at /static.
+async function servePage(stops, headers, staticDir) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml' };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x').pathname;
-    const file = url.startsWith('/static/') ? path.join(root, 'web', url) : path.join(root, 'web/dist', url === '/' ? 'index.html' : url);
-    if (!file.startsWith(path.join(root, 'web')) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    const [base, file] = url.startsWith('/static/')
+      ? [staticDir, path.join(staticDir, url.slice('/static/'.length))]
+      : [path.join(root, 'web/dist'), path.join(root, 'web/dist', url === '/' ? 'index.html' : url)];
+    if (!file.startsWith(base) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404, headers).end();
       return;
     }

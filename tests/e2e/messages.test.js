@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, openPage, walletError, root } from './harness.js';
+import { start, openPage, walletError, GAN } from './harness.js';
 
 let env;
 before(async () => {
@@ -76,7 +76,7 @@ describe('the mint page off the happy path', { concurrency: 1, timeout: 600_000 
 
   it('refuses to mint when the deployed contract is bound to another model', async () => {
     const { page, errors } = await openPage(env);
-    const deployment = JSON.parse(fs.readFileSync(path.join(root, 'web/static/deployment.json'), 'utf8'));
+    const deployment = JSON.parse(fs.readFileSync(path.join(GAN, 'static/deployment.json'), 'utf8'));
     const other = { ...deployment, modelId: `0x${'ab'.repeat(32)}` };
     await page.route('**/static/deployment.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(other) }));
     await page.goto(env.url);
@@ -92,7 +92,7 @@ describe('the mint page off the happy path', { concurrency: 1, timeout: 600_000 
 
   it('reports a truncated params file instead of proving', async () => {
     const { page, errors } = await openPage(env);
-    const truncated = fs.readFileSync(path.join(root, 'web/static/params.bin')).subarray(0, 1000);
+    const truncated = fs.readFileSync(path.join(GAN, 'static/params.bin')).subarray(0, 1000);
     await page.route('**/static/params.bin', (route) => route.fulfill({ status: 200, body: truncated }));
     await page.goto(env.url);
     await page.waitForFunction(() => /prover could not start/.test(document.getElementById('message').textContent), null, { timeout: 120_000 });

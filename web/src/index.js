@@ -388,7 +388,12 @@ async function start() {
   $('dev-warning').hidden = !(manifest.dev_srs || deployment?.devSrs);
   state.deploymentProblem = deploymentProblem(manifest, deployment);
   if (state.deploymentProblem) say(state.deploymentProblem);
-  $('model-line').textContent = `Model ${manifest.model_id.slice(0, 16)}… · k = ${manifest.k}`;
+  // The collection's name: the one deployed, else the one the collection was made with.
+  const name = deployment?.name ?? manifest.collection?.name ?? 'Section 9';
+  $('collection-name').textContent = name;
+  document.title = `${name} — provable AI art`;
+  const size = manifest.picture ? ` · ${manifest.picture.width}×${manifest.picture.height}` : '';
+  $('model-line').textContent = `${name} · model ${manifest.model_id.slice(0, 16)}…${size} · k = ${manifest.k}`;
   if (!$('prompt').value) $('prompt').value = 'a quiet robot watering a tiny plant';
   onPrompt();
   // Warm the prover up while the artist types: wasm, threads, params, proving key.

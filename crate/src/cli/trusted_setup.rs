@@ -8,7 +8,7 @@ use clap::Subcommand;
 use halo2_proofs::poly::commitment::Params as _;
 use section9::prover::{ptau, srs};
 
-use super::super::step;
+use super::step;
 
 #[derive(Subcommand)]
 pub enum SrsCommand {

@@ -48,6 +48,9 @@ impl Options {
 pub struct ScaleHints {
     pub inputs: HashMap<String, i32>,
     pub nodes: HashMap<String, (i32, i32)>,
+    /// Output frac bits alone, by node name (weights calibrate as usual): how a generator's
+    /// bounded output is given the scale that makes its range 256 values.
+    pub outputs: HashMap<String, i32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +170,7 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
         }
     }
     for node in &graph.nodes {
-        if let Some(&(_, fy)) = hints.nodes.get(&node.name) {
+        if let Some(fy) = hints.nodes.get(&node.name).map(|h| h.1).or_else(|| hints.outputs.get(&node.name).copied()) {
             group_frac.insert(find(&mut parent, node.output), fy);
         }
     }

@@ -1,0 +1,195 @@
+//! The general-model commands: `compile`, `run`, and `prove` / `verify` / `bench` when given a
+//! compiled model (`.s9`). Parse, call the library, print.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use halo2_proofs::halo2curves::bn256::Bn256;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use section9::circuit::graph::{GraphParams, Visibility};
+use section9::circuit::graph_plan::GraphTrace;
+use section9::graph::quantize::{quantize, Options, Report};
+use section9::graph::{import, input, Graph};
+use section9::circuit::graph::GraphWitness;
+use section9::prover::graph::ModelProofFile;
+use section9::prover::{self, keys, srs};
+
+use super::{peak_memory, step};
+use super::read_onnx;
+
+pub fn load_graph(path: &Path) -> Result<Graph> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the model {}", path.display()))?;
+    Graph::from_json(&text).with_context(|| format!("{} is not a compiled model (run `section9 compile` on the ONNX file first)", path.display()))
+}
+
+fn lengths(graph: &Graph) -> Vec<usize> {
+    graph.inputs().iter().map(|&t| graph.tensors()[t].len()).collect()
+}
+
+/// Reads an EZKL-style input file holding exactly one sample.
+fn one_sample(graph: &Graph, path: &Path) -> Result<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the input file {}", path.display()))?;
+    let mut samples = input::parse(&text, &lengths(graph)).with_context(|| format!("invalid input file {}", path.display()))?;
+    if samples.len() != 1 {
+        bail!("{} holds {} samples; give exactly one", path.display(), samples.len());
+    }
+    Ok(samples.remove(0))
+}
+
+pub fn print_report(report: &Report) {
+    println!("calibration  {} samples, {}-bit weights, {}-bit activations ({} of {} weights quantize to zero and cost nothing)", report.samples, report.weight_bits, report.activation_bits, report.zero_weights, report.weights);
+    println!("{:<24} {:>6} {:>16} {:>16} {:>12}", "output", "scale", "max |err| steps", "mean |err| steps", "max rel err");
+    for o in &report.outputs {
+        println!("{:<24} {:>6} {:>16.2} {:>16.2} {:>11.2}%", o.name, format!("2^-{}", o.frac_bits), o.max_abs_steps, o.mean_abs_steps, o.max_relative * 100.0);
+    }
+}
+
+pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Path) -> Result<()> {
+    let (graph, report) = compile_graph(onnx, calibrate, &options, false)?;
+    std::fs::write(out, graph.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
+    let params = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
+    print_report(&report);
+    println!("model        {} ({} nodes, {} MACs, {} in the circuit after zero weights)", section9::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
+    println!("circuit      k = {}, W = {} (private inputs, public outputs)", params.k(), params.width);
+    println!("wrote        {}", out.display());
+    Ok(())
+}
+
+/// Reads, checks against tract and calibrates an ONNX model; `picture`: its output is a
+/// generator's picture (see `generator::picture_hints`).
+pub fn compile_graph(onnx: &Path, calibrate: Option<&Path>, options: &Options, picture: bool) -> Result<(Graph, Report)> {
+    if !(2..=16).contains(&options.weight_bits) || ![8, 16].contains(&options.activation_bits) {
+        bail!("--weight-bits must be between 2 and 16 and --activation-bits 8 or 16");
+    }
+    let bytes = read_onnx(onnx)?;
+    let mut imported = import::import(&bytes).with_context(|| format!("cannot compile {}", onnx.display()))?;
+    if picture {
+        section9::generator::picture_hints(&imported.graph, &mut imported.hints);
+    }
+    let g = &imported.graph;
+    let lens: Vec<usize> = g.inputs.iter().map(|&t| g.tensors[t].len()).collect();
+    let samples = match calibrate {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            input::parse(&text, &lens).with_context(|| format!("invalid calibration file {}", path.display()))?
+        }
+        None => {
+            eprintln!("WARNING: no --calibrate file: calibrating on 16 inputs uniform in [-1, 1]; real inputs give better scales");
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            let mut next = move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+            };
+            (0..16).map(|_| lens.iter().map(|&n| (0..n).map(|_| next()).collect()).collect()).collect()
+        }
+    };
+    let check: Vec<_> = samples.iter().take(8).cloned().collect();
+    step("checking the float reading against tract", || Ok(import::check_with_tract(&bytes, g, &check)?))?;
+    let ((graph, report), _) = step("calibrating", || Ok(quantize(g, &samples, options, &imported.hints)?))?;
+    Ok((graph, report))
+}
+
+pub fn run(model: &Path, input_path: &Path) -> Result<()> {
+    let graph = load_graph(model)?;
+    let sample = one_sample(&graph, input_path)?;
+    let outputs = graph.run_float(&sample)?;
+    println!("{}", serde_json::json!({ "outputs": outputs }));
+    Ok(())
+}
+
+fn load_params(params: Option<&Path>, dev_srs: bool, k: u32) -> Result<ParamsKZG<Bn256>> {
+    match (params, dev_srs) {
+        (Some(path), _) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read the params file {}", path.display()))?;
+            Ok(step("loading the SRS", || srs::read(&bytes, k).with_context(|| format!("cannot use the params file {}", path.display())))?.0)
+        }
+        (None, true) => {
+            eprintln!("WARNING: using the INSECURE development SRS (public seed): for local testing only");
+            Ok(step(&format!("generating the development SRS (k = {k})"), || Ok(srs::dev_srs(k)))?.0)
+        }
+        (None, false) => bail!("no SRS given: pass --params <halo2 KZG params file> (or --dev-srs for local testing)"),
+    }
+}
+
+/// Proving arguments of a compiled model.
+pub struct ModelProve<'a> {
+    pub model: &'a Path,
+    pub input: &'a Path,
+    pub inputs: Visibility,
+    pub outputs: Visibility,
+    pub out: &'a Path,
+    pub params: Option<&'a Path>,
+    pub dev_srs: bool,
+}
+
+pub fn prove(a: ModelProve<'_>) -> Result<()> {
+    let graph = load_graph(a.model)?;
+    let sample = one_sample(&graph, a.input)?;
+    let q = graph.quantize_inputs(&sample)?;
+    let circuit = GraphParams::auto_width(graph.clone(), a.inputs, a.outputs)?;
+    let k = circuit.k();
+    let params = load_params(a.params, a.dev_srs, k)?;
+    let (pk, _) = step(&format!("generating keys (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
+    let ((instances, proof), _) = step("proving", || Ok(prover::prove(&params, &pk, &circuit, GraphWitness::new(q.clone()), rand::rngs::OsRng)?))?;
+    let trace = GraphTrace::new(&circuit.plan, &graph, &q, None);
+    let outputs: Vec<Vec<i64>> = graph.outputs().iter().enumerate().map(|(i, &t)| trace.output(&circuit.plan, i).iter().map(|s| s + graph.tensors()[t].lo).collect()).collect();
+    let file = ModelProofFile::new(&graph, &circuit, k, a.dev_srs, &q, &outputs, &instances, &proof);
+    std::fs::write(a.out, file.to_json()).with_context(|| format!("cannot write {}", a.out.display()))?;
+    println!("proof    {} ({} bytes of proof, {} public values)", a.out.display(), proof.len(), instances.len());
+    Ok(())
+}
+
+pub fn verify(text: &str, model: &Path, params: Option<&Path>, dev_srs: bool) -> Result<()> {
+    let file = ModelProofFile::from_json(text)?;
+    let graph = load_graph(model)?;
+    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?;
+    let (instances, proof) = file.check(&graph, &circuit)?;
+    let params = load_params(params, dev_srs, circuit.k())?;
+    let (vk, _) = step("deriving the verifying key", || Ok(keys::verifying_key(&params, &circuit)?))?;
+    step("verifying", || Ok(prover::verify(&params, &vk, &instances, &proof)?))?;
+    println!("valid: the outputs come from model {} ({} inputs, {} outputs)", &file.model_id[..16], serde_json::to_string(&file.visibility.inputs)?, serde_json::to_string(&file.visibility.outputs)?);
+    Ok(())
+}
+
+pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Option<&Path>) -> Result<()> {
+    let graph = load_graph(model)?;
+    let q = match input_path {
+        Some(p) => graph.quantize_inputs(&one_sample(&graph, p)?)?,
+        None => graph.inputs().iter().map(|&t| vec![0; graph.tensors()[t].len()]).collect(),
+    };
+    let circuit = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
+    let k = circuit.k();
+    let params = srs::dev_srs(k);
+    let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
+    let mut times = Vec::new();
+    let mut last = None;
+    for i in 0..repeat.max(1) {
+        let (out, secs) = step(&format!("prove {}/{}", i + 1, repeat.max(1)), || Ok(prover::prove(&params, &pk, &circuit, GraphWitness::new(q.clone()), rand::rngs::OsRng)?))?;
+        times.push(secs);
+        last = Some(out);
+    }
+    times.sort_by(f64::total_cmp);
+    let (instances, proof) = last.context("no proof was made")?;
+    let (_, verify_s) = step("verify", || Ok(prover::verify(&params, pk.get_vk(), &instances, &proof)?))?;
+    let (dot, range, tables) = circuit.rows();
+    let numbers = serde_json::json!({
+        "model_id": section9::hex_string(&graph.id()),
+        "k": k,
+        "rows": dot.max(range).max(tables),
+        "macs": graph.macs(),
+        "circuit_terms": circuit.plan.terms(),
+        "width": circuit.width,
+        "keygen_s": keygen_s,
+        "prove_s": times[times.len() / 2],
+        "verify_s": verify_s,
+        "peak_memory_bytes": peak_memory(),
+        "proof_bytes": proof.len(),
+    });
+    println!("{}", serde_json::to_string_pretty(&numbers)?);
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&numbers)?).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
