@@ -54,7 +54,7 @@ fn tampered(tamper: GraphTamper) -> (GraphParams, Result<(), Vec<String>>) {
 /// The honest stored values and blocks of the tiny generator.
 fn honest_trace(params: &GraphParams) -> GraphTrace {
     let latent: Vec<i64> = TINY_LATENT.iter().map(|&v| i64::from(v)).collect();
-    GraphTrace::new(&params.plan, params.graph.as_deref().unwrap(), &[latent], None)
+    GraphTrace::new(&params.plan, params.graph.as_deref().unwrap(), &[latent])
 }
 
 /// The wire of output `o` of linear step `l`.

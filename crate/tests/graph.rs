@@ -37,7 +37,10 @@ fn compile_with(bytes: &[u8], options: &Options) -> (Graph, Report, Vec<Vec<Vec<
 
 fn mock(graph: &Graph, inputs: &[Vec<i64>], vis: (Visibility, Visibility), tamper: Option<GraphTamper>) -> Result<(), Vec<String>> {
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).expect("plans");
-    let trace = GraphTrace::new(&params.plan, graph, inputs, tamper);
+    let trace = match tamper {
+        Some(t) => GraphTrace::tampered(&params.plan, graph, inputs, t),
+        None => GraphTrace::new(&params.plan, graph, inputs),
+    };
     let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
     let k = params.k();
     let circuit = GraphCircuit { params, witness: Some(GraphWitness { tamper, ..GraphWitness::new(inputs.to_vec()) }) };
@@ -49,7 +52,7 @@ fn prove_matches_reference(graph: &Graph, sample: &[Vec<f64>], vis: (Visibility,
     let q = graph.quantize_inputs(sample).unwrap();
     let values = graph.run(&q).unwrap();
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).unwrap();
-    let trace = GraphTrace::new(&params.plan, graph, &q, None);
+    let trace = GraphTrace::new(&params.plan, graph, &q);
     for (i, &o) in graph.outputs().iter().enumerate() {
         let lo = graph.tensors()[o].lo;
         let want: Vec<i64> = values[o].iter().map(|v| v - lo).collect();
@@ -196,7 +199,7 @@ fn every_node_kind_compiles_and_proves() {
 /// The first wire a step of the given kind defines, with its honest value.
 fn first_wire(graph: &Graph, sample: &[Vec<i64>], pick: impl Fn(&Step) -> Option<Vec<usize>>) -> (usize, GraphTrace) {
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
-    let trace = GraphTrace::new(&params.plan, graph, sample, None);
+    let trace = GraphTrace::new(&params.plan, graph, sample);
     let wires = params.plan.steps.iter().find_map(pick).expect("the graph has such a step");
     // Prefer a wire whose value is strictly inside its range so a +1 stays a byte.
     let w = wires.iter().copied().find(|&w| (1..200).contains(&trace.wires[w])).unwrap_or(wires[0]);
@@ -219,7 +222,7 @@ fn tampered_max_breaks_the_max_gate_or_its_range() {
     let (graph, _, fresh) = compile(&lenet());
     let q = graph.quantize_inputs(&fresh[0]).unwrap();
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
-    let trace = GraphTrace::new(&params.plan, &graph, &q, None);
+    let trace = GraphTrace::new(&params.plan, &graph, &q);
     let rows = params.plan.steps.iter().find_map(|s| match s { Step::Max { rows, .. } => Some(rows.clone()), _ => None }).unwrap();
     let &(a, b, m) = rows.iter().find(|&&(a, b, _)| trace.wires[a] != trace.wires[b]).expect("a window with distinct values");
     let vis = (Visibility::Private, Visibility::Public);
@@ -257,7 +260,7 @@ fn a_changed_public_output_does_not_verify() {
     let (graph, _, fresh) = compile(&mlp());
     let q = graph.quantize_inputs(&fresh[0]).unwrap();
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
-    let trace = GraphTrace::new(&params.plan, &graph, &q, None);
+    let trace = GraphTrace::new(&params.plan, &graph, &q);
     let mut instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
     instances[0] += halo2_proofs::halo2curves::bn256::Fr::one();
     let k = params.k();

@@ -28,7 +28,7 @@ fn graph() -> Graph {
 /// bytes are a placeholder (reading a file checks the statement before any proof).
 fn file(graph: &Graph, circuit: &GraphParams) -> ModelProofFile {
     let inputs = graph.quantize_inputs(&[vec![0.5, -0.25, 0.75, 0.125]]).unwrap();
-    let trace = GraphTrace::new(&circuit.plan, graph, &inputs, None);
+    let trace = GraphTrace::new(&circuit.plan, graph, &inputs);
     let instances: Vec<Fr> = circuit.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
     let t = graph.outputs()[0];
     let outputs = vec![trace.output(&circuit.plan, 0).iter().map(|s| s + graph.tensors()[t].lo).collect()];

@@ -61,7 +61,7 @@ fn run_case(dir: &std::path::Path, options: &Options) -> Result<f64, String> {
 
     let q = graph.quantize_inputs(&data.input_data).unwrap();
     let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).map_err(|e| e.to_string())?;
-    let trace = GraphTrace::new(&params.plan, &graph, &q, None);
+    let trace = GraphTrace::new(&params.plan, &graph, &q);
     let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
     let srs = section9::prover::srs::dev_srs(params.k());
     let pk = section9::prover::keys::generate(&srs, &params).unwrap();

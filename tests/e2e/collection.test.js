@@ -1,6 +1,7 @@
 // A creator's collection other than the committed one, end to end in headless Chromium: the
-// second generator (model/sprite: nearest upsampling + convolutions, a 16×16 grey picture),
-// made into a collection by `section9 collection new`, deployed with its own name, symbol,
+// second generator (model/sprite, plain PyTorch exported by torch.onnx.export: nearest
+// upsampling + convolutions, a 16×16 grey picture), made into a collection by
+// `section9 collection new`, deployed with its own name, symbol,
 // picture size and royalty, minted from its page through the wallet; the token's tokenURI
 // follows ERC-7007's metadata schema and decodes to exactly the minted pixels.
 //

@@ -333,25 +333,47 @@ pub struct GraphWitness {
     pub salt: Fr,
     /// The address a picture is proven for.
     pub minter: [u8; 20],
-    /// A deliberate lie, for negative tests only.
+    /// A deliberate lie, for negative tests only: exists with the `test-support` feature alone,
+    /// so no production build can carry one.
+    #[cfg(feature = "test-support")]
     pub tamper: Option<GraphTamper>,
 }
 
 impl GraphWitness {
     /// A witness of real input values, for statements without committed inputs or a picture.
     pub fn new(inputs: Vec<Vec<i64>>) -> Self {
-        GraphWitness { inputs, salt: Fr::zero(), minter: [0; 20], tamper: None }
+        GraphWitness {
+            inputs,
+            salt: Fr::zero(),
+            minter: [0; 20],
+            #[cfg(feature = "test-support")]
+            tamper: None,
+        }
     }
 
     /// A mint witness: the latent, the salt of its commitment and the minter.
     pub fn mint(latent: &[i8], salt: Fr, minter: [u8; 20]) -> Self {
-        GraphWitness { inputs: vec![latent.iter().map(|&v| i64::from(v)).collect()], salt, minter, tamper: None }
+        GraphWitness {
+            inputs: vec![latent.iter().map(|&v| i64::from(v)).collect()],
+            salt,
+            minter,
+            #[cfg(feature = "test-support")]
+            tamper: None,
+        }
+    }
+
+    /// The lie this witness carries (always none without the `test-support` feature).
+    fn tamper(&self) -> Option<GraphTamper> {
+        #[cfg(feature = "test-support")]
+        return self.tamper;
+        #[cfg(not(feature = "test-support"))]
+        None
     }
 
     /// The public values this witness gives `params`.
     pub fn instances(&self, params: &GraphParams) -> Option<Vec<Fr>> {
         let graph = params.graph.as_deref()?;
-        let trace = GraphTrace::new(&params.plan, graph, &self.inputs, self.tamper);
+        let trace = GraphTrace::with_tamper(&params.plan, graph, &self.inputs, self.tamper());
         Some(params.instances_of(&trace.wires, self.salt, &self.minter))
     }
 }
@@ -420,13 +442,13 @@ impl Circuit<Fr> for GraphCircuit {
             table.load(&mut layouter, &plan.tables)?;
         }
         let graph = self.params.graph.as_deref();
-        let trace = self.witness.as_ref().zip(graph).map(|(w, g)| GraphTrace::new(plan, g, &w.inputs, w.tamper));
+        let trace = self.witness.as_ref().zip(graph).map(|(w, g)| GraphTrace::with_tamper(plan, g, &w.inputs, w.tamper()));
         let val = |w: usize| trace.as_ref().map_or(Value::unknown(), |t| Value::known(fr_from_i64(t.wires[w])));
         let mut wires: Vec<Option<Wire>> = vec![None; plan.wires];
         let get = |wires: &[Option<Wire>], w: usize| wires[w].ok_or(Error::Synthesis);
 
         let w = self.witness.as_ref();
-        let tamper = w.and_then(|w| w.tamper);
+        let tamper = w.and_then(GraphWitness::tamper);
         let minter_value = w.map_or(Value::unknown(), |w| Value::known(statement::address_to_fr(&w.minter)));
         let salt_value = w.map_or(Value::unknown(), |w| Value::known(w.salt));
         let input_start = self.params.input_start();

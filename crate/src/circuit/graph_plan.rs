@@ -284,7 +284,9 @@ impl GraphPlan {
     }
 }
 
-/// A deliberate lie in the witness, for negative tests. Each names the cell it changes.
+/// A deliberate lie in the witness, for negative tests. Each names the cell it changes. Only a
+/// `test-support` build can put one into a witness ([`GraphWitness`](super::graph::GraphWitness)'s
+/// `tamper`, [`GraphTrace::tampered`]); production code paths see none.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum GraphTamper {
@@ -320,7 +322,17 @@ pub struct GraphTrace {
 
 impl GraphTrace {
     /// `inputs` are the real input values `q`, which the caller has checked against the graph.
-    pub fn new(plan: &GraphPlan, graph: &Graph, inputs: &[Vec<i64>], tamper: Option<GraphTamper>) -> GraphTrace {
+    pub fn new(plan: &GraphPlan, graph: &Graph, inputs: &[Vec<i64>]) -> GraphTrace {
+        GraphTrace::with_tamper(plan, graph, inputs, None)
+    }
+
+    /// The trace with a deliberate lie (negative tests, `test-support` feature).
+    #[cfg(feature = "test-support")]
+    pub fn tampered(plan: &GraphPlan, graph: &Graph, inputs: &[Vec<i64>], tamper: GraphTamper) -> GraphTrace {
+        GraphTrace::with_tamper(plan, graph, inputs, Some(tamper))
+    }
+
+    pub(crate) fn with_tamper(plan: &GraphPlan, graph: &Graph, inputs: &[Vec<i64>], tamper: Option<GraphTamper>) -> GraphTrace {
         let mut wires = vec![0i64; plan.wires];
         let lie = |w: usize| match tamper {
             Some(GraphTamper::Wire { wire, delta }) if wire == w => delta,

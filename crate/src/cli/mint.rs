@@ -405,7 +405,7 @@ pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usiz
     let latent = Seed([0x5e; 32]).latent("bench", s.model.latent_len());
     let minter = [0x11u8; 20];
     let witness = GraphWitness::mint(&latent, Fr::from(7), minter);
-    let (_, witness_s) = step("witness (integer inference + trace)", || Ok(GraphTrace::new(&s.circuit.plan, s.model.graph(), &witness.inputs, None)))?;
+    let (_, witness_s) = step("witness (integer inference + trace)", || Ok(GraphTrace::new(&s.circuit.plan, s.model.graph(), &witness.inputs)))?;
     let mut times = Vec::new();
     let mut last = None;
     for i in 0..repeat.max(1) {

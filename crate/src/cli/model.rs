@@ -133,7 +133,7 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let params = load_params(a.params, a.dev_srs, k)?;
     let (pk, _) = step(&format!("generating keys (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
     let ((instances, proof), _) = step("proving", || Ok(prover::prove(&params, &pk, &circuit, GraphWitness::new(q.clone()), rand::rngs::OsRng)?))?;
-    let trace = GraphTrace::new(&circuit.plan, &graph, &q, None);
+    let trace = GraphTrace::new(&circuit.plan, &graph, &q);
     let outputs: Vec<Vec<i64>> = graph.outputs().iter().enumerate().map(|(i, &t)| trace.output(&circuit.plan, i).iter().map(|s| s + graph.tensors()[t].lo).collect()).collect();
     let file = ModelProofFile::new(&graph, &circuit, k, a.dev_srs, &q, &outputs, &instances, &proof);
     std::fs::write(a.out, file.to_json()).with_context(|| format!("cannot write {}", a.out.display()))?;
