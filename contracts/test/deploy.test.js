@@ -59,12 +59,13 @@ test('deploy.js deploys both contracts to a local chain and writes their address
 
     // A collection of its own: every setting reaches the contract and the deployment file.
     const artist = privateKeyToAccount(KEY_1).address;
-    const custom = { NAME: 'Ghost "Shell"', SYMBOL: 'GIS', ROYALTY_RECEIVER: artist.toLowerCase(), ROYALTY_BPS: '250', WIDTH: '16', HEIGHT: '24' };
+    // (The picture size must be the verifier's, which its header states: 32×32 here.)
+    const custom = { NAME: 'Ghost "Shell"', SYMBOL: 'GIS', ROYALTY_RECEIVER: artist.toLowerCase(), ROYALTY_BPS: '250', WIDTH: '32', HEIGHT: '32' };
     await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, ...custom } });
     const c = JSON.parse(fs.readFileSync(out, 'utf8'));
-    assert.deepEqual([c.name, c.symbol, c.width, c.height, c.royalty], ['Ghost "Shell"', 'GIS', 16, 24, { receiver: artist, bps: 250 }]);
+    assert.deepEqual([c.name, c.symbol, c.width, c.height, c.royalty], ['Ghost "Shell"', 'GIS', 32, 32, { receiver: artist, bps: 250 }]);
     const read = (functionName, args = []) => client.readContract({ address: c.art, abi, functionName, args });
-    assert.deepEqual([await read('name'), await read('symbol'), await read('width'), await read('height')], ['Ghost "Shell"', 'GIS', 16n, 24n]);
+    assert.deepEqual([await read('name'), await read('symbol'), await read('width'), await read('height')], ['Ghost "Shell"', 'GIS', 32n, 32n]);
     assert.deepEqual(await read('royaltyInfo', [7n, 1000n]), [artist, 25n]);
 
     // Bad settings are clear errors, not stack traces.
@@ -78,6 +79,8 @@ test('deploy.js deploys both contracts to a local chain and writes their address
       [{ ROYALTY_RECEIVER: `0x${'0'.repeat(40)}` }, /ROYALTY_RECEIVER must be a nonzero/],
       [{ WIDTH: '0' }, /WIDTH must be a whole number from 1/],
       [{ WIDTH: '91', HEIGHT: '90' }, /a 91×90 picture is over the contract's 8100 pixels/],
+      [{ WIDTH: '16' }, /WIDTH 16 is not the picture width the verifier was generated for \(32\)/],
+      [{ HEIGHT: '24' }, /HEIGHT 24 is not the picture height the verifier was generated for \(32\)/],
       [{ NAME: '' }, /NAME and SYMBOL must not be empty/],
     ]) {
       const refused = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, ...settings } }).catch((e) => e);

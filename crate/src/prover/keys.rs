@@ -2,11 +2,11 @@
 //!
 //! A key file is `"S9KEYS01"`, the 32-byte circuit digest, the payload length (u64 LE), the
 //! SHA-256 of the payload, then the payload (halo2's raw key serialization). The digest covers
-//! the model (its canonical bytes), the circuit layout (`W`, `k`, every column, gate and
-//! lookup of the constraint system) and the SRS fingerprint, so a
-//! key made for another model, layout or SRS is reported as stale instead of producing proofs
-//! that cannot verify; the checksum turns a truncated or corrupted file into an error rather
-//! than a crash inside the deserializer.
+//! the model (its compiled graph's id), the statement (the sides' visibilities), the circuit
+//! layout (`W`, `k`, every column, gate and lookup of the constraint system) and the SRS
+//! fingerprint, so a key made for another model, statement, layout or SRS is reported as stale
+//! instead of producing proofs that cannot verify; the checksum turns a truncated or corrupted
+//! file into an error rather than a crash inside the deserializer.
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, Circuit, ConstraintSystem, ProvingKey, VerifyingKey};
