@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use section9::graph::quantize::Options;
+use section9::generator::{compile_trained, GeneratorError};
 use section9::{hex_string, Generator};
 
-use super::mint::{compile_generator, KeyArgs};
+use super::mint::KeyArgs;
 use super::{is_compiled, model, read_onnx};
 
 #[derive(clap::Subcommand)]
@@ -60,12 +61,17 @@ fn load(path: &Path, calibrate: Option<&Path>) -> Result<Generator> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         return Generator::from_json(&text).with_context(|| format!("{} is not a generator", path.display()));
     }
-    // Trained scales (the committed generator's training code writes them) are kept exactly.
-    if let Ok(generator) = compile_generator(&read_onnx(path)?) {
-        if calibrate.is_some() {
-            eprintln!("note: {} carries trained scales; --calibrate is not needed and was not used", path.display());
+    // Trained scales (the committed generator's training code writes them) are kept exactly; a
+    // trained model that fails their checks (an off-grid weight…) is refused, not recalibrated.
+    match compile_trained(&read_onnx(path)?) {
+        Ok(generator) => {
+            if calibrate.is_some() {
+                eprintln!("note: {} carries trained scales; --calibrate is not needed and was not used", path.display());
+            }
+            return Ok(generator);
         }
-        return Ok(generator);
+        Err(GeneratorError::Untrained(_)) => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot load the model {}", path.display())),
     }
     let (graph, report) = model::compile_graph(path, calibrate, &Options::default(), true)?;
     model::print_report(&report);
