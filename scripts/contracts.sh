@@ -21,6 +21,17 @@ mkdir -p "$gen"
 "$bin" prove --dev-srs --prompt "a paper crane on a windowsill" \
     --minter 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --out "$gen/proof-bob.json" 2>/dev/null
 
+# Model circuits: the zoo's models compiled, proved (hashed inputs, public outputs) and their
+# verifiers exported — split across contracts where one would be over EIP-170.
+mkdir -p "$gen/models"
+for m in mlp lenet separable; do
+    "$bin" compile "model/zoo/$m.onnx" --calibrate "model/zoo/$m.calibration.json" --out "$gen/models/$m.s9" >/dev/null 2>&1
+    "$bin" prove --dev-srs --model "$gen/models/$m.s9" --input "model/zoo/$m.input.json" \
+        --input-visibility hashed --out "$gen/models/$m.proof.json" >/dev/null 2>&1
+    "$bin" export-verifier --dev-srs --model "$gen/models/$m.s9" --input-visibility hashed \
+        --out "$gen/models/$m.sol" >/dev/null 2>&1
+done
+
 bash scripts/ptau.sh
 mkdir -p "$gen/imported"
 "$bin" export-verifier --params target/ptau/mint.srs --out "$gen/imported/Halo2Verifier.sol"

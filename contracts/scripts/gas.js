@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chain, deploy, proofFile, verifierCalldata, artifact, root } from '../test/helpers.js';
+import { compileVerifier } from './compile.js';
 
 /// Intrinsic gas of a transaction's calldata (EIP-2028) plus the 21,000 base.
 function intrinsic(hex) {
@@ -38,6 +39,28 @@ const report = {
   verify_execution_gas: verifyTx - intrinsic(data),
   mints: mints.map((m, i) => ({ picture: ['alice', 'bob'][i], ...m })),
 };
+// Model circuits' verifiers (generated/models, made by scripts/contracts.sh): each part's size,
+// deployment, and verification of the real proof.
+report.models = {};
+const modelDir = path.join(root, 'generated/models');
+for (const file of fs.existsSync(modelDir) ? fs.readdirSync(modelDir).filter((f) => f.endsWith('.sol')).sort() : []) {
+  const name = file.slice(0, -4);
+  const v = compileVerifier(`generated/models/${file}`);
+  const proof = JSON.parse(fs.readFileSync(path.join(modelDir, `${name}.proof.json`), 'utf8'));
+  const hash = await env.wallet(alice).deployContract({ abi: v.abi, bytecode: v.bytecode, args: [] });
+  const receipt = await env.client.waitForTransactionReceipt({ hash });
+  const calldata = verifierCalldata(proof.instances.map(BigInt), proof.proof);
+  const gas = Number(await env.client.estimateGas({ account: alice, to: receipt.contractAddress, data: calldata }));
+  report.models[name] = {
+    k: Number(v.header.k),
+    instances: Number(v.header.instances),
+    parts_deployed_bytes: v.parts.map((p) => p.deployedSize),
+    deploy_gas: Number(receipt.gasUsed),
+    proof_bytes: (proof.proof.length - 2) / 2,
+    verify_tx_gas: gas,
+    verify_execution_gas: gas - intrinsic(calldata),
+  };
+}
 fs.writeFileSync(path.join(root, 'gas.json'), JSON.stringify(report, null, 2) + '\n');
 
 const row = (k, v) => console.log(`${k.padEnd(44)} ${v.toLocaleString('en-US').padStart(10)}`);
@@ -51,5 +74,9 @@ for (const [i, m] of mints.entries()) {
   row(`mint #${i + 1}: picture packed to (bytes of 3,072)`, m.packed_bytes);
   row(`mint #${i + 1}: whole transaction (gas)`, m.gas);
   row(`mint #${i + 1}:   of which calldata + base (gas)`, m.intrinsic);
+}
+for (const [name, m] of Object.entries(report.models)) {
+  console.log(`model ${name} (k = ${m.k}): verifier ${m.parts_deployed_bytes.map((b) => b.toLocaleString('en-US')).join(' + ')} bytes, ` +
+    `deployment ${m.deploy_gas.toLocaleString('en-US')} gas, verification ${m.verify_execution_gas.toLocaleString('en-US')} gas (execution)`);
 }
 console.log('wrote gas.json');

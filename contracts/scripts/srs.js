@@ -20,9 +20,10 @@ export function devCoordinateWords() {
 }
 
 /// True when the compiled verifier trusts the development SRS: its header says so, or its
-/// deployed bytecode holds the development [s]G2.
+/// creation code holds the development [s]G2 (the creation code holds the deployed code, and
+/// that of every part of a split verifier).
 export function isDevelopmentVerifier(artifact) {
   if ((artifact.header?.srs ?? '').startsWith('development')) return true;
-  const code = artifact.deployedBytecode.toLowerCase();
+  const code = artifact.bytecode.toLowerCase();
   return devCoordinateWords().every((word) => code.includes(word));
 }

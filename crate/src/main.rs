@@ -12,7 +12,8 @@ use section9::circuit::DEFAULT_WIDTH;
 
 mod cli;
 
-use cli::mint::{self, KeyArgs, ModelArg, SecretArgs};
+use cli::keys::KeyArgs;
+use cli::mint::{self, ModelArg, SecretArgs};
 
 #[derive(Parser)]
 #[command(name = "section9", version, about = "Provable AI art: generate, prove and mint pictures from a private prompt")]
@@ -115,20 +116,32 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
-    /// Verify a proof file.
+    /// Verify a proof file. Reads four points of the SRS and the cached verifying key (derived
+    /// and cached on first use).
     Verify {
         /// The proof file (JSON).
         proof: PathBuf,
+        /// Ignore the cached verifying key: derive it from the circuit and the whole SRS.
+        #[arg(long)]
+        derive_vk: bool,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
         keys: KeyArgs,
     },
-    /// Generate the Solidity verifier of the mint circuit (snark-verifier, SHPLONK).
+    /// Generate the Solidity verifier (snark-verifier, SHPLONK) of a generator's mint circuit,
+    /// or, for a compiled model that is not a generator or with a visibility flag, of its
+    /// model circuit (the statement `prove --input` proves with the same flags).
     ExportVerifier {
         /// Where to write the Solidity source.
         #[arg(long, default_value = "contracts/generated/Halo2Verifier.sol")]
         out: PathBuf,
+        /// A model circuit: how the verifier sees the inputs (default private).
+        #[arg(long)]
+        input_visibility: Option<Visibility>,
+        /// A model circuit: how the verifier sees the outputs (default public).
+        #[arg(long)]
+        output_visibility: Option<Visibility>,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
@@ -191,8 +204,7 @@ fn main() -> ExitCode {
                 inputs: input_visibility,
                 outputs: output_visibility,
                 out: &out,
-                params: keys.params.as_deref(),
-                dev_srs: keys.dev_srs,
+                keys: &keys,
             }),
             None => Err(anyhow::anyhow!("--input proves a compiled model: pass --model model.s9")),
         },
@@ -200,11 +212,19 @@ fn main() -> ExitCode {
             Some(minter) => mint::prove(&secret, &minter, &out, secret_out.as_deref(), &model, &keys),
             None => Err(anyhow::anyhow!("a mint proof names its minter: pass --minter 0x…")),
         },
-        Command::Verify { proof, model, keys } => mint::verify(&proof, &model, &keys),
-        Command::ExportVerifier { out, model, keys } => mint::export_verifier(&out, &model, &keys),
+        Command::Verify { proof, derive_vk, model, keys } => mint::verify(&proof, &model, &keys, derive_vk),
+        Command::ExportVerifier { out, input_visibility, output_visibility, model, keys } => match &model.model {
+            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || !cli::is_generator(path)) => {
+                cli::model::export_verifier(path, input_visibility.unwrap_or_default(), output_visibility.unwrap_or(Visibility::Public), &keys, &out)
+            }
+            _ if input_visibility.is_some() || output_visibility.is_some() => {
+                Err(anyhow::anyhow!("--input-visibility and --output-visibility are for a compiled model's circuit: pass --model model.s9"))
+            }
+            _ => mint::export_verifier(&out, &model, &keys),
+        },
         Command::ExportWeb { out_dir, model, keys } => mint::export_web(&out_dir, &model, &keys),
-        Command::Bench { model: ModelArg { model: Some(path) }, input, json, repeat, .. } if cli::is_compiled(&path) => {
-            cli::model::bench(&path, input.as_deref(), repeat, json.as_deref())
+        Command::Bench { model: ModelArg { model: Some(path) }, input, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
+            cli::model::bench(&path, input.as_deref(), &keys, repeat, json.as_deref())
         }
         Command::Bench { model, keys, json, repeat, .. } => mint::bench(&model, &keys, json.as_deref(), repeat),
     };

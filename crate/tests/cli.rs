@@ -155,8 +155,9 @@ fn setup_prove_verify_with_the_development_srs() {
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
     assert!(String::from_utf8_lossy(&verify.stdout).contains("valid"));
 
-    // `verify` derives the verifying key from the circuit: a cached key file replaced by another
-    // circuit's key (here W = 6's, wrapped under this circuit's digest and checksum) is not read.
+    // `verify` reads the cached verifying key (the key directory is trusted like the binary):
+    // one replaced by another circuit's (here W = 6's, wrapped under this circuit's digest and
+    // checksum) decides — the proof fails — and `--derive-vk` derives the key afresh.
     let other = run(&["setup", "--dev-srs", "--width", "6"]);
     assert!(other.status.success(), "{}", String::from_utf8_lossy(&other.stderr));
     let vk_files = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
@@ -164,6 +165,7 @@ fn setup_prove_verify_with_the_development_srs() {
     };
     let ours = String::from_utf8_lossy(&setup.stdout).lines().find_map(|l| l.strip_prefix("digest   ").map(str::to_string)).unwrap();
     let (mine, theirs): (Vec<_>, Vec<_>) = vk_files(&keys).into_iter().partition(|p| p.to_string_lossy().contains(&ours[..16]));
+    let genuine = std::fs::read(&mine[0]).unwrap();
     let payload = std::fs::read(&theirs[0]).unwrap()[80..].to_vec();
     let mut forged = b"S9KEYS01".to_vec();
     forged.extend(hex::decode(&ours).unwrap());
@@ -172,7 +174,21 @@ fn setup_prove_verify_with_the_development_srs() {
     forged.extend(&payload);
     std::fs::write(&mine[0], forged).unwrap();
     let verify = run(&["verify", "proof.json", "--dev-srs"]);
-    assert!(verify.status.success(), "a replaced key file must not decide: {}", String::from_utf8_lossy(&verify.stderr));
+    assert_eq!(verify.status.code(), Some(1), "the cached key decides");
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("verifying key") && String::from_utf8_lossy(&verify.stderr).contains("(cached)"));
+    let verify = run(&["verify", "proof.json", "--dev-srs", "--derive-vk"]);
+    assert!(verify.status.success(), "--derive-vk ignores the cache: {}", String::from_utf8_lossy(&verify.stderr));
+    assert_eq!(std::fs::read(&mine[0]).unwrap(), genuine, "and caches the derived key");
+    // A corrupted key file is ignored with a message, never trusted.
+    let mut corrupted = genuine.clone();
+    let last = corrupted.len() - 1;
+    corrupted[last] ^= 1;
+    std::fs::write(&mine[0], corrupted).unwrap();
+    let verify = run(&["verify", "proof.json", "--dev-srs"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("checksum mismatch"), "{}", String::from_utf8_lossy(&verify.stderr));
+    // The development SRS was generated once and read from the key directory since.
+    assert!(String::from_utf8_lossy(&prove.stderr).contains("development SRS: ") && String::from_utf8_lossy(&prove.stderr).contains("(cached)"));
 
     // Change one pixel and its instance consistently: the file parses, the proof fails.
     let mut file: serde_json::Value = serde_json::from_str(&proof).unwrap();
@@ -218,6 +234,8 @@ fn compile_run_prove_verify_a_float_model() {
     let run = section9()
         .args(["prove", "--dev-srs", "--output-visibility", "public", "--input-visibility", "hashed", "--model"])
         .arg(&model)
+        .arg("--keys-dir")
+        .arg(dir.path().join("keys"))
         .arg("--input")
         .arg(zoo("mlp.input.json"))
         .arg("--out")
@@ -229,9 +247,28 @@ fn compile_run_prove_verify_a_float_model() {
     assert_eq!(file["outputs"], outputs["outputs"], "the proof file states the outputs `run` printed");
     assert_eq!(file["instances"].as_array().unwrap().len(), 1 + 10, "input hash, then 10 outputs");
 
-    let verify = |path: &std::path::Path| section9().args(["verify", "--dev-srs", "--model"]).arg(&model).arg(path).output().unwrap();
+    let keys = dir.path().join("keys");
+    let verify = |path: &std::path::Path| section9().args(["verify", "--dev-srs", "--model"]).arg(&model).arg(path).arg("--keys-dir").arg(&keys).output().unwrap();
     let ok = verify(&proof);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // The first verification derived the verifying key; the next reads it, and four SRS points.
+    let again = verify(&proof);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("verifying key: ") && stderr.contains("(cached)") && !stderr.contains("generating"), "{stderr}");
+
+    // Its Solidity verifier: the same statement (hashed inputs, public outputs), over EIP-170
+    // in one contract, so split; its header says what it checks.
+    let sol = dir.path().join("mlp.sol");
+    let run = section9().args(["export-verifier", "--dev-srs", "--input-visibility", "hashed", "--model"]).arg(&model).arg("--out").arg(&sol).arg("--keys-dir").arg(&keys).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let code = std::fs::read_to_string(&sol).unwrap();
+    for line in ["// Section 9 model verifier", "// inputs: hashed", "// outputs: public", "// instances: 11", "// k: 11", "contract Halo2VerifierPart2 {"] {
+        assert!(code.contains(line), "{line}");
+    }
+    assert!(String::from_utf8_lossy(&run.stderr).contains("(cached)"), "the key verification cached is reused");
+    let refused = section9().args(["export-verifier", "--dev-srs", "--input-visibility", "hashed"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --model model.s9"));
 
     // Claiming another output: the file no longer matches its instances.
     let mut lie = file.clone();
@@ -326,7 +363,7 @@ fn collection_new_makes_a_collection_that_proves() {
         .output()
         .unwrap();
     assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
-    let verify = section9().args(["verify", "--dev-srs", "--model"]).arg(out.join("model.s9")).arg(&proof).output().unwrap();
+    let verify = section9().args(["verify", "--dev-srs", "--model"]).arg(out.join("model.s9")).arg(&proof).arg("--keys-dir").arg(dir.path().join("keys")).output().unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
     // The proof file states the 16×16 grey picture, as RGB.
     let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();

@@ -208,6 +208,42 @@ fn compressed_params_decode_in_parallel_to_the_same_srs_and_bad_ones_are_refused
 }
 
 #[test]
+fn the_fast_development_srs_is_halo2s_setup_point_for_point() {
+    for k in [1, 4, 7] {
+        let reference = ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::from_seed(srs::DEV_SEED));
+        assert_eq!(srs::write(&srs::dev_srs(k)), srs::write(&reference), "k = {k}");
+    }
+}
+
+#[test]
+fn verification_reads_four_points_of_a_params_file_and_verifies_with_them() {
+    let f = fixture();
+    let k = f.circuit.k();
+    let verifier = srs::dev_verifier_params(k);
+    assert_eq!(srs::fingerprint(&verifier), srs::fingerprint(&f.params));
+    verify(&verifier, f.pk.get_vk(), &f.instances, &f.proof).unwrap();
+    let mut other = f.instances.clone();
+    other[0] += Fr::one();
+    assert!(matches!(verify(&verifier, f.pk.get_vk(), &other, &f.proof), Err(ProverError::Invalid)));
+
+    // From a larger file, raw or compressed: the same four points as the SRS downsized to k.
+    let big = srs::dev_srs(7);
+    for bytes in [srs::write(&big), srs::write_compressed(&big)] {
+        let read = srs::read_verifier(std::io::Cursor::new(&bytes), 5).unwrap();
+        assert_eq!(srs::fingerprint(&read), srs::fingerprint(&srs::read(&bytes, 5).unwrap()));
+        assert!(matches!(srs::read_verifier(std::io::Cursor::new(&bytes[..bytes.len() - 1]), 5), Err(SrsError::Size { .. })));
+        assert!(matches!(srs::read_verifier(std::io::Cursor::new(&bytes), 8), Err(SrsError::TooSmall { have: 7, need: 8 })));
+        assert!(matches!(srs::read_verifier(std::io::Cursor::new(&bytes[..2]), 5), Err(SrsError::TooShort { .. })));
+    }
+    let mut bad = srs::write_compressed(&big);
+    let tail = bad.len() - 128;
+    for b in &mut bad[tail..tail + 32] {
+        *b = 0xff;
+    }
+    assert!(matches!(srs::read_verifier(std::io::Cursor::new(&bad), 5), Err(SrsError::Points(_))));
+}
+
+#[test]
 fn a_too_small_srs_is_refused_by_key_generation() {
     let f = fixture();
     let small = srs::dev_srs(f.circuit.k() - 1);

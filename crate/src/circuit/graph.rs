@@ -291,6 +291,22 @@ impl GraphParams {
         cs
     }
 
+    /// How many public values the statement has (`instances_of`'s length).
+    pub fn num_instances(&self) -> usize {
+        let minter = usize::from(self.outputs == Visibility::Picture);
+        minter
+            + self
+                .sides()
+                .map(|(vis, wires, _)| match vis {
+                    Visibility::Private => 0,
+                    Visibility::Public => wires.len(),
+                    Visibility::Hashed | Visibility::Committed => 1,
+                    // γ and the evaluation (the minter is counted above).
+                    Visibility::Picture => 2,
+                })
+                .sum::<usize>()
+    }
+
     /// The public values for the stored wire values of a trace; `salt` and `minter` matter
     /// only to committed inputs and pictures.
     pub fn instances_of(&self, wires: &[i64], salt: Fr, minter: &[u8; 20]) -> Vec<Fr> {

@@ -7,7 +7,7 @@ use section9::graph::quantize::Options;
 use section9::generator::{compile_trained, GeneratorError};
 use section9::{hex_string, Generator};
 
-use super::mint::KeyArgs;
+use super::keys::KeyArgs;
 use super::{is_compiled, model, read_onnx};
 
 #[derive(clap::Subcommand)]

@@ -16,26 +16,11 @@ use section9::prompt::Seed;
 use section9::prover::{self, keys, proof::ProofFile, srs};
 use section9::{hex_string, Generator};
 
+use super::keys::{KeyArgs, KeyCache, Srs};
 use super::{peak_memory, rayon_threads, step};
 
 /// The committed generator, built into the binary so `generate` works from anywhere.
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../../model/gan.onnx");
-
-#[derive(clap::Args)]
-pub struct KeyArgs {
-    /// A halo2 KZG params file (raw or compressed points, k at least the circuit's).
-    #[arg(long, conflicts_with = "dev_srs")]
-    pub params: Option<PathBuf>,
-    /// Use the INSECURE deterministic development SRS (anyone can forge proofs against it).
-    #[arg(long)]
-    pub dev_srs: bool,
-    /// Directory of the key cache.
-    #[arg(long, default_value = "keys")]
-    pub keys_dir: PathBuf,
-    /// Terms per dot-product row of the mint circuit (model proofs choose theirs).
-    #[arg(long, default_value_t = DEFAULT_WIDTH)]
-    pub width: usize,
-}
 
 /// The artist's secret: the prompt and the seed that, together, select the latent.
 #[derive(clap::Args)]
@@ -199,13 +184,22 @@ pub fn info(model: &ModelArg) -> Result<()> {
     Ok(())
 }
 
-/// Everything needed to prove or verify for one model.
+/// Everything needed to prove for one generator's mint circuit.
 pub struct Setup {
     pub model: Generator,
     pub circuit: GraphParams,
     pub params: ParamsKZG<Bn256>,
     pub digest: [u8; 32],
     pub dev: bool,
+    pub keys_dir: PathBuf,
+}
+
+/// The mint circuit of `model` with these keys' width.
+pub fn mint_circuit(model: &Generator, args: &KeyArgs) -> Result<GraphParams> {
+    if !(section9::circuit::MIN_WIDTH..=section9::circuit::MAX_WIDTH).contains(&args.width) {
+        bail!("--width must be between {} and {}", section9::circuit::MIN_WIDTH, section9::circuit::MAX_WIDTH);
+    }
+    Ok(GraphParams::mint(model.graph().clone(), args.width)?)
 }
 
 impl KeyArgs {
@@ -215,77 +209,38 @@ impl KeyArgs {
 
     /// The mint circuit of `model` with these keys' SRS and width.
     pub fn setup(&self, model: Generator) -> Result<Setup> {
-        if !(section9::circuit::MIN_WIDTH..=section9::circuit::MAX_WIDTH).contains(&self.width) {
-            bail!("--width must be between {} and {}", section9::circuit::MIN_WIDTH, section9::circuit::MAX_WIDTH);
-        }
-        let circuit = GraphParams::mint(model.graph().clone(), self.width)?;
-        let k = circuit.k();
-        let params = match (&self.params, self.dev_srs) {
-            (Some(path), _) => {
-                let bytes = std::fs::read(path).with_context(|| format!("cannot read the params file {}", path.display()))?;
-                step("loading the SRS", || srs::read(&bytes, k).with_context(|| format!("cannot use the params file {}", path.display())))?.0
-            }
-            (None, true) => {
-                eprintln!("WARNING: using the INSECURE development SRS (public seed). Anyone can forge proofs");
-                eprintln!("         against it: use it for local testing only, never for a deployed verifier.");
-                step(&format!("generating the development SRS (k = {k})"), || Ok(srs::dev_srs(k)))?.0
-            }
-            (None, false) => bail!("no SRS given: pass --params <halo2 KZG params file> (or --dev-srs for local testing)"),
-        };
+        let circuit = mint_circuit(&model, self)?;
+        let Srs { params, dev } = self.srs(circuit.k())?;
         let digest = keys::circuit_digest(&circuit, &params);
-        // A params file can hold the development SRS too (an `export-web` params.bin, say).
-        let dev = srs::is_dev(&params);
-        if dev && !self.dev_srs {
-            eprintln!("WARNING: this params file is the INSECURE development SRS (public seed): local testing only.");
-        }
-        Ok(Setup { model, circuit, params, digest, dev })
+        Ok(Setup { model, circuit, params, digest, dev, keys_dir: self.keys_dir.clone() })
     }
 }
 
 impl Setup {
-    pub fn pk_path(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("mint-{}.pk", &section9::hex_string(&self.digest)[..16]))
-    }
-
-    pub fn vk_path(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("mint-{}.vk", &section9::hex_string(&self.digest)[..16]))
+    pub fn keys(&self) -> KeyCache<'_> {
+        KeyCache { dir: &self.keys_dir, kind: "mint", circuit: &self.circuit, digest: self.digest }
     }
 
     /// The cached proving key, or a new one (then cached).
-    pub fn proving_key(&self, dir: &Path) -> Result<ProvingKey<G1Affine>> {
-        let path = self.pk_path(dir);
-        if let Ok(bytes) = std::fs::read(&path) {
-            match keys::read_pk(&bytes, &self.digest, &self.circuit) {
-                Ok(pk) => {
-                    eprintln!("proving key: {} (cached)", path.display());
-                    return Ok(pk);
-                }
-                Err(e) => eprintln!("ignoring {}: {e}", path.display()),
-            }
-        }
-        let (pk, _) = step(&format!("generating keys (k = {})", self.circuit.k()), || Ok(keys::generate(&self.params, &self.circuit)?))?;
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&path, keys::write_pk(&pk, &self.digest)).with_context(|| format!("cannot write {}", path.display()))?;
-        std::fs::write(self.vk_path(dir), keys::write_vk(pk.get_vk(), &self.digest))
-            .with_context(|| format!("cannot write {}", self.vk_path(dir).display()))?;
-        Ok(pk)
+    pub fn proving_key(&self) -> Result<ProvingKey<G1Affine>> {
+        self.keys().proving_key(&self.params)
     }
 
-    /// The verifying key, always derived from the circuit (never read from the cache: see
-    /// `keys::verifying_key`).
+    /// The cached verifying key, or one derived from the circuit (then cached).
     pub fn verifying_key(&self) -> Result<VerifyingKey<G1Affine>> {
-        Ok(step("deriving the verifying key", || Ok(keys::verifying_key(&self.params, &self.circuit)?))?.0)
+        let keys = self.keys();
+        keys.cached_vk().map_or_else(|| keys.derive_vk(&self.params), Ok)
     }
 }
 
 pub fn setup(model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let s = args.load(model)?;
-    let pk = s.proving_key(&args.keys_dir)?;
+    let pk = s.proving_key()?;
     let (dot, range, _) = s.circuit.rows();
     println!("model    {}", hex_string(&s.model.id()));
     println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), W = {}", s.circuit.k(), dot.max(range), s.circuit.width);
     println!("digest   {}", section9::hex_string(&s.digest));
-    println!("keys     {} , {}", s.pk_path(&args.keys_dir).display(), s.vk_path(&args.keys_dir).display());
+    println!("keys     {} , {}", s.keys().pk_path().display(), s.keys().vk_path().display());
     let cs = pk.get_vk().cs();
     println!("columns  {} advice, {} fixed, {} lookup", cs.num_advice_columns(), cs.num_fixed_columns(), cs.lookups().len());
     Ok(())
@@ -296,7 +251,7 @@ pub fn prove(secret: &SecretArgs, minter: &str, out: &Path, secret_out: Option<&
     let text = secret.prompt()?;
     let (seed, _) = secret.seed()?;
     let s = args.load(model)?;
-    let pk = s.proving_key(&args.keys_dir)?;
+    let pk = s.proving_key()?;
     let latent = seed.latent(&text, s.model.latent_len());
     let picture = s.model.picture(&latent)?;
     let witness = GraphWitness::mint(&latent, seed.salt(), minter);
@@ -311,21 +266,24 @@ pub fn prove(secret: &SecretArgs, minter: &str, out: &Path, secret_out: Option<&
     Ok(())
 }
 
-pub fn verify(path: &Path, model: &ModelArg, args: &KeyArgs) -> Result<()> {
+pub fn verify(path: &Path, model: &ModelArg, args: &KeyArgs, derive_vk: bool) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if text.contains(section9::prover::graph::FORMAT) {
         let model = model.model.as_deref().context("this is a model proof: pass the compiled model with --model model.s9")?;
-        return super::model::verify(&text, model, args.params.as_deref(), args.dev_srs).with_context(|| format!("{} does not verify", path.display()));
+        return super::model::verify(&text, model, args, derive_vk).with_context(|| format!("{} does not verify", path.display()));
     }
     let file = ProofFile::from_json(&text).with_context(|| format!("cannot read the proof file {}", path.display()))?;
     let parsed = file.parse().with_context(|| format!("invalid proof file {}", path.display()))?;
-    let s = args.load(model)?;
-    let id = hex_string(&s.model.id());
+    let model = model.load()?;
+    let id = hex_string(&model.id());
     if file.model_id != id {
         bail!("the proof is for model {}, this model is {id}", file.model_id);
     }
-    let vk = s.verifying_key()?;
-    step("verifying", || Ok(prover::verify(&s.params, &vk, &parsed.instances, &parsed.proof)?))?;
+    let circuit = mint_circuit(&model, args)?;
+    let k = circuit.k();
+    let verifier = args.verifier_srs(k)?.params;
+    let vk = KeyCache::new(&args.keys_dir, "mint", &circuit, &verifier).verifying_key(derive_vk, || Ok(args.srs(k)?.params))?;
+    step("verifying", || Ok(prover::verify(&verifier, &vk, &parsed.instances, &parsed.proof)?))?;
     println!("valid: the picture comes from model {} for minter {}", &file.model_id[..16], file.minter);
     Ok(())
 }
@@ -356,11 +314,9 @@ impl Setup {
         let instances = section9::circuit::statement::INSTANCES;
         let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&self.params, &vk, instances)?))?;
         let (_, h, w) = self.model.shape();
-        let code = prover::evm::with_header(&code, &hex_string(&self.model.id()), (w, h), self.circuit.k(), &srs::fingerprint(&self.params), self.dev);
-        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        std::fs::write(out, &code).with_context(|| format!("cannot write {}", out.display()))?;
+        let statement = prover::evm::Statement::Mint { picture: (w, h) };
+        let code = prover::evm::with_header(&code, &hex_string(&self.model.id()), &statement, self.circuit.k(), &srs::fingerprint(&self.params), self.dev);
+        super::write_creating_dir(out, code.as_bytes())?;
         println!("verifier {} ({} bytes of Solidity, {instances} public inputs)", out.display(), code.len());
         Ok(code.len())
     }

@@ -3,6 +3,7 @@
 //! [`trusted_setup`] (`.ptau` import). Shared here: progress and measurement helpers.
 
 pub mod collection;
+pub mod keys;
 pub mod mint;
 pub mod model;
 pub mod trusted_setup;
@@ -19,12 +20,25 @@ pub fn is_compiled(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.first() == Some(&b'{'))
 }
 
+/// True when `path` holds a compiled model that is a generator (one int8 input, a picture out).
+pub fn is_generator(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| section9::Generator::from_json(&text).is_ok())
+}
+
 /// Reads an ONNX file; weights in a side file (`model.onnx.data`, as recent PyTorch exports
 /// them) are read from the model's directory and put inline.
 pub fn read_onnx(onnx: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(onnx).with_context(|| format!("cannot read the model {}", onnx.display()))?;
     let dir = onnx.parent().unwrap_or(Path::new("")).to_path_buf();
     import::inline_external_data(&bytes, |location| std::fs::read(dir.join(location))).with_context(|| format!("cannot load the model {}", onnx.display()))
+}
+
+/// Writes `bytes` to `path`, creating its directory.
+fn write_creating_dir(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Runs `f` behind a spinner named `what`; prints how long it took.

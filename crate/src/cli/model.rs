@@ -4,8 +4,6 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use halo2_proofs::halo2curves::bn256::Bn256;
-use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use section9::circuit::graph::{GraphParams, Visibility};
 use section9::circuit::graph_plan::GraphTrace;
 use section9::graph::quantize::{quantize, Options, Report};
@@ -14,6 +12,7 @@ use section9::circuit::graph::GraphWitness;
 use section9::prover::graph::ModelProofFile;
 use section9::prover::{self, keys, srs};
 
+use super::keys::{KeyArgs, KeyCache, Srs};
 use super::{peak_memory, step};
 use super::read_onnx;
 
@@ -99,20 +98,6 @@ pub fn run(model: &Path, input_path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn load_params(params: Option<&Path>, dev_srs: bool, k: u32) -> Result<ParamsKZG<Bn256>> {
-    match (params, dev_srs) {
-        (Some(path), _) => {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read the params file {}", path.display()))?;
-            Ok(step("loading the SRS", || srs::read(&bytes, k).with_context(|| format!("cannot use the params file {}", path.display())))?.0)
-        }
-        (None, true) => {
-            eprintln!("WARNING: using the INSECURE development SRS (public seed): for local testing only");
-            Ok(step(&format!("generating the development SRS (k = {k})"), || Ok(srs::dev_srs(k)))?.0)
-        }
-        (None, false) => bail!("no SRS given: pass --params <halo2 KZG params file> (or --dev-srs for local testing)"),
-    }
-}
-
 /// Proving arguments of a compiled model.
 pub struct ModelProve<'a> {
     pub model: &'a Path,
@@ -120,8 +105,7 @@ pub struct ModelProve<'a> {
     pub inputs: Visibility,
     pub outputs: Visibility,
     pub out: &'a Path,
-    pub params: Option<&'a Path>,
-    pub dev_srs: bool,
+    pub keys: &'a KeyArgs,
 }
 
 pub fn prove(a: ModelProve<'_>) -> Result<()> {
@@ -130,30 +114,53 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let q = graph.quantize_inputs(&sample)?;
     let circuit = GraphParams::auto_width(graph.clone(), a.inputs, a.outputs)?;
     let k = circuit.k();
-    let params = load_params(a.params, a.dev_srs, k)?;
-    let (pk, _) = step(&format!("generating keys (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
+    let Srs { params, dev } = a.keys.srs(k)?;
+    let pk = KeyCache::new(&a.keys.keys_dir, "model", &circuit, &params).proving_key(&params)?;
     let ((instances, proof), _) = step("proving", || Ok(prover::prove(&params, &pk, &circuit, GraphWitness::new(q.clone()), rand::rngs::OsRng)?))?;
     let trace = GraphTrace::new(&circuit.plan, &graph, &q);
     let outputs: Vec<Vec<i64>> = graph.outputs().iter().enumerate().map(|(i, &t)| trace.output(&circuit.plan, i).iter().map(|s| s + graph.tensors()[t].lo).collect()).collect();
-    let file = ModelProofFile::new(&graph, &circuit, k, a.dev_srs, &q, &outputs, &instances, &proof);
+    let file = ModelProofFile::new(&graph, &circuit, k, dev, &q, &outputs, &instances, &proof);
     std::fs::write(a.out, file.to_json()).with_context(|| format!("cannot write {}", a.out.display()))?;
     println!("proof    {} ({} bytes of proof, {} public values)", a.out.display(), proof.len(), instances.len());
     Ok(())
 }
 
-pub fn verify(text: &str, model: &Path, params: Option<&Path>, dev_srs: bool) -> Result<()> {
+/// Verifies a model proof with verification's part of the SRS and the cached verifying key
+/// (derived, from the whole SRS, only when there is none or with `derive_vk`).
+pub fn verify(text: &str, model: &Path, args: &KeyArgs, derive_vk: bool) -> Result<()> {
     let file = ModelProofFile::from_json(text)?;
     let graph = load_graph(model)?;
     let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?;
     let (instances, proof) = file.check(&graph, &circuit)?;
-    let params = load_params(params, dev_srs, circuit.k())?;
-    let (vk, _) = step("deriving the verifying key", || Ok(keys::verifying_key(&params, &circuit)?))?;
-    step("verifying", || Ok(prover::verify(&params, &vk, &instances, &proof)?))?;
+    let k = circuit.k();
+    let verifier = args.verifier_srs(k)?.params;
+    let vk = KeyCache::new(&args.keys_dir, "model", &circuit, &verifier).verifying_key(derive_vk, || Ok(args.srs(k)?.params))?;
+    step("verifying", || Ok(prover::verify(&verifier, &vk, &instances, &proof)?))?;
     println!("valid: the outputs come from model {} ({} inputs, {} outputs)", &file.model_id[..16], serde_json::to_string(&file.visibility.inputs)?, serde_json::to_string(&file.visibility.outputs)?);
     Ok(())
 }
 
-pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Option<&Path>) -> Result<()> {
+/// Writes the Solidity verifier of a model circuit: the public values are the statement's
+/// (hashed sides one Poseidon value each, public ones every value), in `prove`'s order.
+pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, args: &KeyArgs, out: &Path) -> Result<()> {
+    let graph = load_graph(model)?;
+    let circuit = GraphParams::auto_width(graph.clone(), inputs, outputs)?;
+    let k = circuit.k();
+    let Srs { params: verifier, dev } = args.verifier_srs(k)?;
+    let vk = KeyCache::new(&args.keys_dir, "model", &circuit, &verifier).verifying_key(false, || Ok(args.srs(k)?.params))?;
+    let instances = circuit.num_instances();
+    let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&verifier, &vk, instances)?))?;
+    let statement = prover::evm::Statement::Model { inputs, outputs, instances };
+    let code = prover::evm::with_header(&code, &section9::hex_string(&graph.id()), &statement, k, &srs::fingerprint(&verifier), dev);
+    super::write_creating_dir(out, code.as_bytes())?;
+    println!("verifier {} ({} bytes of Solidity, {instances} public inputs: {inputs} inputs, {outputs} outputs, k = {k})", out.display(), code.len());
+    if dev {
+        println!("WARNING  this verifier trusts the INSECURE development SRS: never deploy it outside a local chain");
+    }
+    Ok(())
+}
+
+pub fn bench(model: &Path, input_path: Option<&Path>, args: &KeyArgs, repeat: usize, json: Option<&Path>) -> Result<()> {
     let graph = load_graph(model)?;
     let q = match input_path {
         Some(p) => graph.quantize_inputs(&one_sample(&graph, p)?)?,
@@ -161,7 +168,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, repeat: usize, json: Optio
     };
     let circuit = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
     let k = circuit.k();
-    let params = srs::dev_srs(k);
+    let params = args.srs(k)?.params;
     let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
     let mut times = Vec::new();
     let mut last = None;

@@ -16,9 +16,10 @@
 //! [`is_dev`] recognises it (also in a params file) so it is never taken for a real one.
 //! Real parameters come from a Powers-of-Tau ceremony file: see [`super::ptau`].
 
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G2Affine};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine};
 use halo2_proofs::halo2curves::ff::Field as _;
-use halo2_proofs::halo2curves::group::Curve as _;
+use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine as _;
+use halo2_proofs::halo2curves::group::{Curve as _, Group as _};
 use halo2_proofs::SerdeCurveAffine as _;
 use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
@@ -101,7 +102,7 @@ pub fn write_compressed(params: &ParamsKZG<Bn256>) -> Vec<u8> {
 /// Decodes a compressed params file of exactly `k` (length already checked), decompressing
 /// the G1 points in parallel.
 fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
-    use halo2_proofs::halo2curves::bn256::{Fq, G1Affine, G2Affine};
+    use halo2_proofs::halo2curves::bn256::Fq;
     use halo2_proofs::halo2curves::group::GroupEncoding;
     use rayon::prelude::*;
     let n = 1usize << k;
@@ -137,9 +138,161 @@ fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
     Ok(shell.from_parts(k, g, Some(g_lagrange), g2, s_g2))
 }
 
-/// The insecure, deterministic development SRS for `k`.
+/// The insecure, deterministic development SRS for `k`: the same points as
+/// `ParamsKZG::setup(k, ChaCha20Rng::from_seed(DEV_SEED))`, computed faster.
+///
+/// `setup` multiplies the generator by each `s^i` and each Lagrange value `L_i(s)` with a
+/// general scalar multiplication and inverts one field element per Lagrange point. Both sets
+/// are multiples of one fixed point, so here every point is a sum of 32 entries of a table of
+/// `b·2^(8j)·G` (one mixed addition per scalar byte) and the `s - ω^i` are inverted as one
+/// batch. Measured with `section9 bench-srs` on 2 cores: see the README.
 pub fn dev_srs(k: u32) -> ParamsKZG<Bn256> {
-    ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::from_seed(DEV_SEED))
+    let s = Fr::random(ChaCha20Rng::from_seed(DEV_SEED));
+    srs_for_secret(k, s)
+}
+
+/// The SRS of secret `s` at `k` (the development SRS's construction; `s` must not be an
+/// `n`-th root of unity, which a random `s` is not except with negligible probability).
+fn srs_for_secret(k: u32, s: Fr) -> ParamsKZG<Bn256> {
+    use halo2_proofs::halo2curves::ff::{BatchInvert as _, PrimeField as _};
+    use rayon::prelude::*;
+    let n = 1usize << k;
+    let table = FixedBase::new(G1Affine::generator());
+
+    // g_i = s^i·G; chunks start from their own power so they run in parallel.
+    let chunk = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+    let mut powers = vec![Fr::ONE; n];
+    powers.par_chunks_mut(chunk).enumerate().for_each(|(c, out)| {
+        let mut p = s.pow_vartime([(c * chunk) as u64]);
+        for v in out {
+            *v = p;
+            p *= s;
+        }
+    });
+    let g = table.mul_all(&powers);
+
+    // L_i(s) = (s^n - 1)/n · ω^i / (s - ω^i), ω the n-th root of unity halo2's domain uses.
+    let mut omega = Fr::ROOT_OF_UNITY;
+    for _ in k..Fr::S {
+        omega = omega.square();
+    }
+    let mut omegas = powers; // reused buffer
+    omegas.par_chunks_mut(chunk).enumerate().for_each(|(c, out)| {
+        let mut p = omega.pow_vartime([(c * chunk) as u64]);
+        for v in out {
+            *v = p;
+            p *= omega;
+        }
+    });
+    let mut denominators: Vec<Fr> = omegas.par_iter().map(|w| s - w).collect();
+    denominators.par_chunks_mut(chunk).for_each(|c| {
+        c.iter_mut().batch_invert();
+    });
+    let n_inv = Fr::from(n as u64).invert().unwrap_or(Fr::ZERO);
+    let multiplier = (s.pow_vartime([n as u64]) - Fr::ONE) * n_inv;
+    let lagrange: Vec<Fr> = omegas.par_iter().zip(&denominators).map(|(w, d)| multiplier * w * d).collect();
+    let g_lagrange = table.mul_all(&lagrange);
+
+    let g2 = G2Affine::generator();
+    let s_g2 = (g2 * s).to_affine();
+    // `from_parts` is a method; any instance will do as the receiver.
+    let shell = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::from_seed([0; 32]));
+    shell.from_parts(k, g, Some(g_lagrange), g2, s_g2)
+}
+
+/// Multiples of one point by scalars: a table of `b·2^(8j)·P` for every byte `b` and byte
+/// position `j`, so a product is 32 mixed additions.
+struct FixedBase {
+    table: Vec<G1Affine>,
+}
+
+impl FixedBase {
+    fn new(point: G1Affine) -> Self {
+        use halo2_proofs::halo2curves::bn256::G1;
+        let mut projective = Vec::with_capacity(32 * 256);
+        let mut base = G1::from(point);
+        for _ in 0..32 {
+            let mut acc = G1::identity();
+            for _ in 0..256 {
+                projective.push(acc);
+                acc += base;
+            }
+            base = acc;
+        }
+        let mut table = vec![G1Affine::identity(); projective.len()];
+        G1::batch_normalize(&projective, &mut table);
+        FixedBase { table }
+    }
+
+    fn mul_all(&self, scalars: &[Fr]) -> Vec<G1Affine> {
+        use halo2_proofs::halo2curves::bn256::G1;
+        use halo2_proofs::halo2curves::ff::PrimeField as _;
+        use rayon::prelude::*;
+        let projective: Vec<G1> = scalars
+            .par_iter()
+            .map(|x| {
+                let repr = x.to_repr();
+                let mut acc = G1::identity();
+                for (j, &b) in repr.as_ref().iter().enumerate() {
+                    if b != 0 {
+                        acc += self.table[j * 256 + usize::from(b)];
+                    }
+                }
+                acc
+            })
+            .collect();
+        let mut affine = vec![G1Affine::identity(); projective.len()];
+        affine.par_chunks_mut(4096).zip(projective.par_chunks(4096)).for_each(|(out, p)| G1::batch_normalize(p, out));
+        affine
+    }
+}
+
+/// Verification's part of an SRS: `k`, the first G1 point, `g2` and `[s]g2` — all a SHPLONK
+/// verifier, the EVM verifier's generator and [`fingerprint`] read. No `2^k` points.
+pub fn verifier_params(k: u32, g0: G1Affine, g2: G2Affine, s_g2: G2Affine) -> ParamsKZG<Bn256> {
+    let shell = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::from_seed([0; 32]));
+    shell.from_parts(k, vec![g0], Some(Vec::new()), g2, s_g2)
+}
+
+/// Verification's part of the development SRS at `k` (see [`verifier_params`]).
+pub fn dev_verifier_params(k: u32) -> ParamsKZG<Bn256> {
+    verifier_params(k, G1Affine::generator(), G2Affine::generator(), dev_s_g2())
+}
+
+/// Verification's part of a params file for a circuit of size `k` (see [`verifier_params`]):
+/// reads the header, the first point of each half and the two G2 points, whatever the file's
+/// size — a k = 20 file is 128 MB, of which verification needs 300 bytes.
+pub fn read_verifier<R: std::io::Read + std::io::Seek>(mut file: R, k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
+    use std::io::SeekFrom;
+    let io = SrsError::Points;
+    let len = usize::try_from(file.seek(SeekFrom::End(0)).map_err(io)?).unwrap_or(usize::MAX);
+    let mut header = [0u8; 4];
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    file.read_exact(&mut header).map_err(|_| SrsError::TooShort { len })?;
+    let file_k = u32::from_le_bytes(header);
+    if file_k > MAX_K {
+        return Err(SrsError::KTooLarge { k: file_k });
+    }
+    let (compressed, raw) = sizes(file_k);
+    let point = match len {
+        l if l == compressed => 32,
+        l if l == raw => 64,
+        len => return Err(SrsError::Size { len, k: file_k, compressed, raw }),
+    };
+    if file_k < k {
+        return Err(SrsError::TooSmall { have: file_k, need: k });
+    }
+    // The same format at k = 0: the first point of each half, then both G2 points.
+    let n = 1u64 << file_k;
+    let mut small = 0u32.to_le_bytes().to_vec();
+    for (offset, size) in [(4, point), (4 + n * point as u64, point), (4 + 2 * n * point as u64, 4 * point)] {
+        let mut buf = vec![0u8; size];
+        file.seek(SeekFrom::Start(offset)).map_err(io)?;
+        file.read_exact(&mut buf).map_err(io)?;
+        small.extend(buf);
+    }
+    let params = read(&small, 0)?;
+    Ok(verifier_params(k, params.get_g()[0], params.g2(), params.s_g2()))
 }
 
 /// `[s]G2` of the development SRS. `setup` draws its secret `s` first from the seeded stream,
