@@ -35,13 +35,17 @@ OPS = [
     "Gemm", "MatMul", "Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "Clip",
     "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
     "Transpose", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool", "Pad", "Resize",
-    "Upsample", "Identity", "Dropout", "Softmax",
+    "Upsample", "Identity", "Dropout", "Softmax", "Erf", "Gelu", "HardSwish", "HardSigmoid", "Exp",
+    "Softplus", "Sqrt", "Reciprocal", "Neg", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+    "Gather", "Slice", "Expand",
 ]
 # Input positions that are parameters (frozen into initializers); every non-float input is frozen too.
 PARAMS = {
     "Gemm": {1, 2}, "MatMul": {1}, "Conv": {1, 2}, "ConvTranspose": {1, 2},
     "BatchNormalization": {1, 2, 3, 4}, "Clip": {1, 2}, "Pad": {1, 2, 3}, "Resize": {1, 2, 3},
     "Upsample": {1}, "Reshape": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Dropout": {1, 2},
+    "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1}, "ReduceMin": {1}, "Gather": {1},
+    "Slice": {1, 2, 3, 4}, "Expand": {1},
 }
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

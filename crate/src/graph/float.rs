@@ -5,6 +5,8 @@
 //! per-channel affine node (BatchNormalization, constant Add/Mul) into the linear node before
 //! it, and Relu/Clip into the clamp of the node before it.
 
+use std::collections::HashMap;
+
 use super::geometry::Geometry;
 
 /// An elementwise function the integer graph evaluates by table.
@@ -15,6 +17,49 @@ pub enum Func {
     Clip(f32, f32),
     Sigmoid,
     Tanh,
+    Erf,
+    /// `x·Φ(x)` (ONNX Gelu, `approximate = "none"`).
+    Gelu,
+    /// `x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (`approximate = "tanh"`).
+    GeluTanh,
+    /// `x·clamp(x/6 + 1/2, 0, 1)`.
+    HardSwish,
+    /// `x·sigmoid(x)` (SiLU): what PyTorch exports as `Mul(x, Sigmoid(x))`.
+    Silu,
+    Exp,
+    /// `ln(1 + eˣ)`.
+    Softplus,
+    Sqrt,
+    Reciprocal,
+}
+
+/// The error function to about 1e-15 in double precision: its Taylor series below 2.5, the
+/// continued fraction of `erfc` above (where the series would cancel catastrophically).
+pub fn erf(x: f64) -> f64 {
+    let a = x.abs();
+    if a.is_nan() {
+        return x;
+    }
+    let r = if a < 2.5 {
+        // erf(a) = 2/√π · Σ (-1)ⁿ a^(2n+1) / (n! (2n+1))
+        let (mut term, mut sum, mut n) = (a, a, 0.0);
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -a * a / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else if a < 6.0 {
+        // erfc(a) = e^(-a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + …)))), evaluated from the tail.
+        let mut k = a;
+        for n in (1..=60).rev() {
+            k = a + f64::from(n) / 2.0 / k;
+        }
+        1.0 - (-a * a).exp() * std::f64::consts::FRAC_2_SQRT_PI / 2.0 / k
+    } else {
+        1.0
+    };
+    r.copysign(x)
 }
 
 impl Func {
@@ -32,6 +77,16 @@ impl Func {
             Func::Clip(lo, hi) => x.max(f64::from(lo)).min(f64::from(hi)),
             Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             Func::Tanh => x.tanh(),
+            Func::Erf => erf(x),
+            Func::Gelu => 0.5 * x * (1.0 + erf(x * std::f64::consts::FRAC_1_SQRT_2)),
+            Func::GeluTanh => 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh()),
+            Func::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            Func::Silu => x / (1.0 + (-x).exp()),
+            Func::Exp => x.exp(),
+            // Written to neither overflow for large x nor lose precision for very negative x.
+            Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            Func::Sqrt => x.sqrt(),
+            Func::Reciprocal => x.recip(),
         }
     }
 
@@ -129,9 +184,12 @@ impl FloatGraph {
             + self.outputs.iter().filter(|&&o| o == tensor).count()
     }
 
-    /// Folds per-channel affine nodes and clamps into the node before them, then drops tensors
-    /// nothing uses.
+    /// Fuses elementwise products that are one known function (GELU, SiLU, HardSwish) into
+    /// one table, folds per-channel affine nodes and clamps into the node before them, then
+    /// drops nodes and tensors nothing uses.
     pub fn simplify(&mut self) {
+        self.fuse_products();
+        self.drop_dead_nodes();
         let mut n = 0;
         while n < self.nodes.len() {
             if self.fold_into_previous(n) {
@@ -196,6 +254,101 @@ impl FloatGraph {
             self.nodes.insert(n - 1, producer);
         }
         folded
+    }
+
+    /// The producer of `t` when it is elementwise: a table, a sum with one weight per operand
+    /// and one bias (a scalar affine map when it has one operand), or a product.
+    fn elementwise_producer(&self, t: usize) -> Option<&FloatNode> {
+        let node = self.nodes.iter().find(|m| m.output == t)?;
+        match &node.op {
+            FloatOp::Func(_) | FloatOp::Mul { .. } => Some(node),
+            FloatOp::Linear { geometry: Geometry::Sum { operands, .. }, weights, bias, .. } if weights.len() == *operands && bias.len() == 1 => Some(node),
+            _ => None,
+        }
+    }
+
+    /// The value of `t` when `root` holds `x`, if `t` is an elementwise expression of `root`
+    /// alone within `depth` nodes. `memo` holds the values found so far for this `x`, so a
+    /// tensor read by many nodes (a diamond-shaped graph) is evaluated once.
+    fn evaluate_from(&self, t: usize, root: usize, x: f64, depth: usize, memo: &mut HashMap<usize, Option<f64>>) -> Option<f64> {
+        if t == root {
+            return Some(x);
+        }
+        if let Some(&v) = memo.get(&t) {
+            return v;
+        }
+        let value = (|| {
+            let node = self.elementwise_producer(t).filter(|_| depth > 0)?;
+            let mut arg = |i: usize| self.evaluate_from(node.inputs[i], root, x, depth - 1, memo);
+            let clamp = |v: f64, c: &Option<(f32, f32)>| c.map_or(v, |(lo, hi)| v.max(f64::from(lo)).min(f64::from(hi)));
+            Some(match &node.op {
+                FloatOp::Func(f) => f.apply(arg(0)?),
+                FloatOp::Mul { clamp: c } => clamp(arg(0)? * arg(1)?, c),
+                FloatOp::Linear { weights, bias, clamp: c, .. } => {
+                    let mut acc = f64::from(bias[0]);
+                    for (i, &w) in weights.iter().enumerate() {
+                        acc += f64::from(w) * arg(i)?;
+                    }
+                    clamp(acc, c)
+                }
+                _ => return None,
+            })
+        })();
+        memo.insert(t, value);
+        value
+    }
+
+    /// The tensors an elementwise expression ending at `t` reads, nearest (latest) first.
+    fn expression_inputs(&self, t: usize, depth: usize, found: &mut Vec<usize>) {
+        // Each tensor once: a diamond-shaped graph is walked in linear time.
+        if found.contains(&t) {
+            return;
+        }
+        found.push(t);
+        if let Some(node) = self.elementwise_producer(t).filter(|_| depth > 0) {
+            for &i in &node.inputs {
+                self.expression_inputs(i, depth - 1, found);
+            }
+        }
+    }
+
+    /// An elementwise expression of one tensor `x` that is a known function — the classic
+    /// exporter's GELU `x·0.5·(1 + erf(x/√2))` and its tanh form with `x·x·x`, SiLU
+    /// `x·sigmoid(x)`, HardSwish `x·hardsigmoid(x)` — becomes one table reading `x`: one lookup
+    /// instead of several nodes and products. The function is recognised by its values on a
+    /// grid, so any arrangement of the constant factors matches. Expressions are anchored at
+    /// products and sums, and `x` is the nearest tensor that works.
+    fn fuse_products(&mut self) {
+        const KNOWN: [Func; 4] = [Func::Gelu, Func::GeluTanh, Func::Silu, Func::HardSwish];
+        // Twelve nodes deep covers every exported pattern (the classic tanh GELU is nine).
+        const DEPTH: usize = 12;
+        let grid: Vec<f64> = (-128..=128).map(|i| f64::from(i) / 16.0).collect();
+        for m in 0..self.nodes.len() {
+            if !matches!(self.nodes[m].op, FloatOp::Mul { .. } | FloatOp::Linear { geometry: Geometry::Sum { .. }, .. }) {
+                continue;
+            }
+            let out = self.nodes[m].output;
+            let mut candidates = Vec::new();
+            self.expression_inputs(out, DEPTH, &mut candidates);
+            candidates.retain(|&t| t != out);
+            candidates.sort_unstable_by(|a, b| b.cmp(a));
+            let fused = candidates.iter().find_map(|&root| {
+                let values: Option<Vec<f64>> = grid.iter().map(|&x| self.evaluate_from(out, root, x, DEPTH, &mut HashMap::new())).collect();
+                let values = values?;
+                KNOWN.into_iter().find(|f| grid.iter().zip(&values).all(|(&x, &v)| (v - f.apply(x)).abs() <= 1e-5 * (1.0 + f.apply(x).abs()))).map(|f| (root, f))
+            });
+            if let Some((root, f)) = fused {
+                self.nodes[m].op = FloatOp::Func(f);
+                self.nodes[m].inputs = vec![root];
+            }
+        }
+    }
+
+    /// Removes nodes whose output nothing reads (left behind by fusion).
+    fn drop_dead_nodes(&mut self) {
+        while let Some(n) = (0..self.nodes.len()).rev().find(|&n| self.consumers(self.nodes[n].output) == 0) {
+            self.nodes.remove(n);
+        }
     }
 
     fn drop_unused_tensors(&mut self) {

@@ -28,6 +28,12 @@ pub fn astr(name: &str, v: &str) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::String as i32, s: v.as_bytes().to_vec(), ..Default::default() }
 }
 
+/// A tensor-valued attribute (ConstantOfShape's `value`, Constant's).
+pub fn atensor(name: &str, dims: &[i64], data: Vec<f32>) -> AttributeProto {
+    let t = TensorProto { dims: dims.to_vec(), data_type: DataType::Float as i32, float_data: data, ..Default::default() };
+    AttributeProto { name: name.into(), r#type: AttributeType::Tensor as i32, t: Some(t), ..Default::default() }
+}
+
 fn value_info(name: &str, shape: &[i64]) -> ValueInfoProto {
     use pb::tensor_shape_proto::{dimension::Value, Dimension};
     let dim = shape.iter().map(|&d| Dimension { value: Some(Value::DimValue(d)), ..Default::default() }).collect();
@@ -84,6 +90,11 @@ impl Builder {
             ..Default::default()
         });
         out
+    }
+
+    /// Adds a node as given (several outputs, a chosen name).
+    pub fn raw_node(&mut self, node: NodeProto) {
+        self.nodes.push(node);
     }
 
     /// The model's bytes; output shapes are left to inference.

@@ -1,5 +1,11 @@
 //! The linear operators that are not windows: Gemm, MatMul, and the elementwise affine maps
 //! (BatchNormalization, Add/Sub/Mul/Div with a constant or a second tensor).
+//!
+//! A constant operand broadcasts by numpy's rules along any axes, in either operand order
+//! (`c - x` too; `x / c` is `x · (1/c)`): a scalar is one affine map, one value per channel
+//! (axis 1) a depthwise 1×1 convolution that folds into the convolution before it, anything
+//! else (a Linear layer's bias along the last axis of `[batch, seq, features]`) one weight and
+//! bias per value. `c / x` needs a division and is refused.
 
 use super::*;
 
@@ -116,6 +122,15 @@ impl Reader {
         Ok(())
     }
 
+    /// `y[i] = w[i]·x[i] + b[i]`, one weight and bias per value: a depthwise 1×1 convolution
+    /// with one group per value.
+    pub(super) fn element_affine(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, w: Vec<f32>, b: Vec<f32>) -> Result<usize, ImportError> {
+        let s = self.shape(x);
+        let n = w.len();
+        let geometry = Geometry::Conv { input: [n, 1, 1], output: [n, 1, 1], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0], groups: n };
+        self.push(node, name, FloatOp::Linear { geometry, weights: w, bias: b, clamp: None }, vec![x], out_name, s)
+    }
+
     /// `y = w·x + b` elementwise with scalars, on any shape.
     pub(super) fn scalar_affine(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, w: f32, b: f32) -> Result<usize, ImportError> {
         let s = self.shape(x);
@@ -154,30 +169,45 @@ impl Reader {
             (Some(x), None) | (None, Some(x)) => {
                 let constant_first = var(0).is_none();
                 let k = cst(usize::from(!constant_first)).ok_or_else(|| err("the other operand is neither computed nor constant"))?;
-                let s = self.shape(x);
                 let v = k.floats.clone();
                 let (w, b): (Vec<f32>, Vec<f32>) = match (op, constant_first) {
                     ("Add", _) => (vec![1.0; v.len()], v.clone()),
                     ("Sub", false) => (vec![1.0; v.len()], v.iter().map(|c| -c).collect()),
                     ("Sub", true) => (vec![-1.0; v.len()], v.clone()),
                     ("Mul", _) => (v.clone(), vec![0.0; v.len()]),
+                    // Division by a constant is a product with its reciprocal.
                     ("Div", false) => (v.iter().map(|c| 1.0 / c).collect(), vec![0.0; v.len()]),
                     _ => return Err(err("dividing a constant by a computed tensor is not supported")),
                 };
-                if broadcast(&s, &k.dims).as_deref() != Some(&s[..]) {
-                    return Err(err(&format!("the constant of shape {:?} would change the shape {s:?}", k.dims)));
+                if w.iter().chain(&b).any(|p| !p.is_finite()) {
+                    return Err(err("the constant makes a weight or bias infinite (division by zero)"));
+                }
+                let mut s = self.shape(x);
+                let shape = broadcast(&s, &k.dims).ok_or_else(|| err(&format!("shapes {s:?} and {:?} do not broadcast", k.dims)))?;
+                count(node, name, &shape)?;
+                // The constant may also broadcast the tensor (`x[1, 4] + c[3, 4]`): repeat `x` first.
+                let mut x = x;
+                if shape != s {
+                    let sources = broadcast_sources(&s, &shape);
+                    x = self.push(node, &format!("{name}/broadcast"), FloatOp::Gather { sources }, vec![x], &format!("{out_name}/broadcast"), shape.clone())?;
+                    s = shape.clone();
                 }
                 if v.len() == 1 {
                     self.scalar_affine(node, name, out_name, x, w[0], b[0])?;
                     return Ok(());
                 }
-                // One value per channel (axis 1), broadcast over the rest.
+                // One value per channel (axis 1), broadcast over the rest: a depthwise 1×1
+                // convolution, which `simplify` folds into a convolution before it.
                 let lead = s.len().saturating_sub(k.dims.len());
                 let per_channel = s.len() >= 2 && v.len() == s[1] && k.dims.iter().enumerate().all(|(i, &d)| d == 1 || i + lead == 1);
-                if !per_channel {
-                    return Err(err("a constant operand must be a scalar or hold one value per channel (axis 1)"));
+                if per_channel {
+                    self.channel_affine(node, name, out_name, x, w, b, err)?;
+                } else {
+                    // Any other broadcast: one weight and bias per value.
+                    let src = broadcast_sources(&k.dims, &s);
+                    let at = |p: &[f32]| src.iter().map(|o| p[o.map_or(0, |(_, i)| i)]).collect::<Vec<f32>>();
+                    self.element_affine(node, name, out_name, x, at(&w), at(&b))?;
                 }
-                self.channel_affine(node, name, out_name, x, w, b, err)?;
             }
             (None, None) => return Err(err("constant folding of constant-only nodes is not supported")),
         }

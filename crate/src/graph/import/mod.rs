@@ -4,11 +4,19 @@
 //!
 //! Supported: Gemm, MatMul (constant right operand), Conv (2-D; stride, padding incl.
 //! auto_pad, dilation, groups), ConvTranspose (2-D, group 1, dilation 1), BatchNormalization,
-//! Relu, LeakyRelu, Clip, Sigmoid, Tanh, Add/Sub/Mul/Div (two tensors with broadcasting, or a
-//! scalar or per-channel constant), Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat,
-//! MaxPool, AveragePool, GlobalAveragePool, Pad (constant zero), Resize/Upsample (nearest),
-//! Identity, Dropout, Constant. Anything else is refused naming the node, the op and what is
-//! missing.
+//! Relu, LeakyRelu, Clip, Sigmoid, Tanh, Erf, Gelu, HardSigmoid, HardSwish, Exp, Softplus, Sqrt,
+//! Reciprocal, Neg, Add/Sub/Mul/Div (two tensors with broadcasting, or a constant of any
+//! broadcastable shape), ReduceMean/ReduceSum/ReduceMax/ReduceMin, Gather (constant indices),
+//! Slice, Split, Expand, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, MaxPool,
+//! AveragePool, GlobalAveragePool, Pad (constant), Resize/Upsample (nearest; linear), Identity,
+//! Dropout, Cast (to float), Constant — and any node that reads only constants, or `Shape`,
+//! which is evaluated at import time (`fold.rs`). Anything else is refused naming the node, the
+//! op and what is missing. There is no cap on the opset or IR version: an operator is read by
+//! its attributes and inputs, whichever opset placed them (the opset-13/18 moves of `axes`
+//! from attribute to input are read both ways).
+//!
+//! One operator family per file: `fold` (constant folding), `activation`, `linear`, `window`,
+//! `reduce`, `gather` (indexing), `rewire`, `resize` (linear), `external` (side files).
 
 use std::collections::HashMap;
 
@@ -71,11 +79,35 @@ pub struct Imported {
     pub hints: ScaleHints,
 }
 
+/// A constant tensor: both readings of its values (shape arithmetic reads `ints`, weights read
+/// `floats`); `int` says which one is its own (integer and boolean element types).
 #[derive(Clone, Debug)]
 struct Const {
     dims: Vec<usize>,
     floats: Vec<f32>,
     ints: Vec<i64>,
+    int: bool,
+}
+
+impl Const {
+    fn from_floats(dims: Vec<usize>, floats: Vec<f32>) -> Const {
+        let ints = floats.iter().map(|&v| v as i64).collect();
+        Const { dims, floats, ints, int: false }
+    }
+
+    fn from_ints(dims: Vec<usize>, ints: Vec<i64>) -> Const {
+        let floats = ints.iter().map(|&v| v as f32).collect();
+        Const { dims, floats, ints, int: true }
+    }
+
+    /// The values at `sources` (flat indices into `self`), as a tensor of shape `dims`.
+    fn pick(&self, dims: Vec<usize>, sources: &[usize]) -> Const {
+        if self.int {
+            Const::from_ints(dims, sources.iter().map(|&i| self.ints[i]).collect())
+        } else {
+            Const::from_floats(dims, sources.iter().map(|&i| self.floats[i]).collect())
+        }
+    }
 }
 
 struct Reader {
@@ -116,11 +148,15 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
 /// 1e-3 of each output's largest magnitude, plus 1e-5).
 pub fn check_with_tract(bytes: &[u8], graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), ImportError> {
     let tract_err = |e: TractError| ImportError::Tract(e.into());
-    let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(tract_err)?;
+    // Declared intermediate and output shapes may name a symbolic batch that the inputs now
+    // fix to 1: tract infers them from the inputs instead.
+    let onnx = tract_onnx::onnx().with_ignore_output_shapes(true).with_ignore_value_info(true);
+    let mut model = onnx.model_for_read(&mut &bytes[..]).map_err(tract_err)?;
     for (i, &t) in graph.inputs.iter().enumerate() {
         let shape = graph.tensors[t].shape.clone();
         model = model.with_input_fact(i, f32::fact(&shape).into()).map_err(tract_err)?;
     }
+
     let plan = model.into_optimized().map_err(tract_err)?.into_runnable().map_err(tract_err)?;
     for sample in samples {
         let inputs: TVec<TValue> = graph
@@ -218,6 +254,7 @@ fn read_const(t: &TensorProto) -> Result<Const, String> {
     let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d)).collect::<Result<_, _>>().map_err(|_| format!("has a negative dimension in {:?}", t.dims))?;
     let n = elements(&dims).ok_or_else(|| format!("of shape {dims:?} has more than {MAX_ELEMENTS} values"))?;
     let raw = |n: usize| t.raw_data.chunks_exact(n);
+    let int = t.data_type != DataType::Float as i32;
     let (floats, ints): (Vec<f32>, Vec<i64>) = match t.data_type {
         x if x == DataType::Float as i32 => {
             let f: Vec<f32> = if t.raw_data.is_empty() { t.float_data.clone() } else { raw(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect() };
@@ -231,12 +268,16 @@ fn read_const(t: &TensorProto) -> Result<Const, String> {
             let i: Vec<i64> = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| i64::from(v)).collect() } else { raw(4).map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect() };
             (i.iter().map(|&v| v as f32).collect(), i)
         }
-        other => return Err(format!("of element type {other} (not float32, int64 or int32)")),
+        x if x == DataType::Bool as i32 => {
+            let i: Vec<i64> = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| i64::from(v != 0)).collect() } else { t.raw_data.iter().map(|&v| i64::from(v != 0)).collect() };
+            (i.iter().map(|&v| v as f32).collect(), i)
+        }
+        other => return Err(format!("of element type {other} (not float32, int64, int32 or bool)")),
     };
     if floats.len() != n {
         return Err(format!("holds {} values for shape {dims:?}", floats.len()));
     }
-    Ok(Const { dims, floats, ints })
+    Ok(Const { dims, floats, ints, int })
 }
 
 fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
@@ -364,6 +405,13 @@ impl Reader {
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
             return Err(err(&format!("operator domain `{}` is not supported", node.domain)));
         }
+        // Shape arithmetic and constants computed from constants are evaluated here, once.
+        if self.fold(node, &name, &err)? {
+            return Ok(());
+        }
+        if op == "Split" {
+            return self.split(node, &name, &err);
+        }
         if node.output.iter().skip(1).any(|o| !o.is_empty()) && !matches!(op, "Dropout") {
             return Err(err("only the first output is supported"));
         }
@@ -375,10 +423,16 @@ impl Reader {
         }
         let x = var(0);
         match op {
-            "Identity" | "Dropout" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Transpose" | "Concat" | "Pad" | "Resize" | "Upsample" => {
+            "Identity" | "Dropout" | "Cast" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Transpose" | "Concat" | "Pad" | "Upsample" => {
                 self.rewire(node, &name, &out_name, &err)?
             }
-            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" => self.activation(node, &name, &out_name, &err)?,
+            "Resize" if attr_str(node, "mode", "nearest") == "linear" => self.resize_linear(node, &name, &out_name, &err)?,
+            "Resize" => self.rewire(node, &name, &out_name, &err)?,
+            "Gather" | "Slice" | "Expand" => self.gather(node, &name, &out_name, &err)?,
+            "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" => self.reduce(node, &name, &out_name, &err)?,
+            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Erf" | "Gelu" | "HardSigmoid" | "HardSwish" | "Exp" | "Softplus" | "Sqrt" | "Reciprocal" | "Neg" => {
+                self.activation(node, &name, &out_name, &err)?
+            }
             "Softmax" | "LogSoftmax" => return Err(err("needs exp and division, which the circuit does not prove; drop it from the exported model (argmax is unchanged) and apply it to the verified outputs")),
             "Gemm" => self.gemm(node, &name, &out_name, &err)?,
             "MatMul" => self.matmul(node, &name, &out_name, &err)?,
@@ -403,7 +457,11 @@ impl Reader {
 
 mod activation;
 mod external;
+mod fold;
+mod gather;
 mod linear;
+mod reduce;
+mod resize;
 mod rewire;
 mod window;
 
