@@ -61,7 +61,8 @@ enum Command {
     },
     /// Compile a float ONNX model into an integer graph (`.s9`), calibrating its scales.
     Compile {
-        /// The ONNX model (opset 11–18, float32, static shapes).
+        /// The ONNX model (opset 11–21, IR up to 10, float32, static shapes; weights inline or
+        /// in an external data file beside it).
         onnx: PathBuf,
         /// Sample inputs for calibration (EZKL's shape: {"input_data": [[...], ...]}; an
         /// input's list may hold several samples back to back).

@@ -64,9 +64,11 @@ pub fn generate(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result<Prov
     keygen_pk(params, vk, &shape).map_err(ProverError::Keygen)
 }
 
-/// The verifying key, derived from the circuit and the SRS. Verification always derives it:
-/// a cached key file only names the digest it claims, and a replaced one (another circuit's
-/// key under this digest) would make any statement of that circuit verify.
+/// The verifying key, derived from the circuit and the whole SRS (key generation without the
+/// proving key). The CLI caches it: a key file names the digest it claims and carries a
+/// checksum, so a stale or damaged file is refused, but one deliberately replaced under the
+/// same digest would decide — the key directory is trusted like the binary, and `verify
+/// --derive-vk` derives afresh.
 pub fn verifying_key(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result<VerifyingKey<G1Affine>, ProverError> {
     let have = Params::k(params);
     if have < circuit.k() {

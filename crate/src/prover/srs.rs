@@ -145,7 +145,7 @@ fn read_compressed(bytes: &[u8], k: u32) -> Result<ParamsKZG<Bn256>, SrsError> {
 /// general scalar multiplication and inverts one field element per Lagrange point. Both sets
 /// are multiples of one fixed point, so here every point is a sum of 32 entries of a table of
 /// `b·2^(8j)·G` (one mixed addition per scalar byte) and the `s - ω^i` are inverted as one
-/// batch. Measured with `section9 bench-srs` on 2 cores: see the README.
+/// batch. At k = 20 on 2 cores: 21 s, against 243 s for `setup` (see the README).
 pub fn dev_srs(k: u32) -> ParamsKZG<Bn256> {
     let s = Fr::random(ChaCha20Rng::from_seed(DEV_SEED));
     srs_for_secret(k, s)
