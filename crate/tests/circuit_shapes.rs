@@ -165,3 +165,59 @@ fn a_grey_picture_with_one_changed_channel_fails() {
     }
     assert!(failures.iter().any(|f| f.contains("Column('Advice', 7")), "the challenge's cell in aux: {failures:#?}");
 }
+
+/// Division and square root on hand-built graphs: `x / clamp(2x, 1, hi)` with an 8-bit and a
+/// 16-bit divisor and `√clamp(x, 0, 255)`: the blocks are as tall as the chips' module docs say
+/// (division `max(3, 2·L)`, root `max(2, 2·L)` rows before the requantization of the result),
+/// and the circuit's outputs are the integer reference's under MockProver.
+#[test]
+fn division_and_square_root_blocks_have_their_documented_heights() {
+    use section9::circuit::graph::Visibility;
+    use section9::circuit::graph_plan::GraphTrace;
+    let sum = |weight: i64, shift: u32, input: usize, output: usize| Node {
+        name: format!("sum{output}"),
+        op: Op::Linear { geometry: Geometry::Sum { operands: 1, len: 4 }, weights: vec![weight], bias: vec![0], shift },
+        inputs: vec![input],
+        output,
+    };
+    for (divisor_hi, div_height) in [(255, 3), (65535, 4)] {
+        let tensors = vec![
+            tensor("x", &[1, 4], 4, -128, 127),
+            tensor("divisor", &[1, 4], 4, 1, divisor_hi),
+            tensor("quotient", &[1, 4], 6, -128, 127),
+            tensor("radicand", &[1, 4], 4, 0, 255),
+            tensor("root", &[1, 4], 3, 0, 255),
+        ];
+        let nodes = vec![
+            sum(4, 1, 0, 1),
+            // 2^-4 x / 2^-4 d at 2^-6: shift 6.
+            Node { name: "div".into(), op: Op::Div { shift: 6 }, inputs: vec![0, 1], output: 2 },
+            sum(2, 1, 0, 3),
+            // √(2^-4 r) at 2^-3: √(r·2^(6 - 4)), shift 2.
+            Node { name: "sqrt".into(), op: Op::Sqrt { shift: 2 }, inputs: vec![3], output: 4 },
+        ];
+        let graph = Graph::new(tensors, vec![0], vec![2, 4], nodes).unwrap();
+        let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+        let heights: Vec<usize> = params
+            .plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Div { div, .. } => Some(div.height()),
+                Step::Sqrt { sqrt, .. } => Some(sqrt.height()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(heights, vec![div_height, 2], "divisor up to {divisor_hi}");
+        let q = vec![vec![-128, -3, 5, 127]];
+        let values = graph.run(&q).unwrap();
+        let trace = GraphTrace::new(&params.plan, &graph, &q);
+        for (i, &o) in graph.outputs().iter().enumerate() {
+            let lo = graph.tensors()[o].lo;
+            assert_eq!(trace.output(&params.plan, i), values[o].iter().map(|v| v - lo).collect::<Vec<_>>());
+        }
+        let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
+        let circuit = GraphCircuit { params: params.clone(), witness: Some(GraphWitness::new(q)) };
+        MockProver::run(params.k(), &circuit, vec![instances]).unwrap().verify().unwrap();
+    }
+}

@@ -332,6 +332,8 @@ fn collection_new_makes_a_collection_that_proves() {
         .arg(common::repo_path("model/sprite/sprite.onnx"))
         .args(["--name", "Sprites", "--symbol", "SPR", "--royalty-bps", "250", "--dev-srs", "--out"])
         .arg(&out)
+        .arg("--keys-dir")
+        .arg(dir.path().join("keys"))
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));

@@ -14,10 +14,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use rand_chacha::rand_core::SeedableRng;
-use halo2_proofs::halo2curves::bn256::Fr;
-use section9::circuit::graph::{GraphParams, GraphWitness, Visibility};
-use section9::circuit::graph_plan::GraphTrace;
+use section9::circuit::graph::{GraphParams, Visibility};
 use section9::circuit::DEFAULT_WIDTH;
 use section9::graph::import::import;
 use section9::graph::quantize::{quantize, Options};
@@ -26,6 +23,12 @@ use section9::graph::quantize::{quantize, Options};
 /// activations, and with 16-bit ones (whose steps are 256× finer, so input rounding summed
 /// over a dot product spans more of them).
 const TOLERANCE_STEPS: [(u32, f64); 2] = [(8, 5.0), (16, 16.0)];
+
+/// Cases whose inputs no one scale of the given width can hold, so the integer outputs are
+/// far off though the compiler reads them right: `test_softmax_large_number` feeds 0…3 and
+/// 10000…10003 to one 8-bit input, which rounds every row to equal values (its 16-bit run
+/// passes). A listed case that starts passing fails the test, like limits.txt's.
+const INPUT_RANGE_LIMITS: [(&str, u32); 1] = [("test_softmax_large_number", 8)];
 
 #[derive(serde::Deserialize)]
 struct Data {
@@ -59,15 +62,8 @@ fn run_case(dir: &std::path::Path, options: &Options) -> Result<f64, String> {
     let step = 2f64.powi(-graph.tensors()[graph.outputs()[0]].frac_bits);
     let err = ints[0].iter().zip(expected).fold(0f64, |m, (a, b)| m.max((a - b).abs() / step));
 
-    let q = graph.quantize_inputs(&data.input_data).unwrap();
-    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).map_err(|e| e.to_string())?;
-    let trace = GraphTrace::new(&params.plan, &graph, &q);
-    let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
-    let srs = section9::prover::srs::dev_srs(params.k());
-    let pk = section9::prover::keys::generate(&srs, &params).unwrap();
-    let (proved, proof) = section9::prover::prove(&srs, &pk, &params, GraphWitness::new(q), rand_chacha::ChaCha8Rng::seed_from_u64(1)).unwrap();
-    assert_eq!(proved, instances, "public values");
-    section9::prover::verify(&srs, pk.get_vk(), &instances, &proof).expect("the proof verifies");
+    GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).map_err(|e| e.to_string())?;
+    common::prove_and_verify(&graph, graph.quantize_inputs(&data.input_data).unwrap());
     Ok(err)
 }
 
@@ -103,7 +99,10 @@ fn onnx_backend_node_cases() {
                 let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
                 Err(format!("PANIC {msg}"))
             });
+            let range_limited = INPUT_RANGE_LIMITS.contains(&(name.as_str(), bits));
             match (outcome, limits.get(&name)) {
+                (Ok(err), None) if range_limited && err <= tolerance => problems.push(format!("{name} ({bits}-bit): passes now; remove it from INPUT_RANGE_LIMITS")),
+                (Ok(_), None) if range_limited => {}
                 (Ok(err), None) if err <= tolerance => {
                     passed += 1;
                     worst = worst.max(err);

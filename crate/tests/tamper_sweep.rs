@@ -1,4 +1,5 @@
-//! A sweep over the whole mint witness: every advice cell the circuit assigns is sorted into a
+//! A sweep over the whole mint witness (and over an attention block's: inner products,
+//! Softmax, LayerNorm's division and square root): every advice cell the circuit assigns is sorted into a
 //! class (its column and the region it lies in), cells are sampled from every class, and each
 //! sampled cell alone is changed by +1 under MockProver. Every change must be rejected: a cell
 //! a cheating prover could change freely is an under-constrained circuit.
@@ -126,19 +127,13 @@ impl Circuit<Fr> for Swept {
 /// Cells sampled per class (all of a class when it has fewer).
 const PER_CLASS: usize = 12;
 
-#[test]
-fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
-    // A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
-    // outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
-    let model = common::fixed_tiny();
-    let latent = [-128i8, 5, 90, 127];
-    let minter = [0x42; 20];
-    let salt = Fr::from(77);
-    let params = GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap();
-    let k = params.k();
-    let picture = model.picture(&latent).unwrap();
-    let instances = statement::instances(&minter, statement::commitment(&latent, salt), &picture.rgb);
-    let circuit = Swept(GraphCircuit { params, witness: Some(GraphWitness::mint(&latent, salt, minter)) });
+/// A tampered cell (column, row) whose change verified, and its region.
+type Accepted = ((usize, usize), String);
+
+/// Lays out `circuit` honestly (recording every advice cell), then changes sampled cells one at
+/// a time (`per_class` of each column × region class) by +1; returns the number of advice
+/// columns touched and the cells whose change still verified, with their regions.
+fn sweep(circuit: Swept, k: u32, instances: Vec<Fr>, per_class: usize, what: &str) -> (usize, Vec<Accepted>) {
     let run = |target: Option<(usize, usize)>| {
         SWEEP.with(|s| *s.borrow_mut() = Sweep { target, ..Sweep::default() });
         MockProver::run(k, &circuit, vec![instances.clone()]).unwrap().verify()
@@ -159,7 +154,7 @@ fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
     let mut accepted = Vec::new();
     for ((_, region), members) in &classes {
         let mut picks: Vec<(usize, usize)> = members.clone();
-        while picks.len() > PER_CLASS {
+        while picks.len() > per_class {
             picks.swap_remove(rng.next_u32() as usize % picks.len());
         }
         for cell in picks {
@@ -170,12 +165,60 @@ fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
         }
     }
     println!(
-        "tamper sweep: {} advice cells in {} columns and {} classes (column × region); {tampered} sampled cells tampered, {} accepted",
+        "tamper sweep ({what}): {} advice cells in {} columns and {} classes (column × region); {tampered} sampled cells tampered, {} accepted",
         cells.len(),
         columns.len(),
         classes.len(),
         accepted.len()
     );
+    (columns.len(), accepted)
+}
+
+#[test]
+fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
+    // A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
+    // outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
+    let model = common::fixed_tiny();
+    let latent = [-128i8, 5, 90, 127];
+    let minter = [0x42; 20];
+    let salt = Fr::from(77);
+    let params = GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap();
+    let k = params.k();
+    let picture = model.picture(&latent).unwrap();
+    let instances = statement::instances(&minter, statement::commitment(&latent, salt), &picture.rgb);
+    let circuit = Swept(GraphCircuit { params, witness: Some(GraphWitness::mint(&latent, salt, minter)) });
+    let (columns, accepted) = sweep(circuit, k, instances, PER_CLASS, "mint");
     assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
-    assert_eq!(columns.len(), DEFAULT_WIDTH + 3, "every advice column (W inputs, acc, range, aux) was swept");
+    assert_eq!(columns, DEFAULT_WIDTH + 3, "every advice column (W inputs, acc, range, aux) was swept");
+}
+
+/// A transformer block's witness: one attention head (inner products, Softmax's exp table and
+/// division) and a LayerNorm (mean, variance, square root, division), 16-bit activations.
+#[test]
+fn every_sampled_advice_cell_of_an_attention_block_witness_is_constrained() {
+    use common::onnx::{af, ai, Builder};
+    use section9::circuit::graph::Visibility;
+    use section9::circuit::graph_plan::GraphTrace;
+    use section9::graph::import::import;
+    use section9::graph::quantize::{quantize, Options};
+
+    let mut b = Builder::new(31);
+    b.opset = 17;
+    let x = b.input("x", &[1, 4, 4]);
+    let h = common::onnx::attention_head(&mut b, &x, 4);
+    let (g, beta) = (b.random(&[4], 1.0), b.random(&[4], 0.5));
+    let y = b.node("LayerNormalization", &[&h, &g, &beta], vec![ai("axis", -1), af("epsilon", 1e-5)]);
+    let imported = import(&b.finish(&[&y])).unwrap();
+    let mut rng = Builder::new(32);
+    let samples: Vec<Vec<Vec<f64>>> = (0..8).map(|_| vec![(0..16).map(|_| f64::from(rng.uniform())).collect()]).collect();
+    let (graph, _) = quantize(&imported.graph, &samples, &Options::accurate(), &imported.hints).unwrap();
+    let inputs = graph.quantize_inputs(&samples[0]).unwrap();
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let trace = GraphTrace::new(&params.plan, &graph, &inputs);
+    let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
+    let k = params.k();
+    let circuit = Swept(GraphCircuit { params, witness: Some(GraphWitness::new(inputs)) });
+    let (columns, accepted) = sweep(circuit, k, instances, 6, "attention block");
+    assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
+    assert_eq!(columns, DEFAULT_WIDTH + 3, "every advice column (W inputs, acc, range, aux) was swept");
 }

@@ -32,6 +32,9 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
 use serde::{Deserialize, Serialize};
 
+use super::div::DivConfig;
+use super::inner::InnerConfig;
+use super::sqrt::SqrtConfig;
 use super::dot::{DotConfig, DotJob, Wire};
 use super::graph_plan::{GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
 use super::horner::HornerConfig;
@@ -252,6 +255,12 @@ impl GraphParams {
                     dot += rows.len();
                     range += rows.len() * kind.height();
                 }
+                Step::Div { rows, div, kind, .. } => range += rows.len() * (div.height() + kind.height()),
+                Step::Sqrt { rows, sqrt, kind, .. } => range += rows.len() * (sqrt.height() + kind.height()),
+                Step::Inner { dots, kind, .. } => {
+                    dot += dots.iter().map(|d| InnerConfig::rows_for(w, d.len())).sum::<usize>() + 1;
+                    range += dots.len() * kind.height();
+                }
             }
         }
         let chunks = |n: usize, size: usize| (0..n.div_ceil(size)).map(move |i| (n - i * size).min(size));
@@ -407,6 +416,9 @@ pub struct GraphConfig {
     table: Option<TableConfig>,
     max: Option<MaxConfig>,
     mul: Option<MulConfig>,
+    div: Option<DivConfig>,
+    sqrt: Option<SqrtConfig>,
+    inner: Option<InnerConfig>,
     poseidon: Option<PoseidonConfig>,
     horner: Option<HornerConfig>,
     wide: Option<WideConfig>,
@@ -435,6 +447,12 @@ impl Circuit<Fr> for GraphCircuit {
         let range = RangeConfig::configure(meta, range_col, bits);
         let max = plan.has_max().then(|| MaxConfig::configure(meta, [inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]], &range));
         let wide = plan.input_limbs.contains(&2).then(|| WideConfig::configure(meta, &range, aux));
+        let div_kinds = plan.div_kinds();
+        let div = (!div_kinds.is_empty()).then(|| DivConfig::configure(meta, &div_kinds, &range, aux));
+        let inner_kinds = plan.inner_kinds();
+        let inner = (!inner_kinds.is_empty()).then(|| InnerConfig::configure(meta, &inner_kinds, &inputs, acc, &weights));
+        let sqrt_kinds = plan.sqrt_kinds();
+        let sqrt = (!sqrt_kinds.is_empty()).then(|| SqrtConfig::configure(meta, &sqrt_kinds, &range, aux));
         let requant = RequantConfig::configure(meta, &plan.kinds(), range, aux);
         let table = (!plan.tables.is_empty()).then(|| TableConfig::configure(meta, inputs[0], inputs[1], weights[0]));
         let mul = plan.has_mul().then(|| MulConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], [weights[0], weights[1], bias]));
@@ -443,7 +461,7 @@ impl Circuit<Fr> for GraphCircuit {
         let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
         let poseidon = hashed.then(|| PoseidonConfig::configure(meta, &pool, &weights));
         let horner = (params.outputs == Visibility::Picture).then(|| HornerConfig::configure(meta, &pool));
-        GraphConfig { dot, requant, table, max, mul, poseidon, horner, wide, aux, instance }
+        GraphConfig { dot, requant, table, max, mul, div, sqrt, inner, poseidon, horner, wide, aux, instance }
     }
 
     fn configure(_meta: &mut ConstraintSystem<Fr>) -> GraphConfig {
@@ -507,11 +525,8 @@ impl Circuit<Fr> for GraphCircuit {
 
         for (s, step) in plan.steps.iter().enumerate() {
             let blocks = trace.as_ref().map(|t| &t.blocks[s]);
-            let name = match step {
-                Step::Linear { node, .. } | Step::Table { node, .. } | Step::Max { node, .. } | Step::Mul { node, .. } => {
-                    graph.map_or_else(|| format!("node {node}"), |g| g.nodes()[*node].name.clone())
-                }
-            };
+            let node = step.node();
+            let name = graph.map_or_else(|| format!("node {node}"), |g| g.nodes()[node].name.clone());
             (dot_row, range_row) = layouter.assign_region(
                 || name.clone(),
                 |mut region| {
@@ -563,6 +578,41 @@ impl Circuit<Fr> for GraphCircuit {
                                 let prod = mul.assign(&mut region, d, &get(&wires, a)?, &get(&wires, b)?, *lo, val(p))?;
                                 d += 1;
                                 wires[y] = Some(config.requant.assign(&mut region, r, *kind, &prod, blocks.map(|b| &b[o]))?);
+                                r += kind.height();
+                            }
+                        }
+                        Step::Div { rows, div, kind, outputs, .. } => {
+                            let chip = config.div.as_ref().ok_or(Error::Synthesis)?;
+                            let cells = trace.as_ref().map(|t| &t.divisions[s]);
+                            for (o, (&(a, b, _), &y)) in rows.iter().zip(outputs).enumerate() {
+                                let q = chip.assign(&mut region, r, *div, &get(&wires, a)?, &get(&wires, b)?, cells.map(|c| c[o]))?;
+                                r += div.height();
+                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &q, blocks.map(|b| &b[o]))?);
+                                r += kind.height();
+                            }
+                        }
+                        Step::Inner { dots, lo, kind, outputs, .. } => {
+                            let chip = config.inner.as_ref().ok_or(Error::Synthesis)?;
+                            for (o, (terms, &y)) in dots.iter().zip(outputs).enumerate() {
+                                let terms: Vec<(Wire, Wire)> = terms.iter().map(|&(a, b)| Ok((get(&wires, a)?, get(&wires, b)?))).collect::<Result<_, Error>>()?;
+                                let lie = match tamper {
+                                    Some(GraphTamper::DotResult { wire, delta }) if wire == y => fr_from_i64(delta),
+                                    _ => Fr::zero(),
+                                };
+                                let (acc, next) = chip.assign(&mut region, d, *lo, &terms, lie)?;
+                                d = next;
+                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &acc, blocks.map(|b| &b[o]))?);
+                                r += kind.height();
+                            }
+                            d += 1;
+                        }
+                        Step::Sqrt { rows, sqrt, kind, outputs, .. } => {
+                            let chip = config.sqrt.as_ref().ok_or(Error::Synthesis)?;
+                            let cells = trace.as_ref().map(|t| &t.roots[s]);
+                            for (o, (&(a, _), &y)) in rows.iter().zip(outputs).enumerate() {
+                                let q = chip.assign(&mut region, r, *sqrt, &get(&wires, a)?, cells.map(|c| c[o]))?;
+                                r += sqrt.height();
+                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &q, blocks.map(|b| &b[o]))?);
                                 r += kind.height();
                             }
                         }

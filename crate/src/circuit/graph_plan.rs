@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use super::div::{DivCells, DivKind};
+use super::sqrt::{SqrtCells, SqrtKind};
 use super::witness::Block;
 use crate::generator::GeneratorError;
 use crate::graph::{round_shift, Graph, Op};
@@ -86,6 +88,23 @@ pub enum Step {
     /// Rows `p = a·b` (true values; `lo` are the operands' low ends), each requantized into
     /// `outputs[i]`.
     Mul { node: usize, rows: Vec<(usize, usize, usize)>, lo: (i64, i64), kind: RequantKind, outputs: Vec<usize> },
+    /// Rows `q = floor(a·2^(s+1) / b)` (true values), each requantized with shift 1 into
+    /// `outputs[i]`.
+    Div { node: usize, rows: Vec<(usize, usize, usize)>, div: DivKind, kind: RequantKind, outputs: Vec<usize> },
+    /// Inner products `Σ a·b` over the pairs of each output (true values; `lo` are the
+    /// operands' low ends), each requantized into `outputs[i]`.
+    Inner { node: usize, dots: Vec<Vec<(usize, usize)>>, lo: (i64, i64), kind: RequantKind, outputs: Vec<usize> },
+    /// Rows `q = ⌊√(a·2^(s+2))⌋` (true values), each requantized with shift 1 into `outputs[i]`.
+    Sqrt { node: usize, rows: Vec<(usize, usize)>, sqrt: SqrtKind, kind: RequantKind, outputs: Vec<usize> },
+}
+
+impl Step {
+    /// The graph node the step lays out.
+    pub fn node(&self) -> usize {
+        match self {
+            Step::Linear { node, .. } | Step::Table { node, .. } | Step::Max { node, .. } | Step::Mul { node, .. } | Step::Div { node, .. } | Step::Sqrt { node, .. } | Step::Inner { node, .. } => *node,
+        }
+    }
 }
 
 /// The graph as the circuit sees it.
@@ -234,6 +253,42 @@ impl GraphPlan {
                     slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
                     steps.push(Step::Mul { node: n, rows, lo: (a.lo, b.lo), kind, outputs });
                 }
+                Op::Div { shift } => {
+                    let (a, b) = (ins[0], ins[1]);
+                    let mut rows = Vec::with_capacity(out.len());
+                    for (&sa, &sb) in slots[node.inputs[0]].iter().zip(&slots[node.inputs[1]]) {
+                        let wa = wire(sa, a.lo, &mut fresh);
+                        let wb = wire(sb, b.lo, &mut fresh);
+                        rows.push((wa, wb, fresh(1)[0]));
+                    }
+                    // The quotient at one more bit is largest for the smallest divisor.
+                    let max_q = (a.lo.abs().max(a.hi.abs()) << (shift + 1)) / b.lo.max(1) + 1;
+                    let kind = RequantKind::for_bound(1, out.lo, out.hi, max_q);
+                    let div = DivKind::new(*shift, a.lo, b.lo, b.hi);
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Div { node: n, rows, div, kind, outputs });
+                }
+                Op::Inner { k, shift } => {
+                    let (a, b) = (ins[0], ins[1]);
+                    let wa: Vec<usize> = slots[node.inputs[0]].clone().into_iter().map(|s| wire(s, a.lo, &mut fresh)).collect();
+                    let wb: Vec<usize> = slots[node.inputs[1]].clone().into_iter().map(|s| wire(s, b.lo, &mut fresh)).collect();
+                    let dots: Vec<Vec<(usize, usize)>> = wa.chunks(*k).zip(wb.chunks(*k)).map(|(x, y)| x.iter().copied().zip(y.iter().copied()).collect()).collect();
+                    let term = [a.lo, a.hi].iter().flat_map(|&x| [b.lo, b.hi].map(|y| (x * y).abs())).max().unwrap_or(0);
+                    let kind = RequantKind::for_bound(*shift, out.lo, out.hi, term * *k as i64);
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Inner { node: n, dots, lo: (a.lo, b.lo), kind, outputs });
+                }
+                Op::Sqrt { shift } => {
+                    let a = ins[0];
+                    let rows: Vec<(usize, usize)> = slots[node.inputs[0]].iter().map(|&sa| (wire(sa, a.lo, &mut fresh), fresh(1)[0])).collect();
+                    let sqrt = SqrtKind::new(*shift, a.lo, a.hi);
+                    let kind = RequantKind::for_bound(1, out.lo, out.hi, crate::graph::sqrt_floor2(a.hi.max(0), *shift) + 1);
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Sqrt { node: n, rows, sqrt, kind, outputs });
+                }
             }
         }
         let outputs = graph
@@ -255,10 +310,34 @@ impl GraphPlan {
             .steps
             .iter()
             .filter_map(|s| match s {
-                Step::Linear { kind, .. } | Step::Mul { kind, .. } => Some(*kind),
+                Step::Linear { kind, .. } | Step::Mul { kind, .. } | Step::Div { kind, .. } | Step::Sqrt { kind, .. } | Step::Inner { kind, .. } => Some(*kind),
                 _ => None,
             })
             .collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
+    /// The operands' low ends of every inner-product step (one gate pair each).
+    pub fn inner_kinds(&self) -> Vec<(i64, i64)> {
+        let mut kinds: Vec<(i64, i64)> = self.steps.iter().filter_map(|s| if let Step::Inner { lo, .. } = s { Some(*lo) } else { None }).collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
+    /// The distinct square-root kinds (one gate each; none when the graph takes no root).
+    pub fn sqrt_kinds(&self) -> Vec<SqrtKind> {
+        let mut kinds: Vec<SqrtKind> = self.steps.iter().filter_map(|s| if let Step::Sqrt { sqrt, .. } = s { Some(*sqrt) } else { None }).collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
+    /// The distinct division kinds (one gate each; none when the graph divides nothing).
+    pub fn div_kinds(&self) -> Vec<DivKind> {
+        let mut kinds: Vec<DivKind> = self.steps.iter().filter_map(|s| if let Step::Div { div, .. } = s { Some(*div) } else { None }).collect();
         kinds.sort();
         kinds.dedup();
         kinds
@@ -298,8 +377,8 @@ pub enum GraphTamper {
     Remainder { wire: usize },
     /// Claim the low clamp bit on the linear output `wire`, which is not clamped.
     ClampLow { wire: usize },
-    /// Add `delta` to the result of the dot product behind the linear output `wire` (its last
-    /// running sum), requantizing the changed sum honestly.
+    /// Add `delta` to the result of the dot product behind the linear (or inner-product)
+    /// output `wire` (its last running sum), requantizing the changed sum honestly.
     DotResult { wire: usize, delta: i64 },
     /// Add 1 to the square of state word 0 in Poseidon round `round` of the first permutation
     /// of every hash the circuit takes.
@@ -309,6 +388,18 @@ pub enum GraphTamper {
     Challenge { gamma: halo2_proofs::halo2curves::bn256::Fr },
     /// Add 1 to the running evaluation of the picture after Horner step `step`.
     EvaluationStep { step: usize },
+    /// Add `delta` to the quotient behind the division output `wire`, keeping the identity
+    /// `a·2^(s+1) = q·b + r` true (the remainder moves by `delta·b`, out of its range).
+    DivQuotient { wire: usize, delta: i64 },
+    /// Add 1 to the remainder behind the division output `wire` (and take 1 from `b - 1 - r`,
+    /// both still in range): only the division identity can catch it.
+    DivRemainder { wire: usize },
+    /// Write the divisor behind the division output `wire` as 0 (the quotient 0, the remainder
+    /// `a·2^(s+1)`): what a prover would need to divide by zero.
+    DivByZero { wire: usize },
+    /// Add `delta` to the root behind the square-root output `wire` (its differences to `A`
+    /// recomputed honestly: one of them negative).
+    SqrtRoot { wire: usize, delta: i64 },
 }
 
 /// Everything the circuit assigns, as integers.
@@ -318,6 +409,10 @@ pub struct GraphTrace {
     pub wires: Vec<i64>,
     /// Requantization blocks of each step (empty for tables and max chains).
     pub blocks: Vec<Vec<Block>>,
+    /// Division blocks of each step (empty but for divisions).
+    pub divisions: Vec<Vec<DivCells>>,
+    /// Square-root blocks of each step (empty but for roots).
+    pub roots: Vec<Vec<SqrtCells>>,
 }
 
 impl GraphTrace {
@@ -342,6 +437,13 @@ impl GraphTrace {
             Some(GraphTamper::DotResult { wire, delta }) if wire == w => delta,
             _ => 0,
         };
+        // The requantization of `acc` into output wire `w` (with any lie about `w`).
+        let requantize = |kind: RequantKind, acc: i64, w: usize, wires: &mut [i64]| {
+            let mut blk = Block::honest(kind, acc);
+            blk.y += lie(w);
+            wires[w] = blk.y;
+            blk
+        };
         for ((ws, values), &t) in plan.inputs.iter().zip(inputs).zip(graph.inputs()) {
             let lo = graph.tensors()[t].lo;
             for (&w, &q) in ws.iter().zip(values) {
@@ -352,8 +454,12 @@ impl GraphTrace {
             wires[w] = v;
         }
         let mut blocks = Vec::with_capacity(plan.steps.len());
+        let mut divisions = Vec::with_capacity(plan.steps.len());
+        let mut roots = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
             let mut bs = Vec::new();
+            let mut ds = Vec::new();
+            let mut rs = Vec::new();
             match step {
                 Step::Linear { dots, kind, outputs, .. } => {
                     for (d, &w) in dots.iter().zip(outputs) {
@@ -391,16 +497,60 @@ impl GraphTrace {
                 Step::Mul { rows, lo, kind, outputs, .. } => {
                     for (&(a, b, p), &w) in rows.iter().zip(outputs) {
                         wires[p] = (wires[a] + lo.0) * (wires[b] + lo.1) + lie(p);
-                        let mut blk = Block::honest(*kind, wires[p]);
-                        blk.y += lie(w);
-                        wires[w] = blk.y;
-                        bs.push(blk);
+                        bs.push(requantize(*kind, wires[p], w, &mut wires));
+                    }
+                }
+                Step::Div { rows, div, kind, outputs, .. } => {
+                    for (&(a, b, q), &w) in rows.iter().zip(outputs) {
+                        let (a, b) = (wires[a] + div.lo_a, wires[b] + div.lo_b);
+                        let mut cells = if b >= 1 { DivCells::honest(*div, a, b) } else { DivCells { b: b - div.lo_b, q: 0, r: 0, d: b - 1 } };
+                        match tamper {
+                            Some(GraphTamper::DivQuotient { wire, delta }) if wire == w => {
+                                cells.q += delta;
+                                cells.r -= delta * b;
+                                cells.d += delta * b;
+                            }
+                            Some(GraphTamper::DivRemainder { wire }) if wire == w => {
+                                cells.r += 1;
+                                cells.d -= 1;
+                            }
+                            Some(GraphTamper::DivByZero { wire }) if wire == w => {
+                                cells = DivCells { b: -div.lo_b, q: 0, r: a << (div.shift + 1), d: -1 - (a << (div.shift + 1)) };
+                            }
+                            _ => {}
+                        }
+                        cells.q += lie(q);
+                        wires[q] = cells.q;
+                        bs.push(requantize(*kind, wires[q], w, &mut wires));
+                        ds.push(cells);
+                    }
+                }
+                Step::Inner { dots, lo, kind, outputs, .. } => {
+                    for (d, &w) in dots.iter().zip(outputs) {
+                        let acc = d.iter().map(|&(a, b)| (wires[a] + lo.0) * (wires[b] + lo.1)).sum::<i64>() + dot_lie(w);
+                        bs.push(requantize(*kind, acc, w, &mut wires));
+                    }
+                }
+                Step::Sqrt { rows, sqrt, kind, outputs, .. } => {
+                    for (&(a, q), &w) in rows.iter().zip(outputs) {
+                        let a = wires[a] + sqrt.lo_a;
+                        let delta = match tamper {
+                            Some(GraphTamper::SqrtRoot { wire, delta }) if wire == w => delta,
+                            _ => 0,
+                        };
+                        let mut cells = SqrtCells::with_root(*sqrt, a, crate::graph::sqrt_floor2(a.max(0), sqrt.shift) + delta);
+                        cells.q += lie(q);
+                        wires[q] = cells.q;
+                        bs.push(requantize(*kind, wires[q], w, &mut wires));
+                        rs.push(cells);
                     }
                 }
             }
             blocks.push(bs);
+            divisions.push(ds);
+            roots.push(rs);
         }
-        GraphTrace { wires, blocks }
+        GraphTrace { wires, blocks, divisions, roots }
     }
 
     /// The stored values of graph output `i`.

@@ -7,9 +7,22 @@
 //! Chips: [`dot`] (fixed-weight dot products: every linear node, and the byte packing of public
 //! values), [`requant`] (rounding shift + clamp, one gate per kind), [`range`] (the 8-bit lookup
 //! every stored value passes through), [`table`], [`max`], [`mul`] (functions, pooling,
-//! products), [`poseidon`] (hashes and commitments), [`horner`] (the picture's evaluation).
-//! [`graph_plan`] turns the graph into wires and steps; [`statement`] computes the mint's public
-//! inputs natively.
+//! products), [`inner`] (inner products of two computed vectors: attention's `Q·Kᵀ` and
+//! `weights·V`), [`div`] (division by a positive computed tensor: Softmax, LayerNorm), [`sqrt`]
+//! (square roots: LayerNorm's standard deviation), [`poseidon`] (hashes and commitments),
+//! [`horner`] (the picture's evaluation). [`graph_plan`] turns the graph into wires and steps;
+//! [`statement`] computes the mint's public inputs natively. Every chip but `dot`, `requant`
+//! and `range` is configured only when the graph uses it, so the mint circuit's keys do not
+//! change with chips it does not use (`tests/prover.rs` pins them).
+//!
+//! Costs per value of the chips the transformer operators added (rows of the dot group, rows
+//! of the range group; `R` is the requantization block of the output, 5–7 rows):
+//!
+//! | chip    | per output                      | range rows                          |
+//! |---------|---------------------------------|-------------------------------------|
+//! | `inner` | `⌈K / ⌊W/2⌋⌉` dot rows          | `R`                                 |
+//! | `div`   | none                            | `max(3, 2·L) + R` (`L` = 1 or 2)    |
+//! | `sqrt`  | none                            | `max(2, 2·L) + R` (`L` = 2 or 3)    |
 //!
 //! # Layout
 //!
@@ -56,15 +69,18 @@
 //! `W = 5` is both the fastest and the only one that fits. Memory stays far inside the
 //! browser's 4 GiB.
 
+pub mod div;
 pub mod dot;
 pub mod graph;
 pub mod graph_plan;
 pub mod horner;
+pub mod inner;
 pub mod max;
 pub mod mul;
 pub mod poseidon;
 pub mod range;
 pub mod requant;
+pub mod sqrt;
 pub mod statement;
 pub mod table;
 pub mod witness;

@@ -76,6 +76,30 @@ impl RangeConfig {
     }
 }
 
+/// `Σ 256^i·limb_i` over `limbs` consecutive range cells from rotation `first`: how a chip
+/// composes a value it range-checked in the range column.
+pub fn compose_limbs(meta: &mut VirtualCells<'_, Fr>, range: Column<Advice>, first: u32, limbs: u32) -> Expression<Fr> {
+    (0..limbs).fold(Expression::Constant(Fr::zero()), |s, i| {
+        s + meta.query_advice(range, Rotation((first + i) as i32)) * Expression::Constant(super::pow2(8 * i))
+    })
+}
+
+impl RangeConfig {
+    /// Writes `v` as `bits.div_ceil(8)` limbs of the range column from `row`, each with its exact
+    /// width in `bits` (the top one takes the rest); returns the rows used. The top limb keeps
+    /// everything above, so a value too large (or negative) fails the lookup instead of being
+    /// silently truncated.
+    pub fn assign_limbs(&self, region: &mut halo2_proofs::circuit::Region<'_, Fr>, row: usize, bits: u32, v: Option<i64>) -> usize {
+        let limbs = bits.div_ceil(8);
+        for i in 0..limbs {
+            region.assign_fixed(self.bits, row + i as usize, Fr::from(u64::from((bits - 8 * i).min(8))));
+            let limb = v.map(|v| if i + 1 == limbs { v >> (8 * i) } else { (v >> (8 * i)) & 0xff });
+            region.assign_advice(self.range, row + i as usize, limb.map_or(Value::unknown(), |l| Value::known(super::fr_from_i64(l))));
+        }
+        limbs as usize
+    }
+}
+
 /// A 16-bit value held as two byte limbs of the range column and their composition in `aux`:
 ///
 /// ```text

@@ -31,6 +31,8 @@ pub enum Func {
     Softplus,
     Sqrt,
     Reciprocal,
+    /// Natural logarithm (LogSoftmax's `log Σ eˣ`, whose argument is at least 1).
+    Ln,
 }
 
 /// The error function to about 1e-15 in double precision: its Taylor series below 2.5, the
@@ -87,6 +89,7 @@ impl Func {
             Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
             Func::Sqrt => x.sqrt(),
             Func::Reciprocal => x.recip(),
+            Func::Ln => x.ln(),
         }
     }
 
@@ -108,6 +111,10 @@ pub enum FloatOp {
     Func(Func),
     Max { geometry: Geometry },
     Mul { clamp: Option<(f32, f32)> },
+    /// `a / b` elementwise (the divisor positive; calibration checks it).
+    Div { clamp: Option<(f32, f32)> },
+    /// `y[r] = Σ_t a[r·k + t]·b[r·k + t]`: inner products of two computed tensors.
+    Inner { k: usize },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -174,6 +181,8 @@ impl FloatGraph {
                     })
                     .collect(),
                 FloatOp::Mul { clamp: c } => x[0].iter().zip(x[1]).map(|(a, b)| clamp(a * b, *c)).collect(),
+                FloatOp::Div { clamp: c } => x[0].iter().zip(x[1]).map(|(a, b)| clamp(a / b, *c)).collect(),
+                FloatOp::Inner { k } => x[0].chunks(*k).zip(x[1].chunks(*k)).map(|(a, b)| a.iter().zip(b).map(|(a, b)| a * b).sum()).collect(),
             };
         }
         values
@@ -223,10 +232,10 @@ impl FloatGraph {
         }
         let output = node.output;
         let folded = match (&self.nodes[p].op, &node.op) {
-            (FloatOp::Linear { clamp: None, .. } | FloatOp::Mul { clamp: None }, FloatOp::Func(f)) if f.as_clamp().is_some() => {
+            (FloatOp::Linear { clamp: None, .. } | FloatOp::Mul { clamp: None } | FloatOp::Div { clamp: None }, FloatOp::Func(f)) if f.as_clamp().is_some() => {
                 let c = f.as_clamp();
                 match &mut self.nodes[p].op {
-                    FloatOp::Linear { clamp, .. } | FloatOp::Mul { clamp } => *clamp = c,
+                    FloatOp::Linear { clamp, .. } | FloatOp::Mul { clamp } | FloatOp::Div { clamp } => *clamp = c,
                     _ => return false,
                 }
                 true

@@ -3,7 +3,7 @@
 //!
 //! Every tensor holds integers `q` in a range `[lo, hi]` of at most 256 or 65,536 values (8- or
 //! 16-bit activations; tables read 8-bit ones), standing for `q · 2^-frac_bits`
-//! (frac bits may be negative for large magnitudes). Five node kinds:
+//! (frac bits may be negative for large magnitudes). Eight node kinds:
 //!
 //! - [`Op::Linear`]: `y = clamp(round_shift(bias + Σ w·x, shift), lo, hi)` over a
 //!   [`Geometry`] (dense, convolution of any stride/padding/dilation/groups, transposed
@@ -15,6 +15,13 @@
 //!   (Sigmoid, Tanh, LeakyRelu, a Relu that follows no linear node).
 //! - [`Op::Max`]: max over pooling windows (MaxPool).
 //! - [`Op::Mul`]: elementwise product of two tensors, requantized.
+//! - [`Op::Div`]: elementwise quotient of two tensors, `clamp(round(a·2^s / b))`, for a divisor
+//!   whose range is positive (`lo ≥ 1`: calibration clamps a sum of exponentials or a standard
+//!   deviation to at least one step, see [`quantize`]). Softmax and LayerNorm divide by it.
+//! - [`Op::Inner`]: inner products of two computed tensors over rows of `k` values (attention's
+//!   `Q·Kᵀ` and `weights·V`, after rewiring both operands to `[rows, k]`), requantized.
+//! - [`Op::Sqrt`]: elementwise `clamp(round(√(a·2^s)))` of a non-negative tensor, at any
+//!   activation width (LayerNorm's standard deviation; a table would read 8-bit values).
 //!
 //! [`Graph::run`] is the bit-exact integer reference: the circuit proves exactly this.
 
@@ -117,6 +124,30 @@ pub enum Op {
     /// Max over the taps of a depthwise [`Geometry::Conv`] (weights unused).
     Max { geometry: Geometry },
     Mul { shift: u32 },
+    /// `y = clamp(round_shift(floor(a·2^(shift+1) / b), 1))`: `a·2^shift / b` rounded to the
+    /// nearest integer (ties up). The divisor's range lies in `[1, 65536]`.
+    Div { shift: u32 },
+    /// `y[r] = clamp(round_shift(Σ_t a[r·k + t]·b[r·k + t], shift))`.
+    Inner { k: usize, shift: u32 },
+    /// `y = clamp(round_shift(⌊√(a·2^(shift+2))⌋, 1))`: `√(a·2^shift)` rounded to the nearest
+    /// integer. The input's range is non-negative.
+    Sqrt { shift: u32 },
+}
+
+/// [`Op::Sqrt`] on one value: the root at one more bit, floored (what the circuit's square-root
+/// gate proves), before the rounding shift. `a ≥ 0`.
+pub fn sqrt_floor2(a: i64, shift: u32) -> i64 {
+    ((a << (shift + 2)) as u64).isqrt() as i64
+}
+
+/// The largest shift of [`Op::Div`] and [`Op::Sqrt`]: `a·2^(shift+2)` stays far below 2^63
+/// for 21-bit `a`.
+pub const MAX_DIV_SHIFT: u32 = 40;
+
+/// [`Op::Div`] on one pair of values: the quotient at one more bit, floored (what the circuit's
+/// division gate proves), then the rounding shift of a requantization. `b ≥ 1`.
+pub fn div_floor2(a: i64, b: i64, shift: u32) -> i64 {
+    (a << (shift + 1)).div_euclid(b)
 }
 
 impl Op {
@@ -127,6 +158,9 @@ impl Op {
             Op::Table { .. } => "table",
             Op::Max { .. } => "max",
             Op::Mul { .. } => "mul",
+            Op::Div { .. } => "div",
+            Op::Sqrt { .. } => "sqrt",
+            Op::Inner { .. } => "inner",
         }
     }
 }
@@ -327,6 +361,28 @@ impl Graph {
                     return Err("operands must match the output and the shift be in [1, 48]".into());
                 }
             }
+            Op::Div { shift } => {
+                let [a, b] = ins[..] else { return Err("takes two inputs".into()) };
+                if a.len() != out.len() || b.len() != out.len() || *shift > MAX_DIV_SHIFT {
+                    return Err(format!("operands must match the output and the shift be at most {MAX_DIV_SHIFT}"));
+                }
+                // A divisor that can be 0 or negative has no quotient the circuit could prove.
+                if b.lo < 1 || b.hi > 65536 {
+                    return Err(format!("the divisor's range [{}, {}] is not inside [1, 65536]", b.lo, b.hi));
+                }
+            }
+            Op::Inner { k, shift } => {
+                let [a, b] = ins[..] else { return Err("takes two inputs".into()) };
+                if *k == 0 || a.len() != out.len() * k || b.len() != out.len() * k || !(1..=48).contains(shift) {
+                    return Err("operands must hold k values per output and the shift be in [1, 48]".into());
+                }
+            }
+            Op::Sqrt { shift } => {
+                let [a] = ins[..] else { return Err("takes one input".into()) };
+                if a.len() != out.len() || *shift > MAX_DIV_SHIFT || a.lo < 0 {
+                    return Err(format!("the input must match the output and be non-negative, the shift at most {MAX_DIV_SHIFT}"));
+                }
+            }
         }
         Ok(())
     }
@@ -403,6 +459,13 @@ pub(crate) fn eval(node: &Node, out: &TensorInfo, x: &[&[i64]], lo_in: i64) -> V
             })
             .collect(),
         Op::Mul { shift } => x[0].iter().zip(x[1]).map(|(&a, &b)| clamp(round_shift(a * b, *shift))).collect(),
+        Op::Div { shift } => x[0].iter().zip(x[1]).map(|(&a, &b)| clamp(round_shift(div_floor2(a, b, *shift), 1))).collect(),
+        Op::Inner { k, shift } => x[0]
+            .chunks(*k)
+            .zip(x[1].chunks(*k))
+            .map(|(a, b)| clamp(round_shift(a.iter().zip(b).map(|(&a, &b)| a * b).sum(), *shift)))
+            .collect(),
+        Op::Sqrt { shift } => x[0].iter().map(|&a| clamp(round_shift(sqrt_floor2(a, *shift), 1))).collect(),
     }
 }
 

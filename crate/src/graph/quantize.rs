@@ -9,13 +9,21 @@
 //! requantization shift must be at least 1; where the inputs' and weights' scales are too
 //! coarse for that, the output scale is coarsened instead.
 //!
+//! Division and square roots (Softmax, LayerNorm): a divisor must be positive on every
+//! calibration sample, and the node computing it (a sum, product or function; the importer puts
+//! an identity sum after anything else) is clamped to at least one step, so no input can make
+//! it 0 or negative — a model whose divisor can reach 0 is refused here, naming the node. A
+//! square root's input and output and every divisor are 16-bit whatever the activation width
+//! (one value per normalized row: cheap, and a variance at 8 bits rounds to a step or two); a
+//! quotient takes its dividend's width (Softmax's `e / Σe` reads an 8-bit exp table).
+//!
 //! Models that carry `section9.quantization` metadata (exported already on a power-of-two
 //! grid, like the committed generator) keep their own scales: see [`ScaleHints`].
 
 use std::collections::HashMap;
 
-use super::float::{FloatGraph, FloatOp};
-use super::{Geometry, Graph, GraphError, Node, Op, TensorInfo};
+use super::float::{FloatGraph, FloatOp, Func};
+use super::{Geometry, Graph, GraphError, Node, Op, TensorInfo, MAX_DIV_SHIFT};
 
 /// Calibration settings: the accuracy/resources trade-off.
 #[derive(Clone, Debug)]
@@ -130,6 +138,8 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
     // Range of every tensor over all samples.
     let n = graph.tensors.len();
     let (mut min, mut max) = (vec![0f64; n], vec![0f64; n]);
+    // The ranges above include 0 (a scale covers it); a divisor's own smallest value does not.
+    let mut least = vec![f64::INFINITY; n];
     let mut float_outputs = Vec::with_capacity(samples.len());
     for (s, sample) in samples.iter().enumerate() {
         let values = graph.forward(sample);
@@ -140,6 +150,7 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
                 }
                 min[t] = min[t].min(x);
                 max[t] = max[t].max(x);
+                least[t] = least[t].min(x);
             }
         }
         float_outputs.push(graph.outputs.iter().map(|&o| values[o].clone()).collect::<Vec<_>>());
@@ -178,17 +189,69 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
     // scales fixed by hints, are 8-bit.
     let mut byte_groups = std::collections::HashSet::new();
     for node in &graph.nodes {
-        if matches!(node.op, FloatOp::Func(_)) {
+        if matches!(node.op, FloatOp::Func(f) if f != Func::Sqrt) {
             byte_groups.insert(find(&mut parent, node.inputs[0]));
             byte_groups.insert(find(&mut parent, node.output));
         }
     }
     byte_groups.extend(group_frac.keys().copied());
+    // A quotient holds no more precision than its dividend: Softmax's `e / Σe` reads an 8-bit
+    // table output and is 8-bit itself (16 bits would only spread the table's error over
+    // 256 times more steps).
+    for node in &graph.nodes {
+        if matches!(node.op, FloatOp::Div { .. }) && byte_groups.contains(&find(&mut parent, node.inputs[0])) {
+            byte_groups.insert(find(&mut parent, node.output));
+        }
+    }
+    // Divisors: the tensors a division reads as its divisor, traced back through rewiring
+    // (a broadcast sum) to the node that computes them. Each must be positive on every
+    // calibration sample; its node then clamps it to at least one step, so no input can make
+    // it 0 or negative (the circuit could not prove a quotient then).
+    let mut divisors = std::collections::HashSet::new();
+    for node in &graph.nodes {
+        if let FloatOp::Div { .. } = node.op {
+            let mut t = node.inputs[1];
+            while let Some(p) = graph.nodes.iter().find(|m| m.output == t && matches!(m.op, FloatOp::Gather { .. }) && m.inputs.len() == 1) {
+                t = p.inputs[0];
+            }
+            let producer = graph.nodes.iter().find(|m| m.output == t);
+            let err = |what: String| QuantizeError::Node { node: node.name.clone(), op: node.source_op.clone(), what };
+            if !producer.is_some_and(|p| matches!(p.op, FloatOp::Linear { .. } | FloatOp::Mul { .. } | FloatOp::Func(_))) {
+                return Err(err(format!("the divisor `{}` is not computed by a sum, product or function, which calibration could clamp to a positive range", graph.tensors[t].name)));
+            }
+            if least[t] <= 0.0 {
+                return Err(err(format!(
+                    "the divisor `{}` reaches {} on the calibration samples; division needs a divisor that is always positive (a sum of exponentials, a variance plus epsilon)",
+                    graph.tensors[t].name, least[t]
+                )));
+            }
+            divisors.insert(t);
+        }
+    }
+    // A square root's input and output and every divisor are one value per normalized row (a
+    // variance, a standard deviation, a sum of exponentials): 16 bits cost a few rows and keep
+    // a small variance from rounding to a step or two.
+    let mut wide_groups = std::collections::HashSet::new();
+    for node in &graph.nodes {
+        if matches!(node.op, FloatOp::Func(Func::Sqrt)) {
+            wide_groups.insert(find(&mut parent, node.inputs[0]));
+            wide_groups.insert(find(&mut parent, node.output));
+        }
+    }
+    for &t in &divisors {
+        wide_groups.insert(find(&mut parent, t));
+    }
     let mut info: Vec<Option<TensorInfo>> = vec![None; n];
     let scale_of = |t: usize, parent: &mut [usize]| -> (i32, i64, i64) {
         let g = find(parent, t);
         let unsigned = group_min[g] >= 0.0;
-        let bits = if byte_groups.contains(&g) { 8 } else { options.activation_bits };
+        let bits = if byte_groups.contains(&g) {
+            8
+        } else if wide_groups.contains(&g) {
+            16
+        } else {
+            options.activation_bits
+        };
         let (lo, hi) = if unsigned { (0, (1i64 << bits) - 1) } else { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) };
         let cap = hi as f64;
         let f = group_frac.get(&g).copied().unwrap_or_else(|| frac_for(group_max[g].max(-group_min[g]), cap));
@@ -257,6 +320,9 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
                     return Err(err(format!("needs a requantization shift of {shift}, outside [1, 48]")));
                 }
                 (lo, hi) = clamp_to(*clamp, fy, lo, hi);
+                if divisors.contains(&node.output) {
+                    lo = lo.max(1).min(hi);
+                }
                 zero_weights += qw.iter().filter(|&&w| w == 0).count();
                 weight_total += qw.len();
                 let qb = bias.iter().map(|&b| (f64::from(b) * 2f64.powi(fw_acc)).round() as i64).collect();
@@ -268,10 +334,41 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
                     fy = acc - 1;
                 }
                 (lo, hi) = clamp_to(*clamp, fy, lo, hi);
+                if divisors.contains(&node.output) {
+                    lo = lo.max(1).min(hi);
+                }
                 Op::Mul { shift: u32::try_from(acc - fy).map_err(|_| err("bad shift".into()))? }
             }
+            FloatOp::Inner { k } => {
+                let acc = ins[0].frac_bits + ins[1].frac_bits;
+                if acc - fy < 1 {
+                    fy = acc - 1;
+                }
+                Op::Inner { k: *k, shift: u32::try_from(acc - fy).map_err(|_| err("bad shift".into()))? }
+            }
+            FloatOp::Div { clamp } => {
+                // y = a·2^s / b at 2^-fy: s = fy + fb - fa, kept in [0, MAX_DIV_SHIFT].
+                let (fa, fb) = (ins[0].frac_bits, ins[1].frac_bits);
+                fy = fy.clamp(fa - fb, fa - fb + MAX_DIV_SHIFT as i32);
+                (lo, hi) = clamp_to(*clamp, fy, lo, hi);
+                Op::Div { shift: u32::try_from(fy + fb - fa).map_err(|_| err("bad shift".into()))? }
+            }
             FloatOp::Func(f) => {
+                if divisors.contains(&node.output) {
+                    lo = lo.max(1);
+                }
                 let x = &ins[0];
+                if *f == Func::Sqrt {
+                    // √(q·2^-fx)·2^fy = √(q·2^(2fy - fx)): the shift 2fy - fx kept in [0, MAX].
+                    if x.lo < 0 {
+                        return Err(err(format!("the square root's input `{}` has a negative range", x.name)));
+                    }
+                    let max = MAX_DIV_SHIFT as i32;
+                    fy = fy.clamp((x.frac_bits + 1).div_euclid(2), (x.frac_bits + max).div_euclid(2));
+                    info[node.output] = Some(TensorInfo { name, shape, frac_bits: fy, lo, hi });
+                    nodes.push(Node { name: node.name.clone(), op: Op::Sqrt { shift: (2 * fy - x.frac_bits) as u32 }, inputs: node.inputs.clone(), output: node.output });
+                    continue;
+                }
                 let out = TensorInfo { name: name.clone(), shape: shape.clone(), frac_bits: fy, lo, hi };
                 Op::Table { values: (x.lo..=x.hi).map(|q| out.quantize(f.apply(x.dequantize(q)))).collect() }
             }

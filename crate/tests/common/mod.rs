@@ -79,3 +79,25 @@ pub fn block_row(params: &GraphParams, l: usize, o: usize) -> usize {
         .collect();
     params.range_start() + kinds[..l].iter().map(|(n, h)| n * h).sum::<usize>() + o * kinds[l].1
 }
+
+/// Real key generation, proof and verification (KZG, development SRS) of `graph`'s model
+/// circuit with private inputs `q` and public outputs; returns the public values, and whether
+/// the same proof verifies with the first public value changed by one.
+pub fn prove_and_verify(graph: &Graph, q: Vec<Vec<i64>>) -> (Vec<halo2_proofs::halo2curves::bn256::Fr>, bool) {
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use rand_chacha::rand_core::SeedableRng;
+    use section9::circuit::graph::{GraphWitness, Visibility};
+    use section9::circuit::graph_plan::GraphTrace;
+    let params = GraphParams::new(graph.clone(), section9::circuit::DEFAULT_WIDTH, Visibility::Private, Visibility::Public).expect("plans");
+    let trace = GraphTrace::new(&params.plan, graph, &q);
+    let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
+    let srs = section9::prover::srs::dev_srs(params.k());
+    let pk = section9::prover::keys::generate(&srs, &params).expect("keys");
+    let (proved, proof) = section9::prover::prove(&srs, &pk, &params, GraphWitness::new(q), rand_chacha::ChaCha8Rng::seed_from_u64(1)).expect("proves");
+    assert_eq!(proved, instances, "public values");
+    section9::prover::verify(&srs, pk.get_vk(), &instances, &proof).expect("the proof verifies");
+    let mut bad = instances.clone();
+    bad[0] += Fr::one();
+    let forged = section9::prover::verify(&srs, pk.get_vk(), &bad, &proof).is_ok();
+    (instances, forged)
+}

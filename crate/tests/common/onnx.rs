@@ -111,3 +111,18 @@ impl Builder {
         model.encode_to_vec()
     }
 }
+
+/// One attention head over `x` of shape `[1, seq, d]`: `softmax(Q·Kᵀ/√d)·V` with random
+/// `d × d` projections — two MatMuls of computed tensors around a Softmax.
+pub fn attention_head(b: &mut Builder, x: &str, d: i64) -> String {
+    let (wq, wk, wv) = (b.random(&[d, d], 1.0), b.random(&[d, d], 1.0), b.random(&[d, d], 1.0));
+    let q = b.node("MatMul", &[x, &wq], vec![]);
+    let k = b.node("MatMul", &[x, &wk], vec![]);
+    let v = b.node("MatMul", &[x, &wv], vec![]);
+    let kt = b.node("Transpose", &[&k], vec![ais("perm", &[0, 2, 1])]);
+    let s = b.node("MatMul", &[&q, &kt], vec![]);
+    let scale = b.floats(&[], vec![1.0 / (d as f32).sqrt()]);
+    let s = b.node("Mul", &[&s, &scale], vec![]);
+    let p = b.node("Softmax", &[&s], vec![ai("axis", -1)]);
+    b.node("MatMul", &[&p, &v], vec![])
+}

@@ -1,9 +1,11 @@
 //! Elementwise activations: Relu, LeakyRelu, Sigmoid, Tanh, Clip, Erf, Gelu (`approximate`
-//! none and tanh), HardSigmoid, HardSwish, Exp, Softplus, Sqrt, Reciprocal, Neg.
+//! none and tanh), HardSigmoid, HardSwish, Exp, Log, Softplus, Sqrt, Reciprocal, Neg.
 //!
 //! Exact ones cost no table: a Relu or Clip after a linear node is fused into its clamp later
 //! (`FloatGraph::simplify`); LeakyRelu is a sum of `x` and `relu(x)`; HardSigmoid is the
-//! clamped affine map `clamp(αx + β, 0, 1)`; Neg is `-x`. The rest are tables, and a product
+//! clamped affine map `clamp(αx + β, 0, 1)`; Neg is `-x`; Sqrt is a square-root node at any
+//! activation width (calibration turns it into `Op::Sqrt`, proven by the `sqrt` chip). The rest
+//! are tables, and a product
 //! that is one of them (the classic exporter's GELU `x·0.5·(1 + erf(x/√2))`, SiLU
 //! `x·sigmoid(x)`) is fused into one table by `FloatGraph::simplify`.
 //!
@@ -54,7 +56,7 @@ impl Reader {
                 let geometry = Geometry::Conv { input: [1, n, 1], output: [1, n, 1], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0], groups: 1 };
                 self.push(node, &name, FloatOp::Linear { geometry, weights: vec![w], bias: vec![b], clamp }, vec![x], &out_name, shape)?;
             }
-            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Erf" | "Gelu" | "HardSwish" | "Exp" | "Softplus" | "Sqrt" | "Reciprocal" => {
+            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Erf" | "Gelu" | "HardSwish" | "Exp" | "Softplus" | "Sqrt" | "Reciprocal" | "Log" => {
                 let x = x.ok_or_else(|| err("the input must be a computed tensor"))?;
                 let f = match op {
                     "Erf" => Func::Erf,
@@ -68,6 +70,7 @@ impl Reader {
                     "Softplus" => Func::Softplus,
                     "Sqrt" => Func::Sqrt,
                     "Reciprocal" => Func::Reciprocal,
+                    "Log" => Func::Ln,
                     "Relu" => Func::Relu,
                     "LeakyRelu" => Func::LeakyRelu(attr_float(node, "alpha", 0.01)),
                     "Sigmoid" => Func::Sigmoid,

@@ -5,7 +5,14 @@
 //! (`c - x` too; `x / c` is `x · (1/c)`): a scalar is one affine map, one value per channel
 //! (axis 1) a depthwise 1×1 convolution that folds into the convolution before it, anything
 //! else (a Linear layer's bias along the last axis of `[batch, seq, features]`) one weight and
-//! bias per value. `c / x` needs a division and is refused.
+//! bias per value. `c / x` is refused (a constant dividend has no calibrated scale to divide);
+//! `a / b` of two computed tensors is a division node (its divisor must be positive, see
+//! [`quantize`](crate::graph::quantize)); `x ^ 2` is the product `x·x`.
+//!
+//! MatMul of two computed tensors (attention's `Q·Kᵀ` and `weights·V`): both operands are
+//! rewired (free) to `[batch, M, N, K]` and an inner-product node sums `a·b` over `K`, one
+//! requantization per output (see [`circuit::inner`](crate::circuit::inner) for why not a
+//! product per term and a sum).
 
 use super::*;
 
@@ -57,46 +64,61 @@ impl Reader {
         Ok(())
     }
 
-    /// MatMul with a constant right side, numpy semantics (1-D operands, broadcast batches).
+    /// MatMul, numpy semantics (1-D operands, broadcast batches): a linear node when the right
+    /// side is a constant, an inner-product node when both sides are computed.
     pub(super) fn matmul(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
         let x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("the left operand must be a computed tensor"))?;
-        let b = node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("the right operand must be a constant (a product of two computed tensors is not supported)"))?;
-        let sa = self.shape(x);
-        if sa.is_empty() || b.dims.is_empty() {
-            return Err(err("operands must have rank 1 or more"));
-        }
-        let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
-        let b2 = if b.dims.len() == 1 { vec![b.dims[0], 1] } else { b.dims.clone() };
-        let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
-        let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
-        if k != k2 {
-            return Err(err(&format!("shapes {sa:?} and {:?} do not multiply", b.dims)));
-        }
-        let (ba, bb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
-        let batch = broadcast(ba, bb).ok_or_else(|| err("batch dimensions do not broadcast"))?;
-        let mut shape = batch.clone();
-        if sa.len() > 1 {
-            shape.push(m);
-        }
-        if b.dims.len() > 1 {
-            shape.push(n);
-        }
-        count(node, name, &shape)?;
-        let count: usize = batch.iter().product();
-        let map = |from: &[usize]| -> Vec<usize> {
-            let lead = batch.len() - from.len();
-            (0..count)
-                .map(|i| {
-                    let c = unflat(i, &batch);
-                    let src: Vec<usize> = from.iter().enumerate().map(|(a, &d)| if d == 1 { 0 } else { c[a + lead] }).collect();
-                    flat(&src, from)
-                })
-                .collect()
+        let (y, b) = match self.var(node, 1) {
+            Some(y) => (Some(y), None),
+            None => (None, Some(node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("the right operand must be a computed tensor or a constant"))?)),
         };
-        let geometry = Geometry::MatMul { m, k, n, a_batch: map(ba), b_batch: map(bb) };
-        geometry.check().map_err(|e| err(&e))?;
-        self.push(node, name, FloatOp::Linear { geometry, weights: b.floats, bias: vec![0.0], clamp: None }, vec![x], out_name, shape)?;
+        let sb = y.map_or_else(|| b.as_ref().map(|b| b.dims.clone()).unwrap_or_default(), |y| self.shape(y));
+        let d = MatMulDims::new(&self.shape(x), &sb).map_err(|e| err(&e))?;
+        count(node, name, &d.shape)?;
+        let (m, k, n) = (d.m, d.k, d.n);
+        match (y, b) {
+            (Some(y), _) => {
+                // Both operands rewired (free) to [batch, M, N, K]; an inner product over K.
+                let wide = [d.a_batch.len(), m, n, k];
+                count(node, name, &wide)?;
+                let (mut left, mut right) = (Vec::new(), Vec::new());
+                for (&ba, &bb) in d.a_batch.iter().zip(&d.b_batch) {
+                    for i in 0..m {
+                        for j in 0..n {
+                            for t in 0..k {
+                                left.push(Some((0, (ba * m + i) * k + t)));
+                                right.push(Some((0, (bb * k + t) * n + j)));
+                            }
+                        }
+                    }
+                }
+                let l = self.push(node, &format!("{name}/left"), FloatOp::Gather { sources: left }, vec![x], &format!("{out_name}/left"), wide.to_vec())?;
+                let r = self.push(node, &format!("{name}/right"), FloatOp::Gather { sources: right }, vec![y], &format!("{out_name}/right"), wide.to_vec())?;
+                self.push(node, name, FloatOp::Inner { k }, vec![l, r], out_name, d.shape)?;
+            }
+            (None, Some(b)) => {
+                let geometry = Geometry::MatMul { m, k, n, a_batch: d.a_batch, b_batch: d.b_batch };
+                geometry.check().map_err(|e| err(&e))?;
+                self.push(node, name, FloatOp::Linear { geometry, weights: b.floats, bias: vec![0.0], clamp: None }, vec![x], out_name, d.shape)?;
+            }
+            (None, None) => return Err(err("the right operand must be a computed tensor or a constant")),
+        }
         Ok(())
+    }
+
+    /// A divisor that calibration can clamp to at least one step: one computed by a sum, product
+    /// or function is; anything else (a graph input, a rewiring of one, a max) passes through an
+    /// identity sum first (one requantization per divisor value), whose clamp calibration raises.
+    fn clampable_divisor(&mut self, node: &NodeProto, name: &str, out_name: &str, b: usize) -> Result<usize, ImportError> {
+        let mut t = b;
+        while let Some(p) = self.graph.nodes.iter().find(|m| m.output == t && matches!(m.op, FloatOp::Gather { .. }) && m.inputs.len() == 1) {
+            t = p.inputs[0];
+        }
+        let computed = self.graph.nodes.iter().any(|m| m.output == t && matches!(m.op, FloatOp::Linear { .. } | FloatOp::Mul { .. } | FloatOp::Func(_)));
+        if computed {
+            return Ok(b);
+        }
+        self.scalar_affine(node, &format!("{name}/divisor"), &format!("{out_name}/divisor"), b, 1.0, 0.0)
     }
 
     /// `y[n, c, ·] = w[c]·x[n, c, ·] + b[c]` on `[N, C, …]` (a `[N, C]` input has one value
@@ -143,10 +165,9 @@ impl Reader {
         let var = |i: usize| node.input.get(i).and_then(|n| self.names.get(n)).copied();
         let cst = |i: usize| node.input.get(i).and_then(|n| self.constants.get(n)).cloned();
         match (var(0), var(1)) {
+            (Some(_), Some(_)) if op == "Pow" => return Err(err("a computed exponent is not supported")),
             (Some(a), Some(b)) => {
-                if op == "Div" {
-                    return Err(err("division by a computed tensor is not supported"));
-                }
+                let b = if op == "Div" { self.clampable_divisor(node, name, out_name, b)? } else { b };
                 let (sa, sb) = (self.shape(a), self.shape(b));
                 let shape = broadcast(&sa, &sb).ok_or_else(|| err(&format!("shapes {sa:?} and {sb:?} do not broadcast")))?;
                 count(node, name, &shape)?;
@@ -162,9 +183,20 @@ impl Reader {
                 let len = shape.iter().product();
                 let fop = match op {
                     "Mul" => FloatOp::Mul { clamp: None },
+                    "Div" => FloatOp::Div { clamp: None },
                     _ => FloatOp::Linear { geometry: Geometry::Sum { operands: 2, len }, weights: vec![1.0, if op == "Sub" { -1.0 } else { 1.0 }], bias: vec![0.0], clamp: None },
                 };
                 self.push(node, name, fop, operands, out_name, shape)?;
+            }
+            (Some(x), None) if op == "Pow" => {
+                // `x²` (LayerNorm's variance) is the product of `x` with itself; other
+                // exponents would need a table, which reads 8-bit values.
+                let e = cst(1).ok_or_else(|| err("the exponent must be a constant"))?;
+                if e.floats.iter().any(|&v| v != 2.0) {
+                    return Err(err("only the exponent 2 of a computed tensor is supported (a product)"));
+                }
+                let s = self.shape(x);
+                self.push(node, name, FloatOp::Mul { clamp: None }, vec![x, x], out_name, s)?;
             }
             (Some(x), None) | (None, Some(x)) => {
                 let constant_first = var(0).is_none();
@@ -177,6 +209,7 @@ impl Reader {
                     ("Mul", _) => (v.clone(), vec![0.0; v.len()]),
                     // Division by a constant is a product with its reciprocal.
                     ("Div", false) => (v.iter().map(|c| 1.0 / c).collect(), vec![0.0; v.len()]),
+                    ("Pow", _) => return Err(err("a constant raised to a computed power is not supported")),
                     _ => return Err(err("dividing a constant by a computed tensor is not supported")),
                 };
                 if w.iter().chain(&b).any(|p| !p.is_finite()) {
@@ -212,5 +245,54 @@ impl Reader {
             (None, None) => return Err(err("constant folding of constant-only nodes is not supported")),
         }
         Ok(())
+    }
+}
+
+/// The shapes of a MatMul of `sa` by `sb` (numpy semantics): `[…, M, K] · […, K, N]`, a 1-D
+/// left operand a row and a 1-D right one a column; per output batch, the batch each operand
+/// reads (broadcast axes read index 0).
+struct MatMulDims {
+    m: usize,
+    k: usize,
+    n: usize,
+    shape: Vec<usize>,
+    a_batch: Vec<usize>,
+    b_batch: Vec<usize>,
+}
+
+impl MatMulDims {
+    fn new(sa: &[usize], sb: &[usize]) -> Result<MatMulDims, String> {
+        if sa.is_empty() || sb.is_empty() {
+            return Err("operands must have rank 1 or more".into());
+        }
+        let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.to_vec() };
+        let b2 = if sb.len() == 1 { vec![sb[0], 1] } else { sb.to_vec() };
+        let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
+        let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
+        if k != k2 {
+            return Err(format!("shapes {sa:?} and {sb:?} do not multiply"));
+        }
+        let (ba, bb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+        let batch = broadcast(ba, bb).ok_or("batch dimensions do not broadcast")?;
+        let mut shape = batch.clone();
+        if sa.len() > 1 {
+            shape.push(m);
+        }
+        if sb.len() > 1 {
+            shape.push(n);
+        }
+        elements(&shape).ok_or_else(|| format!("output shape {shape:?} has more than {MAX_ELEMENTS} values"))?;
+        let count: usize = batch.iter().product();
+        let map = |from: &[usize]| -> Vec<usize> {
+            let lead = batch.len() - from.len();
+            (0..count)
+                .map(|i| {
+                    let c = unflat(i, &batch);
+                    let src: Vec<usize> = from.iter().enumerate().map(|(a, &d)| if d == 1 { 0 } else { c[a + lead] }).collect();
+                    flat(&src, from)
+                })
+                .collect()
+        };
+        Ok(MatMulDims { m, k, n, a_batch: map(ba), b_batch: map(bb), shape })
     }
 }

@@ -2,11 +2,12 @@
 //! into the graph's node kinds with static shapes, and [`check_with_tract`] runs the same
 //! file through tract's own float inference to confirm the reading.
 //!
-//! Supported: Gemm, MatMul (constant right operand), Conv (2-D; stride, padding incl.
+//! Supported: Gemm, MatMul (a constant or a computed right operand), Conv (2-D; stride, padding incl.
 //! auto_pad, dilation, groups), ConvTranspose (2-D, group 1, dilation 1), BatchNormalization,
 //! Relu, LeakyRelu, Clip, Sigmoid, Tanh, Erf, Gelu, HardSigmoid, HardSwish, Exp, Softplus, Sqrt,
-//! Reciprocal, Neg, Add/Sub/Mul/Div (two tensors with broadcasting, or a constant of any
-//! broadcastable shape), ReduceMean/ReduceSum/ReduceMax/ReduceMin, Gather (constant indices),
+//! Reciprocal, Log, Neg, Add/Sub/Mul/Div (two tensors with broadcasting — a division needs a
+//! positive divisor —, or a constant of any broadcastable shape), Pow (exponent 2), Softmax,
+//! LogSoftmax, LayerNormalization, ReduceMean/ReduceSum/ReduceMax/ReduceMin, Gather (constant indices),
 //! Slice, Split, Expand, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, MaxPool,
 //! AveragePool, GlobalAveragePool, Pad (constant), Resize/Upsample (nearest; linear), Identity,
 //! Dropout, Cast (to float), Constant — and any node that reads only constants, or `Shape`,
@@ -16,7 +17,8 @@
 //! from attribute to input are read both ways).
 //!
 //! One operator family per file: `fold` (constant folding), `activation`, `linear`, `window`,
-//! `reduce`, `gather` (indexing), `rewire`, `resize` (linear), `external` (side files).
+//! `reduce`, `normalize` (Softmax, LogSoftmax, LayerNormalization), `gather` (indexing),
+//! `rewire`, `resize` (linear), `external` (side files).
 
 use std::collections::HashMap;
 
@@ -111,6 +113,8 @@ impl Const {
 }
 
 struct Reader {
+    /// The default domain's opset (Softmax changed its axis semantics at 13).
+    opset: i64,
     graph: FloatGraph,
     names: HashMap<String, usize>,
     constants: HashMap<String, Const>,
@@ -120,7 +124,8 @@ struct Reader {
 pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
     let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| ImportError::Parse(e.into()))?;
     let g = proto.graph.as_ref().ok_or(ImportError::NoGraph)?;
-    let mut r = Reader { graph: FloatGraph::default(), names: HashMap::new(), constants: HashMap::new() };
+    let opset = proto.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map_or(13, |o| o.version);
+    let mut r = Reader { opset, graph: FloatGraph::default(), names: HashMap::new(), constants: HashMap::new() };
     for t in &g.initializer {
         r.constants.insert(t.name.clone(), read_const(t).map_err(|what| ImportError::Input { name: t.name.clone(), what: format!("initializer {what}") })?);
     }
@@ -430,10 +435,10 @@ impl Reader {
             "Resize" => self.rewire(node, &name, &out_name, &err)?,
             "Gather" | "Slice" | "Expand" => self.gather(node, &name, &out_name, &err)?,
             "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" => self.reduce(node, &name, &out_name, &err)?,
-            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Erf" | "Gelu" | "HardSigmoid" | "HardSwish" | "Exp" | "Softplus" | "Sqrt" | "Reciprocal" | "Neg" => {
+            "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Erf" | "Gelu" | "HardSigmoid" | "HardSwish" | "Exp" | "Softplus" | "Sqrt" | "Reciprocal" | "Log" | "Neg" => {
                 self.activation(node, &name, &out_name, &err)?
             }
-            "Softmax" | "LogSoftmax" => return Err(err("needs exp and division, which the circuit does not prove; drop it from the exported model (argmax is unchanged) and apply it to the verified outputs")),
+            "Softmax" | "LogSoftmax" | "LayerNormalization" => self.normalize(node, &name, &out_name, &err)?,
             "Gemm" => self.gemm(node, &name, &out_name, &err)?,
             "MatMul" => self.matmul(node, &name, &out_name, &err)?,
             "Conv" | "ConvTranspose" | "MaxPool" | "AveragePool" | "GlobalAveragePool" => self.window(node, &name, &out_name, &err)?,
@@ -448,7 +453,7 @@ impl Reader {
                 let b: Vec<f32> = p[1].floats.iter().zip(&p[2].floats).zip(&w).map(|((&b, &m), &w)| b - m * w).collect();
                 self.channel_affine(node, &name, &out_name, x, w, b, &err)?;
             }
-            "Add" | "Sub" | "Mul" | "Div" => self.binary(node, &name, &out_name, &err)?,
+            "Add" | "Sub" | "Mul" | "Div" | "Pow" => self.binary(node, &name, &out_name, &err)?,
             _ => return Err(err("operator not supported")),
         }
         Ok(())
@@ -460,6 +465,7 @@ mod external;
 mod fold;
 mod gather;
 mod linear;
+mod normalize;
 mod reduce;
 mod resize;
 mod rewire;
