@@ -23,10 +23,15 @@ mkdir -p "$gen"
 
 # Model circuits: the zoo's models compiled, proved (hashed inputs, public outputs) and their
 # verifiers exported — split across contracts where one would be over EIP-170.
+# The transformer (PyTorch's dynamo export: attention, Softmax, LayerNorm) needs four contracts.
 mkdir -p "$gen/models"
-for m in mlp lenet separable; do
-    "$bin" compile "model/zoo/$m.onnx" --calibrate "model/zoo/$m.calibration.json" --out "$gen/models/$m.s9" >/dev/null 2>&1
-    "$bin" prove --dev-srs --model "$gen/models/$m.s9" --input "model/zoo/$m.input.json" \
+for m in mlp lenet separable transformer; do
+    case "$m" in
+        transformer) onnx=model/zoo/torch_transformer_dynamo.onnx data=model/zoo/torch_transformer ;;
+        *) onnx="model/zoo/$m.onnx" data="model/zoo/$m" ;;
+    esac
+    "$bin" compile "$onnx" --calibrate "$data.calibration.json" --out "$gen/models/$m.s9" >/dev/null 2>&1
+    "$bin" prove --dev-srs --model "$gen/models/$m.s9" --input "$data.input.json" \
         --input-visibility hashed --out "$gen/models/$m.proof.json" >/dev/null 2>&1
     "$bin" export-verifier --dev-srs --model "$gen/models/$m.s9" --input-visibility hashed \
         --out "$gen/models/$m.sol" >/dev/null 2>&1

@@ -63,36 +63,47 @@ const OVER_LIMIT_WHY = ': the generated verifier grows with every column, lookup
   '`section9 export-verifier` splits one estimated over the limit across contracts, and this part was estimated ' +
   'under it: narrower dot rows (`--width`) or fewer kinds of operations make it smaller';
 
-/// EIP-3860: the most initcode a deployment may carry (the first part's carries every part).
+/// EIP-3860: the most creation code a deployment may carry (a part of a split verifier carries
+/// its own code and, to check it, the next part's).
 export const EIP3860_LIMIT = 49152;
 
 /// Compiles a generated verifier (`file`, relative to contracts/): its artifact — the entry
-/// contract `Halo2Verifier`, whose creation code deploys the parts of a split verifier — and
-/// each part's deployed size. Throws when a part is over EIP-170 or the creation code over
-/// EIP-3860.
+/// contract `Halo2Verifier` (the address callers use) and `parts`, every contract of the file in
+/// call order (one for a verifier that fits in one; see scripts/verifier.js to deploy them).
+/// Throws when a part is over EIP-170 or its creation code over EIP-3860.
 export function compileVerifier(file) {
   const solc = require('solc');
   const contracts = compile(solc, file, false);
   if (!contracts.Halo2Verifier) throw new Error(`${file} has no contract Halo2Verifier`);
-  const parts = Object.entries(contracts).map(([name, c]) => ({ name, deployedSize: c.evm.deployedBytecode.object.length / 2 }));
-  for (const { name, deployedSize } of parts) {
-    if (deployedSize > EIP170_LIMIT) {
-      throw new Error(`${name} is ${deployedSize} bytes deployed, over the EIP-170 limit of ${EIP170_LIMIT}${OVER_LIMIT_WHY}`);
+  const order = (name) => (name === 'Halo2Verifier' ? 1 : Number(/^Halo2VerifierPart(\d+)$/.exec(name)?.[1] ?? NaN));
+  const parts = Object.entries(contracts)
+    .map(([name, c]) => ({
+      name,
+      abi: c.abi,
+      bytecode: '0x' + c.evm.bytecode.object,
+      deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+      deployedSize: c.evm.deployedBytecode.object.length / 2,
+    }))
+    .sort((a, b) => order(a.name) - order(b.name));
+  for (const p of parts) {
+    if (!(order(p.name) >= 1)) throw new Error(`${file}: unexpected contract ${p.name}`);
+    if (p.deployedSize > EIP170_LIMIT) {
+      throw new Error(`${p.name} is ${p.deployedSize} bytes deployed, over the EIP-170 limit of ${EIP170_LIMIT}${OVER_LIMIT_WHY}`);
+    }
+    const creation = (p.bytecode.length - 2) / 2;
+    if (creation > EIP3860_LIMIT) {
+      throw new Error(`${p.name}'s creation code is ${creation} bytes, over the EIP-3860 limit of ${EIP3860_LIMIT}`);
     }
   }
-  const c = contracts.Halo2Verifier;
-  const initcode = c.evm.bytecode.object.length / 2;
-  if (initcode > EIP3860_LIMIT) {
-    throw new Error(`Halo2Verifier's creation code is ${initcode} bytes, over the EIP-3860 limit of ${EIP3860_LIMIT}`);
-  }
+  const [first] = parts;
   return {
     contractName: 'Halo2Verifier',
     header: header(fs.readFileSync(path.resolve(root, file), 'utf8')),
     compiler: solc.version(),
     optimizer: false,
-    abi: c.abi,
-    bytecode: '0x' + c.evm.bytecode.object,
-    deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+    abi: first.abi,
+    bytecode: first.bytecode,
+    deployedBytecode: first.deployedBytecode,
     deployedSize: parts.reduce((sum, p) => sum + p.deployedSize, 0),
     parts,
   };

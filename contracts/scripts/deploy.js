@@ -27,6 +27,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import * as knownChains from 'viem/chains';
 import { artifact, root } from '../test/helpers.js';
 import { isDevelopmentVerifier, LOCAL_CHAIN_ID } from './srs.js';
+import { deployVerifier } from './verifier.js';
 
 // Hardhat's well-known first development account: funded on every local Hardhat chain, never
 // anywhere else.
@@ -102,19 +103,24 @@ const chain = {
 };
 const wallet = createWalletClient({ account, transport, chain });
 
-async function deploy(name, args) {
-  const a = artifact(name);
-  const hash = await wallet.deployContract({ abi: a.abi, bytecode: a.bytecode, args });
+/// Deploys `bytecode` with `args`; fails (exit 1) on a revert.
+async function deployContract(name, { abi, bytecode, args }) {
+  const hash = await wallet.deployContract({ abi, bytecode, args });
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') fail(`deploying ${name} reverted (transaction ${hash})`);
-  console.log(`${name.padEnd(14)} ${receipt.contractAddress}  (${a.deployedSize} bytes, ${receipt.gasUsed} gas)`);
-  return receipt.contractAddress;
+  console.log(`${name.padEnd(18)} ${receipt.contractAddress}  (${(bytecode.length - 2) / 2} bytes of creation code, ${receipt.gasUsed} gas)`);
+  return receipt;
+}
+
+async function deploy(name, args) {
+  const a = artifact(name);
+  return (await deployContract(name, { abi: a.abi, bytecode: a.bytecode, args })).contractAddress;
 }
 
 console.log(`deploying to chain ${chainId} (${chain.name}) at ${url} from ${account.address}`);
 console.log(`collection "${name}" (${symbol}): ${width}×${height} pictures, royalty ${royaltyBps / 100} % to ${getAddress(royaltyReceiver)}`);
 if (devSrs) console.log('WARNING: the verifier trusts the INSECURE development SRS: local chain only');
-const verifier = await deploy('Halo2Verifier', []);
+const verifier = (await deployVerifier(verifierArtifact, (c, partName) => deployContract(partName, c))).address;
 const art = await deploy('Section9Art', [name, symbol, verifier, `0x${modelId}`, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)]);
 const deployment = {
   chainId,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chain, deploy, proofFile, verifierCalldata, artifact, root } from '../test/helpers.js';
 import { compileVerifier } from './compile.js';
+import { deployVerifier } from './verifier.js';
 
 /// Intrinsic gas of a transaction's calldata (EIP-2028) plus the 21,000 base.
 function intrinsic(hex) {
@@ -47,15 +48,15 @@ for (const file of fs.existsSync(modelDir) ? fs.readdirSync(modelDir).filter((f)
   const name = file.slice(0, -4);
   const v = compileVerifier(`generated/models/${file}`);
   const proof = JSON.parse(fs.readFileSync(path.join(modelDir, `${name}.proof.json`), 'utf8'));
-  const hash = await env.wallet(alice).deployContract({ abi: v.abi, bytecode: v.bytecode, args: [] });
-  const receipt = await env.client.waitForTransactionReceipt({ hash });
+  const deployContract = async (c) => env.client.waitForTransactionReceipt({ hash: await env.wallet(alice).deployContract(c) });
+  const { address, receipts } = await deployVerifier(v, deployContract);
   const calldata = verifierCalldata(proof.instances.map(BigInt), proof.proof);
-  const gas = Number(await env.client.estimateGas({ account: alice, to: receipt.contractAddress, data: calldata }));
+  const gas = Number(await env.client.estimateGas({ account: alice, to: address, data: calldata }));
   report.models[name] = {
     k: Number(v.header.k),
     instances: Number(v.header.instances),
     parts_deployed_bytes: v.parts.map((p) => p.deployedSize),
-    deploy_gas: Number(receipt.gasUsed),
+    deploy_gas: receipts.reduce((sum, r) => sum + Number(r.gasUsed), 0),
     proof_bytes: (proof.proof.length - 2) / 2,
     verify_tx_gas: gas,
     verify_execution_gas: gas - intrinsic(calldata),

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export const LOCAL_CHAIN_ID = 31337;
 
+import { allBytecode } from './verifier.js';
+
 const devPoint = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'dev-srs.json'), 'utf8')).s_g2;
 
 /// The two 32-byte words of the development [s]G2's x coordinate, as bare lowercase hex. (The
@@ -19,11 +21,10 @@ export function devCoordinateWords() {
   return devPoint.x.map((h) => h.replace(/^0x/, '').toLowerCase().padStart(64, '0'));
 }
 
-/// True when the compiled verifier trusts the development SRS: its header says so, or its
-/// creation code holds the development [s]G2 (the creation code holds the deployed code, and
-/// that of every part of a split verifier).
+/// True when the compiled verifier trusts the development SRS: its header says so, or its code
+/// (every part's, for a split verifier) holds the development [s]G2.
 export function isDevelopmentVerifier(artifact) {
   if ((artifact.header?.srs ?? '').startsWith('development')) return true;
-  const code = artifact.bytecode.toLowerCase();
+  const code = allBytecode(artifact).toLowerCase();
   return devCoordinateWords().every((word) => code.includes(word));
 }

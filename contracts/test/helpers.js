@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, custom, decodeErrorResult, getAddress } from 'viem';
 import { hardhat } from 'viem/chains';
+import { deployVerifier } from '../scripts/verifier.js';
 
 const require = createRequire(import.meta.url);
 export const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -65,8 +66,7 @@ export async function deploy({ client, wallet }, from, modelId, settings = {}) {
   const v = artifact('Halo2Verifier');
   const a = artifact('Section9Art');
   const w = wallet(from);
-  const vHash = await w.deployContract({ abi: v.abi, bytecode: v.bytecode, args: [] });
-  const vReceipt = await client.waitForTransactionReceipt({ hash: vHash });
+  const { receipts: [vReceipt] } = await deployVerifier(v, async (c) => client.waitForTransactionReceipt({ hash: await w.deployContract(c) }));
   const args = artArgs({ royaltyReceiver: from, ...settings, verifier: vReceipt.contractAddress, modelId });
   const aHash = await w.deployContract({ abi: a.abi, bytecode: a.bytecode, args });
   const aReceipt = await client.waitForTransactionReceipt({ hash: aHash });

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileVerifier, EIP170_LIMIT } from '../scripts/compile.js';
 import { chain, root, verifierCalldata } from './helpers.js';
+import { deployVerifier } from '../scripts/verifier.js';
 
 const dir = path.join(root, 'generated/models');
 const models = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.sol')).map((f) => f.slice(0, -4)).sort() : [];
@@ -39,10 +40,13 @@ for (const name of models) {
     assert.equal(Number(v.header.instances), instances.length, 'the header states the number of public inputs');
 
     const { client, accounts, wallet } = await chain();
-    const hash = await wallet(accounts[0]).deployContract({ abi: v.abi, bytecode: v.bytecode, args: [] });
-    const receipt = await client.waitForTransactionReceipt({ hash });
-    assert.equal(receipt.status, 'success');
-    const to = receipt.contractAddress;
+    const deployContract = async (c) => client.waitForTransactionReceipt({ hash: await wallet(accounts[0]).deployContract(c) });
+    const { address: to, receipts } = await deployVerifier(v, deployContract);
+    assert.equal(receipts.length, v.parts.length);
+    if (v.parts.length > 1) {
+      // A part accepts only the next part's exact code: here, the first part given itself.
+      await assert.rejects(deployContract({ abi: v.parts[0].abi, bytecode: v.parts[0].bytecode, args: [to] }), /not the code of Halo2VerifierPart2|reverted/);
+    }
     const call = (data) => accepts(client, accounts[0], to, data);
 
     assert.equal(await call(verifierCalldata(instances, file.proof)), true, 'the real proof');

@@ -11,11 +11,14 @@
 //! statements, then calls part `i + 1` with its whole memory as calldata (`staticcall`, no value,
 //! no state); part `i + 1` copies it back to memory and continues. Only the last part checks
 //! the pairing; every part reverts as soon as `success` is false, so the first contract accepts
-//! exactly when the unsplit verifier would. The first contract deploys the others in its
-//! constructor (`new`): one deployment, the same address and calldata as an unsplit verifier,
-//! and nobody can point it at another continuation. Measured in the README (`bash
-//! scripts/contracts.sh gas`): a cut costs a call and a copy of the memory so far (the model verifiers' gas is in
-//! contracts/gas.json).
+//! exactly when the unsplit verifier would. The parts are deployed last to first, each
+//! constructor given the next part's address and accepting it only if its code hash is that of
+//! the next part's code (`type(..).runtimeCode`, compiled into the same file): callers use the
+//! first part's address and the same calldata as an unsplit verifier, and nobody can point it
+//! at another continuation. (Deploying the parts from the first one's constructor would be one
+//! transaction, but its creation code would carry every part, and EIP-3860 caps creation code
+//! at 49,152 bytes: a transformer's verifier is about 70 kB.) A cut costs a call, a storage
+//! read and a copy of the memory so far (the model verifiers' gas is in contracts/gas.json).
 
 use super::EvmError;
 
@@ -127,9 +130,12 @@ pub fn split_into(code: &str, parts: usize) -> Result<String, EvmError> {
         if !last {
             let next = part_name(index + 1);
             out.push_str(&format!(
-                "    // The verifier goes on in {next}: this contract's code would be over EIP-170.\n    \
-                 address private immutable next;\n\n    \
-                 constructor() {{\n        next = address(new {next}());\n    }}\n\n"
+                "    // The checks go on in {next} (one contract would be over EIP-170): deployed first,\n    \
+                 // accepted here only with exactly its code.\n    \
+                 address private next;\n\n    \
+                 constructor(address nextPart) {{\n        \
+                 require(nextPart.codehash == keccak256(type({next}).runtimeCode), \"not the code of {next}\");\n        \
+                 next = nextPart;\n    }}\n\n"
             ));
         }
         out.push_str("    fallback(bytes calldata) external returns (bytes memory) {\n");
@@ -200,7 +206,7 @@ mod tests {
         let out = split_into(&verifier(BODY), 2).unwrap();
         let second = out.find("contract Halo2VerifierPart2 {").unwrap();
         let (first, rest) = out.split_at(second);
-        assert!(first.contains("next = address(new Halo2VerifierPart2());"));
+        assert!(first.contains("require(nextPart.codehash == keccak256(type(Halo2VerifierPart2).runtimeCode)"));
         assert!(first.contains("staticcall(gas(), nextPart, 0, msize(), 0, 0)"));
         assert!(first.contains("calldataload(0x20)") && !rest.contains("calldataload"));
         assert!(!first.contains("// Revert if anything fails") && rest.contains("// Revert if anything fails"));
