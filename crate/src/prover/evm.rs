@@ -1,7 +1,8 @@
 //! The on-chain verifier: snark-verifier's EVM loader replays the SHPLONK verifier of exactly
 //! this circuit and emits it as Solidity (one `assembly` block, `pragma solidity 0.8.19`, a
 //! fallback entry point). Calldata is the instances as 32-byte big-endian words followed by the
-//! proof, no selector; a call that does not revert accepts.
+//! proof, no selector; a call that does not revert accepts. A verifier over EIP-170 in one
+//! contract comes as several that call each other ([`split`]); callers see one address.
 
 use std::rc::Rc;
 
