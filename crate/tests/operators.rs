@@ -301,6 +301,26 @@ fn activations_compile_as_tables_or_exact_affine_maps() {
 }
 
 /// The classic exporter's GELU: `Mul(Mul(x, Add(Erf(Div(x, 1.4142135)), 1)), 0.5)`.
+/// Gemm of two computed tensors (A and transposed B both from the input), with alpha and a
+/// C broadcast along rows: inner products, then one weight and bias per value.
+#[test]
+fn gemm_of_two_computed_operands() {
+    let mut b = Builder::new(14);
+    let input = b.input("x", &[2, 3]);
+    let r = b.node("Relu", &[&input], vec![]);
+    let c = b.floats(&[2], vec![0.25, -0.5]);
+    let y = b.node("Gemm", &[&input, &r, &c], vec![ai("transB", 1), af("alpha", 0.5)]);
+    let x = grid(6);
+    let mut expected = Vec::new();
+    for i in 0..2 {
+        for j in 0..2 {
+            let dot: f64 = (0..3).map(|t| x[i * 3 + t] * x[j * 3 + t].max(0.0)).sum();
+            expected.push(0.5 * dot + [0.25, -0.5][j]);
+        }
+    }
+    assert_outputs(&b.finish(&[&y]), &x, &expected, 2.0);
+}
+
 fn classic_gelu(b: &mut Builder, x: &str) -> String {
     let (root2, one, half) = (b.floats(&[], vec![std::f32::consts::SQRT_2]), b.floats(&[], vec![1.0]), b.floats(&[], vec![0.5]));
     let d = b.node("Div", &[x, &root2], vec![]);
@@ -364,22 +384,69 @@ fn table_error(op: &str, attrs: Vec<tract_onnx::pb::AttributeProto>, options: &O
     err / peak
 }
 
-/// The measurement behind the table in crate/src/graph/import/activation.rs: tables read
-/// 8-bit inputs, also with 16-bit activations.
+/// The measurement behind the table in crate/src/graph/import/activation.rs: a table reads
+/// 8-bit inputs; with 16-bit activations the function is interpolated between table points,
+/// which must cut the error at least twentyfold (HardSigmoid is an exact affine map at both).
 #[test]
-fn tables_read_eight_bit_inputs() {
-    for (op, attrs) in [
-        ("Gelu", vec![]),
-        ("Gelu", vec![astr("approximate", "tanh")]),
-        ("Erf", vec![]),
-        ("HardSwish", vec![]),
-        ("HardSigmoid", vec![]),
-        ("Softplus", vec![]),
-        ("Exp", vec![]),
+fn sixteen_bit_functions_interpolate_between_table_points() {
+    for (op, attrs, bound) in [
+        ("Gelu", vec![], 0.001),
+        ("Gelu", vec![astr("approximate", "tanh")], 0.001),
+        ("Erf", vec![], 0.001),
+        ("HardSwish", vec![], 0.001),
+        ("HardSigmoid", vec![], 0.001),
+        ("Softplus", vec![], 0.001),
+        ("Exp", vec![], 0.001),
+        ("Sigmoid", vec![], 0.001),
+        ("Tanh", vec![], 0.001),
     ] {
         let (e8, e16) = (table_error(op, attrs.clone(), &Options::default()), table_error(op, attrs.clone(), &Options::accurate()));
         eprintln!("{op} ({} attributes): 8-bit {:.3}%, 16-bit {:.4}%", attrs.len(), e8 * 100.0, e16 * 100.0);
-        assert!(e8 <= 0.06 && e16 <= 0.04, "{op}: {e8} / {e16}");
+        assert!(e8 <= 0.06 && e16 <= bound, "{op}: {e8} / {e16}");
+        assert!(op == "HardSigmoid" || e16 * 20.0 <= e8, "{op}: 16 bits ({e16}) must be far below 8 ({e8})");
+    }
+}
+
+/// A 16-bit function is lowered to the interpolation's nodes (two tables on the segment, a
+/// product), and the integer reference agrees with `Interpolation::eval` on every input.
+#[test]
+fn interpolation_nodes_compute_what_eval_says() {
+    use section9::graph::interpolate::Interpolation;
+    use section9::graph::{Op, TensorInfo};
+    let t = |(lo, hi, frac_bits): (i64, i64, i32), name: &str| TensorInfo { name: name.into(), shape: vec![1], frac_bits, lo, hi };
+    // A logarithm of negative inputs has no table points: the function keeps its 8-bit table.
+    assert!(Interpolation::new(Func::Ln, &t((-256, 255, 8), "x"), &t((-32768, 32767, 8), "y")).is_none());
+    for (f, x, y) in [
+        (Func::Gelu, (-32768, 32767, 12), (-32768, 32767, 12)),
+        (Func::Exp, (-32768, 0, 11), (0, 65535, 16)),
+        (Func::Sigmoid, (-32768, 32767, 10), (0, 65535, 16)),
+        (Func::Reciprocal, (4096, 65535, 12), (0, 65535, 14)),
+    ] {
+        let (mut xi, mut yi) = (t(x, "x"), t(y, "y"));
+        // One value per input integer.
+        xi.shape = vec![(xi.hi - xi.lo + 1) as usize];
+        yi.shape = xi.shape.clone();
+        let chords = Interpolation::new(f, &xi, &yi).expect("defined at every table point");
+        let mut tensors = vec![xi.clone()];
+        let mut nodes = Vec::new();
+        let mut emit = |suffix: &str, op: Op, inputs: Vec<usize>, t: TensorInfo| {
+            nodes.push(section9::graph::Node { name: format!("f/{suffix}"), op, inputs, output: tensors.len() });
+            tensors.push(t);
+            tensors.len() - 1
+        };
+        let out = chords.lower(0, &xi, &yi, &mut emit);
+        let kinds: Vec<&str> = nodes.iter().map(|n| n.op.kind()).collect();
+        assert_eq!(kinds, ["linear", "linear", "table", "table", "mul", "linear"]);
+        let graph = section9::graph::Graph::new(tensors, vec![0], vec![out], nodes).expect("a valid graph");
+        let qs: Vec<i64> = (xi.lo..=xi.hi).collect();
+        let got = graph.run(std::slice::from_ref(&qs)).unwrap().remove(out);
+        for (&q, &g) in qs.iter().zip(&got) {
+            assert_eq!(g, chords.eval(q, &yi), "{f:?} at {q}");
+        }
+        // And eval is the chord: within a step and the chord's own error of f.
+        let worst = qs.iter().zip(&got).map(|(&q, &g)| (yi.dequantize(g) - f.apply(xi.dequantize(q)).clamp(yi.dequantize(yi.lo), yi.dequantize(yi.hi))).abs()).fold(0f64, f64::max);
+        eprintln!("{f:?}: largest error {worst:.2e}");
+        assert!(worst < 3e-3, "{f:?}: {worst}");
     }
 }
 
@@ -434,14 +501,281 @@ fn hostile_attributes_are_errors_naming_the_node() {
     let bad_sizes = |b: &mut Builder| vec![b.ints(&[1], vec![3])];
     assert_refused(&one("Split", &[1, 4], &bad_sizes, vec![ai("axis", 1)]), &["Split", "do not cut dimension 4"]);
     assert_refused(&one("ReduceSum", &[1, 4], &|_| vec![], vec![ais("axes", &[2])]), &["ReduceSum", "outside rank 2"]);
-    // An embedding lookup: constant table, computed indices.
+    // A computed tensor at computed indices (no constant table to look up).
     let mut b = Builder::new(13);
     let input = b.input("x", &[1, 4]);
-    let table = b.random(&[10, 3], 1.0);
-    let y = b.node("Gather", &[&table, &input], vec![]);
-    assert_refused(&b.finish(&[&y]), &["Gather", "computed at run time"]);
+    let y = b.node("Gather", &[&input, &input], vec![]);
+    assert_refused(&b.finish(&[&y]), &["Gather", "computed at run time and so is the data"]);
     // Cubic resize and an unknown GELU approximation stay refused.
     let cubic = |b: &mut Builder| vec![b.floats(&[0], vec![]), b.floats(&[4], vec![1.0, 1.0, 2.0, 2.0])];
     assert_refused(&one("Resize", &[1, 1, 2, 2], &cubic, vec![astr("mode", "cubic")]), &["Resize", "only mode `nearest` is supported"]);
     assert_refused(&one("Gelu", &[1, 4], &|_| vec![], vec![astr("approximate", "erf")]), &["Gelu", "approximate `erf`"]);
+}
+
+/// The built model with its named inputs made integers (`DataType` 7: int64, 6: int32), as
+/// PyTorch exports token ids.
+fn integer_inputs(bytes: &[u8], names: &[&str], elem_type: i32) -> Vec<u8> {
+    let mut model = tract_onnx::pb::ModelProto::decode(bytes).unwrap();
+    for input in &mut model.graph.as_mut().unwrap().input {
+        if let (true, Some(tract_onnx::pb::type_proto::Value::TensorType(t))) = (names.contains(&input.name.as_str()), input.r#type.as_mut().and_then(|t| t.value.as_mut())) {
+            t.elem_type = elem_type;
+        }
+    }
+    model.encode_to_vec()
+}
+
+/// `E[r][c]` of a `rows × cols` embedding table: multiples of 1/16 in [-1, 1), exact at any
+/// scale calibration picks.
+fn embedding_table(rows: usize, cols: usize) -> Vec<f32> {
+    (0..rows * cols).map(|i| ((i * 7 + i / cols) % 32) as f32 / 16.0 - 1.0).collect()
+}
+
+/// int64 ids `[1, 8]` → Gather of a `[16, 4]` table → MatMul by `[4, 3]` → Add a bias: what
+/// PyTorch exports for `nn.Embedding(16, 4)` and `nn.Linear(4, 3)`. Returns the model and its
+/// exact float outputs for `ids`.
+fn embedding_model(ids: &[i64]) -> (Vec<u8>, Vec<f64>) {
+    let (table, w, bias) = (embedding_table(16, 4), (0..12).map(|i| ((i * 5) % 9) as f32 / 8.0 - 0.5).collect::<Vec<f32>>(), [0.25f32, -0.5, 0.125]);
+    let mut b = Builder::new(21);
+    let x = b.input("ids", &[1, 8]);
+    let e = b.floats(&[16, 4], table.clone());
+    let h = b.node("Gather", &[&e, &x], vec![ai("axis", 0)]);
+    let wc = b.floats(&[4, 3], w.clone());
+    let h = b.node("MatMul", &[&h, &wc], vec![]);
+    let bc = b.floats(&[3], bias.to_vec());
+    let y = b.node("Add", &[&h, &bc], vec![]);
+    let bytes = integer_inputs(&b.finish(&[&y]), &["ids"], 7);
+    let expected = ids
+        .iter()
+        .flat_map(|&i| {
+            let row = &table[i.rem_euclid(16) as usize * 4..][..4];
+            (0..3).map(|j| f64::from(bias[j]) + row.iter().enumerate().map(|(k, &e)| f64::from(e) * f64::from(w[k * 3 + j])).sum::<f64>()).collect::<Vec<_>>()
+        })
+        .collect();
+    (bytes, expected)
+}
+
+/// Imports, checks against tract on `calibration` and `input` (integer ids), calibrates on
+/// `calibration`; returns the integer graph, float and integer outputs on `input`, and the
+/// output step.
+fn run_ids(bytes: &[u8], calibration: &[Vec<f64>], input: &[f64], options: &Options) -> (section9::graph::Graph, Vec<f64>, Vec<f64>, f64) {
+    let imported = import(bytes).expect("imports");
+    let g = &imported.graph;
+    let samples: Vec<Vec<Vec<f64>>> = calibration.iter().chain([&input.to_vec()]).map(|s| vec![s.clone()]).collect();
+    check_with_tract(bytes, g, &samples).expect("the float reading agrees with tract");
+    let float = g.forward(&[input.to_vec()])[g.outputs[0]].clone();
+    let (graph, _) = quantize(g, &samples, options, &imported.hints).expect("quantizes");
+    let ints = graph.run_float(&[input.to_vec()]).expect("runs").remove(0);
+    let step = 2f64.powi(-graph.tensors()[graph.outputs()[0]].frac_bits);
+    (graph, float, ints, step)
+}
+
+/// Eight ids in [0, 16) per sample.
+fn id_samples(count: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut b = Builder::new(seed);
+    (0..count).map(|_| (0..8).map(|_| ((b.uniform() + 1.0) * 8.0).floor().min(15.0) as f64).collect()).collect()
+}
+
+#[test]
+fn an_embedding_looks_up_rows_of_a_constant_table() {
+    let ids = [3i64, 0, 15, 7, 7, 1, 12, 9];
+    let (bytes, expected) = embedding_model(&ids);
+    let input: Vec<f64> = ids.iter().map(|&i| i as f64).collect();
+    for options in [Options::default(), Options::accurate()] {
+        let (graph, float, ints, step) = run_ids(&bytes, &id_samples(8, 4), &input, &options);
+        for (i, ((f, q), e)) in float.iter().zip(&ints).zip(&expected).enumerate() {
+            assert!((f - e).abs() <= 1e-5 * (1.0 + e.abs()), "float output {i}: {f} vs {e}");
+            assert!((q - e).abs() <= step, "integer output {i} ({}-bit): {q} vs {e} (step {step})", options.activation_bits);
+        }
+        // The ids: an 8-bit integer input at scale 2^0 whose rows are the table's; one table
+        // per embedding column reads it, and a rewiring interleaves the four columns.
+        let t = graph.inputs()[0];
+        let info = &graph.tensors()[t];
+        assert_eq!((info.frac_bits, info.lo, info.hi), (0, 0, 255));
+        assert_eq!(graph.indices(), [section9::graph::IndexInput { tensor: t, lo: 0, hi: 15 }]);
+        let lookups: Vec<_> = graph.nodes().iter().filter(|n| n.inputs == [t]).collect();
+        assert_eq!(lookups.len(), 4);
+        assert!(lookups.iter().all(|n| matches!(&n.op, section9::graph::Op::Table { values } if values.len() == 256)));
+        // The marked ids survive the file.
+        let back = section9::graph::Graph::from_json(&graph.to_json()).unwrap();
+        assert_eq!(back, graph);
+    }
+}
+
+#[test]
+fn embeddings_take_negative_indices_other_axes_and_index_shapes() {
+    // Negative ids count from the end: -1 is row 15, -16 row 0.
+    let ids = [-1i64, 0, -16, 5, -3, 15, 2, -8];
+    let (bytes, expected) = embedding_model(&ids);
+    let input: Vec<f64> = ids.iter().map(|&i| i as f64).collect();
+    let mut calibration = id_samples(8, 5);
+    calibration.push(vec![-16.0, -1.0, 0.0, 3.0, -5.0, 15.0, 8.0, -9.0]);
+    let (graph, float, ints, step) = run_ids(&bytes, &calibration, &input, &Options::default());
+    for (i, ((f, q), e)) in float.iter().zip(&ints).zip(&expected).enumerate() {
+        assert!((f - e).abs() <= 1e-5 * (1.0 + e.abs()), "float output {i}: {f} vs {e}");
+        assert!((q - e).abs() <= step, "integer output {i}: {q} vs {e} (step {step})");
+    }
+    let t = graph.inputs()[0];
+    assert_eq!((graph.tensors()[t].lo, graph.tensors()[t].hi), (-128, 127));
+    assert_eq!((graph.indices()[0].lo, graph.indices()[0].hi), (-16, 15));
+
+    // Axis 1 of a [3, 5, 2] table at int32 ids of shape [2, 2]: out[a, i, j, b] = E[a, ids[i, j], b].
+    let table = embedding_table(15, 2);
+    let mut b = Builder::new(22);
+    let x = b.input("ids", &[2, 2]);
+    let e = b.floats(&[3, 5, 2], table.clone());
+    let y = b.node("Gather", &[&e, &x], vec![ai("axis", 1)]);
+    let bytes = integer_inputs(&b.finish(&[&y]), &["ids"], 6);
+    let ids = [4usize, 0, 2, 2];
+    let expected: Vec<f64> = (0..3 * 4 * 2).map(|o| f64::from(table[(o / 8 * 5 + ids[o / 2 % 4]) * 2 + o % 2])).collect();
+    let input: Vec<f64> = ids.iter().map(|&i| i as f64).collect();
+    let calibration: Vec<Vec<f64>> = (0..5).map(|r| vec![r as f64, 4.0 - r as f64, 0.0, 1.0]).collect();
+    for options in [Options::default(), Options::accurate()] {
+        let (graph, float, ints, _) = run_ids(&bytes, &calibration, &input, &options);
+        assert_eq!(graph.tensors()[graph.outputs()[0]].shape, [3, 2, 2, 2]);
+        assert_eq!(float, expected);
+        // Table values are multiples of 1/16 in [-1, 1): exact at the output scale.
+        assert_eq!(ints, expected, "{}-bit", options.activation_bits);
+    }
+
+    // Computed indices: ids + 1, reshaped to [2, 4], index a [16, 2] table.
+    let table = embedding_table(16, 2);
+    let mut b = Builder::new(24);
+    let x = b.input("ids", &[1, 8]);
+    let one = b.ints(&[], vec![1]);
+    let next = b.node("Add", &[&x, &one], vec![]);
+    let shape = b.ints(&[2], vec![2, 4]);
+    let next = b.node("Reshape", &[&next, &shape], vec![]);
+    let e = b.floats(&[16, 2], table.clone());
+    let y = b.node("Gather", &[&e, &next], vec![]);
+    let bytes = integer_inputs(&b.finish(&[&y]), &["ids"], 7);
+    let ids = [0usize, 14, 3, 3, 7, 1, 9, 12];
+    let expected: Vec<f64> = (0..16).map(|o| f64::from(table[(ids[o / 2] + 1) * 2 + o % 2])).collect();
+    let input: Vec<f64> = ids.iter().map(|&i| i as f64).collect();
+    let calibration: Vec<Vec<f64>> = (0..4).map(|s| (0..8).map(|i| ((s * 5 + i * 3) % 15) as f64).collect()).collect();
+    let (graph, float, ints, _) = run_ids(&bytes, &calibration, &input, &Options::default());
+    assert_eq!(float, expected);
+    assert_eq!(ints, expected);
+    assert_eq!(graph.tensors()[graph.outputs()[0]].shape, [2, 4, 2]);
+
+    // A scalar index drops the axis: E[·, 2] of a [3, 4] table.
+    let table = embedding_table(3, 4);
+    let mut b = Builder::new(25);
+    let x = b.input("id", &[]);
+    let e = b.floats(&[3, 4], table.clone());
+    let y = b.node("Gather", &[&e, &x], vec![ai("axis", 1)]);
+    let bytes = integer_inputs(&b.finish(&[&y]), &["id"], 7);
+    let expected: Vec<f64> = (0..3).map(|r| f64::from(table[r * 4 + 2])).collect();
+    let calibration: Vec<Vec<f64>> = (0..4).map(|i| vec![i as f64]).collect();
+    let (graph, float, ints, _) = run_ids(&bytes, &calibration, &[2.0], &Options::default());
+    assert_eq!((float, ints), (expected.clone(), expected));
+    assert_eq!(graph.tensors()[graph.outputs()[0]].shape, [3]);
+}
+
+#[test]
+fn embedding_indices_outside_the_table_are_errors() {
+    use section9::graph::GraphError;
+    use section9::graph::quantize::QuantizeError;
+    let (bytes, _) = embedding_model(&[0; 8]);
+    let (graph, ..) = run_ids(&bytes, &id_samples(8, 6), &[0.0; 8], &Options::default());
+    let ids = |at: usize, v: f64| {
+        let mut x = vec![1.0; 8];
+        x[at] = v;
+        vec![x]
+    };
+    // Past the table, a fraction, a negative id the calibration never counted from the end:
+    // each refused by name, never rounded or clamped to another row.
+    for (at, v) in [(3, 16.0), (5, 2.5), (0, -1.0), (7, 1e300), (1, f64::NAN)] {
+        let err = graph.quantize_inputs(&ids(at, v)).expect_err("an id outside the table");
+        assert!(matches!(err, GraphError::InputIndex { index: 0, at: a, lo: 0, hi: 15, .. } if a == at), "{err:?}");
+        assert!(err.to_string().contains("holds table indices") && err.to_string().contains("not an integer in [0, 15]"), "{err}");
+    }
+    // The integer reference refuses an id past the table too, though it is a byte.
+    let err = graph.run(&[vec![1, 1, 20, 1, 1, 1, 1, 1]]).expect_err("an id outside the table");
+    assert!(matches!(err, GraphError::InputRange { at: 2, value: 20, lo: 0, hi: 15, .. }), "{err:?}");
+
+    // Calibration names the lookup and the sample.
+    let imported = import(&bytes).unwrap();
+    let mut samples: Vec<Vec<Vec<f64>>> = id_samples(4, 7).into_iter().map(|s| vec![s]).collect();
+    samples[2][0][6] = 16.0;
+    let err = quantize(&imported.graph, &samples, &Options::default(), &imported.hints).expect_err("an id outside the table");
+    assert!(matches!(err, QuantizeError::Node { .. }), "{err:?}");
+    assert!(err.to_string().contains("Gather") && err.to_string().contains("sample 2 gives index 16 at 6") && err.to_string().contains("[-16, 16)"), "{err}");
+    samples[2][0][6] = 0.5;
+    let err = quantize(&imported.graph, &samples, &Options::default(), &imported.hints).expect_err("a fractional id");
+    assert!(err.to_string().contains("gives index 0.5"), "{err}");
+
+    // A vocabulary above 256 rows, and one above 128 with ids counted from the end.
+    let big = |rows: i64| {
+        let mut b = Builder::new(23);
+        let x = b.input("ids", &[1, 4]);
+        let e = b.random(&[rows, 3], 1.0);
+        let y = b.node("Gather", &[&e, &x], vec![]);
+        integer_inputs(&b.finish(&[&y]), &["ids"], 7)
+    };
+    assert_refused(&big(300), &["Gather", "300 rows on axis 0", "at most 256 rows"]);
+    let bytes = big(200);
+    let imported = import(&bytes).expect("200 rows import");
+    let err = quantize(&imported.graph, &[vec![vec![0.0, -1.0, 199.0, 5.0]]], &Options::default(), &imported.hints).expect_err("negative ids into 200 rows");
+    assert!(err.to_string().contains("negative indices") && err.to_string().contains("at most 128 rows"), "{err}");
+    let (graph, _) = quantize(&imported.graph, &[vec![vec![0.0, 1.0, 199.0, 5.0]]], &Options::default(), &imported.hints).expect("non-negative ids into 200 rows");
+    assert_eq!((graph.indices()[0].lo, graph.indices()[0].hi), (0, 199));
+}
+
+#[test]
+fn an_embedding_proves_and_a_tampered_lookup_fails() {
+    use halo2_proofs::dev::MockProver;
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility};
+    use section9::circuit::graph_plan::{GraphTamper, GraphTrace, Step};
+    use section9::circuit::DEFAULT_WIDTH;
+
+    let ids = [3i64, 0, 15, 7, 7, 1, 12, 9];
+    let (bytes, _) = embedding_model(&ids);
+    let input: Vec<f64> = ids.iter().map(|&i| i as f64).collect();
+    let (graph, ..) = run_ids(&bytes, &id_samples(8, 4), &input, &Options::default());
+    let q = graph.quantize_inputs(&[input]).unwrap();
+    // `honest`: the public values of the honest witness (else those of the tampered one).
+    let mock = |vis: Visibility, tamper: Option<GraphTamper>, honest: bool| -> Result<(), Vec<String>> {
+        let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis, Visibility::Public).expect("plans");
+        let trace = match (tamper, honest) {
+            (Some(t), false) => GraphTrace::tampered(&params.plan, &graph, &q, t),
+            _ => GraphTrace::new(&params.plan, &graph, &q),
+        };
+        let instances = params.instances_of(&trace.wires, Fr::zero(), &[0; 20]);
+        let k = params.k();
+        let circuit = GraphCircuit { params, witness: Some(GraphWitness { tamper, ..GraphWitness::new(q.clone()) }) };
+        MockProver::run(k, &circuit, vec![instances]).expect("synthesizes").verify().map_err(|fs| fs.iter().map(|f| f.to_string()).collect())
+    };
+    let assert_fails = |result: Result<(), Vec<String>>, what: &str| {
+        let failures = result.expect_err("the tampered witness must not verify");
+        assert!(failures.iter().any(|f| f.contains(what)), "expected {what:?} among failures: {failures:#?}");
+    };
+
+    // The circuit computes the integer reference and proves it.
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let trace = GraphTrace::new(&params.plan, &graph, &q);
+    let values = graph.run(&q).unwrap();
+    let out = graph.outputs()[0];
+    let lo = graph.tensors()[out].lo;
+    assert_eq!(trace.output(&params.plan, 0), values[out].iter().map(|v| v - lo).collect::<Vec<_>>(), "circuit witness vs integer reference");
+    mock(Visibility::Private, None, true).expect("the honest witness verifies");
+    mock(Visibility::Public, None, true).expect("the honest witness verifies with public ids");
+
+    // A looked-up value replaced by the same column's value in the next row: no such
+    // (index, value) pair is in that column's table.
+    let (node, wires) = params.plan.steps.iter().find_map(|s| match s { Step::Table { node, outputs, .. } => Some((*node, outputs.clone())), _ => None }).expect("a lookup");
+    let section9::graph::Op::Table { values: column } = &graph.nodes()[node].op else { panic!("a table node") };
+    let (at, &w) = wires.iter().enumerate().find(|&(at, _)| column[q[0][at] as usize + 1] != column[q[0][at] as usize]).expect("a row that differs from the next");
+    let delta = column[q[0][at] as usize + 1] - column[q[0][at] as usize];
+    assert_fails(mock(Visibility::Private, Some(GraphTamper::Wire { wire: w, delta }), false), "table: (tag, x', y') ∈ T");
+    // A public id changed under the proof (the lookups follow it honestly): the proof no
+    // longer speaks of the ids the verifier holds.
+    let id_wire = params.plan.inputs[0][0];
+    let failures = mock(Visibility::Public, Some(GraphTamper::Wire { wire: id_wire, delta: 1 }), true).expect_err("a changed public id must not verify");
+    assert!(failures.iter().any(|f| f.contains("Column('Instance'") && f.ends_with("on row 0)")), "the id's public cell: {failures:#?}");
+    // A private id past the table (15 → 16, still a byte) reads the nearest row, 15: it
+    // proves exactly the outputs a valid id does, nothing new.
+    let tamper = GraphTamper::Wire { wire: params.plan.inputs[0][2], delta: 1 };
+    mock(Visibility::Private, Some(tamper), false).expect("an id past the table reads its nearest row");
+    assert_eq!(GraphTrace::tampered(&params.plan, &graph, &q, tamper).output(&params.plan, 0), trace.output(&params.plan, 0));
 }

@@ -1,6 +1,10 @@
 //! The float graph: an ONNX model read into the same node kinds as the integer [`Graph`](super::Graph),
 //! with float parameters. Calibration runs it; the importer checks it against tract.
 //!
+//! An embedding (ONNX Gather from a constant table at computed indices) is one
+//! [`FloatOp::Lookup`] per table column, each an elementwise function of the integer index,
+//! and a [`FloatOp::Gather`] interleaving the columns: the integer graph's tables and rewiring.
+//!
 //! [`FloatGraph::simplify`] folds what the integer graph has no separate node for: a
 //! per-channel affine node (BatchNormalization, constant Add/Mul) into the linear node before
 //! it, and Relu/Clip into the clamp of the node before it.
@@ -115,6 +119,18 @@ pub enum FloatOp {
     Div { clamp: Option<(f32, f32)> },
     /// `y[r] = Σ_t a[r·k + t]·b[r·k + t]`: inner products of two computed tensors.
     Inner { k: usize },
+    /// `y = values[i]` for the integer index `i` (rounded), negative `i` counting from the end
+    /// as in ONNX Gather: one column of an embedding table. An index outside
+    /// `[-values.len(), values.len())` has no value (NaN; calibration refuses it by name).
+    Lookup { values: Vec<f32> },
+}
+
+/// The row an ONNX Gather index `i` names in a table of `rows` rows: `i` rounded, negative
+/// counting from the end; none outside `[-rows, rows)`.
+pub fn table_row(i: f64, rows: usize) -> Option<usize> {
+    let r = rows as f64;
+    let i = i.round();
+    (i >= -r && i < r).then_some(if i < 0.0 { (i + r) as usize } else { i as usize })
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -183,6 +199,7 @@ impl FloatGraph {
                 FloatOp::Mul { clamp: c } => x[0].iter().zip(x[1]).map(|(a, b)| clamp(a * b, *c)).collect(),
                 FloatOp::Div { clamp: c } => x[0].iter().zip(x[1]).map(|(a, b)| clamp(a / b, *c)).collect(),
                 FloatOp::Inner { k } => x[0].chunks(*k).zip(x[1].chunks(*k)).map(|(a, b)| a.iter().zip(b).map(|(a, b)| a * b).sum()).collect(),
+                FloatOp::Lookup { values } => x[0].iter().map(|&i| table_row(i, values.len()).map_or(f64::NAN, |r| f64::from(values[r]))).collect(),
             };
         }
         values

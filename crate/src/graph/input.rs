@@ -3,6 +3,12 @@
 //!
 //! For calibration an input's list may hold several samples back to back (a whole number of
 //! times the input's length), as EZKL's calibration files do.
+//!
+//! Token ids (an input the model uses as table indices, int64 or int32 in the ONNX file) are
+//! written as numbers like any value: `[3, 0, 15]`. This file only reads numbers; the compiled
+//! graph knows which inputs are indices and refuses a fraction or an id outside the table when
+//! it takes them ([`Graph::quantize_inputs`](super::Graph::quantize_inputs)), and calibration
+//! refuses such samples naming the lookup.
 
 use serde::Deserialize;
 

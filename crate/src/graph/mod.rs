@@ -2,7 +2,8 @@
 //! model, and what `section9 run` and `section9 prove --model` execute.
 //!
 //! Every tensor holds integers `q` in a range `[lo, hi]` of at most 256 or 65,536 values (8- or
-//! 16-bit activations; tables read 8-bit ones), standing for `q · 2^-frac_bits`
+//! 16-bit activations; a table reads 8-bit ones, and a function of a 16-bit tensor is
+//! interpolated between table points by [`interpolate`]), standing for `q · 2^-frac_bits`
 //! (frac bits may be negative for large magnitudes). Eight node kinds:
 //!
 //! - [`Op::Linear`]: `y = clamp(round_shift(bias + Σ w·x, shift), lo, hi)` over a
@@ -23,6 +24,14 @@
 //! - [`Op::Sqrt`]: elementwise `clamp(round(√(a·2^s)))` of a non-negative tensor, at any
 //!   activation width (LayerNorm's standard deviation; a table would read 8-bit values).
 //!
+//! An embedding is one [`Op::Table`] per table column, each reading the index tensor, and an
+//! [`Op::Gather`] interleaving the columns. An input the graph uses as indices (an
+//! [`IndexInput`]) is an integer at scale `2^0` whose tensor has the full 8-bit range the circuit
+//! range-checks inputs with; [`Graph::quantize_inputs`] and [`Graph::run`] refuse a fraction or
+//! an index outside the table's rows, where an activation would be rounded and clamped. (The
+//! tables map the rest of the 8-bit range to the nearest row, so a private index outside the
+//! table proves nothing a valid one could not.)
+//!
 //! [`Graph::run`] is the bit-exact integer reference: the circuit proves exactly this.
 
 pub mod float;
@@ -30,6 +39,7 @@ pub mod geometry;
 #[cfg(feature = "onnx")]
 pub mod import;
 pub mod input;
+pub mod interpolate;
 pub mod quantize;
 
 use serde::{Deserialize, Serialize};
@@ -65,6 +75,8 @@ pub enum GraphError {
     InputLength { index: usize, name: String, expected: usize, got: usize },
     #[error("input {index} (`{name}`): value {value} at {at} is outside [{lo}, {hi}]")]
     InputRange { index: usize, name: String, at: usize, value: i64, lo: i64, hi: i64 },
+    #[error("input {index} (`{name}`) holds table indices: value {value} at {at} is not an integer in [{lo}, {hi}]")]
+    InputIndex { index: usize, name: String, at: usize, value: f64, lo: i64, hi: i64 },
     #[error("not a compiled Section 9 model: {0}")]
     File(String),
 }
@@ -182,6 +194,20 @@ pub struct Graph {
     inputs: Vec<usize>,
     outputs: Vec<usize>,
     nodes: Vec<Node>,
+    /// Inputs that hold table indices. Absent from the file when empty, so graphs without an
+    /// embedding keep their JSON and their id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    indices: Vec<IndexInput>,
+}
+
+/// An input that holds table indices (an embedding's token ids): integers at scale `2^0`
+/// in `[lo, hi]`, the rows of the tables it reads (`[-V, V)` when negative indices count from
+/// the end), inside the tensor's own 8-bit range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexInput {
+    pub tensor: usize,
+    pub lo: i64,
+    pub hi: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -192,9 +218,17 @@ struct GraphFile {
 
 impl Graph {
     pub fn new(tensors: Vec<TensorInfo>, inputs: Vec<usize>, outputs: Vec<usize>, nodes: Vec<Node>) -> Result<Graph, GraphError> {
-        let graph = Graph { tensors, inputs, outputs, nodes };
+        let graph = Graph { tensors, inputs, outputs, nodes, indices: Vec::new() };
         graph.check()?;
         Ok(graph)
+    }
+
+    /// The graph with `indices` marked as inputs of table indices, which
+    /// [`Graph::quantize_inputs`] takes exactly.
+    pub fn with_indices(mut self, indices: Vec<IndexInput>) -> Result<Graph, GraphError> {
+        self.indices = indices;
+        self.check()?;
+        Ok(self)
     }
 
     pub fn tensors(&self) -> &[TensorInfo] {
@@ -209,6 +243,10 @@ impl Graph {
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }
+    /// Inputs that hold table indices (an embedding's token ids).
+    pub fn indices(&self) -> &[IndexInput] {
+        &self.indices
+    }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(&GraphFile { format: FORMAT.into(), graph: self.clone() }).unwrap_or_default()
@@ -220,7 +258,7 @@ impl Graph {
             return Err(GraphError::File(format!("format `{}`, this version reads `{FORMAT}`", file.format)));
         }
         let g = file.graph;
-        Graph::new(g.tensors, g.inputs, g.outputs, g.nodes)
+        Graph::new(g.tensors, g.inputs, g.outputs, g.nodes)?.with_indices(g.indices)
     }
 
     /// SHA-256 of the graph's JSON: names every integer the function depends on.
@@ -280,6 +318,12 @@ impl Graph {
         }
         if self.inputs.is_empty() || self.outputs.is_empty() {
             return Err(GraphError::File("the graph needs at least one input and one output".into()));
+        }
+        for (k, i) in self.indices.iter().enumerate() {
+            let once = self.inputs.contains(&i.tensor) && !self.indices[..k].iter().any(|j| j.tensor == i.tensor);
+            if !once || self.tensors[i.tensor].frac_bits != 0 || i.lo > i.hi || i.lo < self.tensors[i.tensor].lo || i.hi > self.tensors[i.tensor].hi {
+                return Err(GraphError::File(format!("index input {} is not an input at scale 2^0 listed once, with rows [{}, {}] inside its range", i.tensor, i.lo, i.hi)));
+            }
         }
         Ok(())
     }
@@ -398,8 +442,9 @@ impl Graph {
             if v.len() != info.len() {
                 return Err(GraphError::InputLength { index, name: info.name.clone(), expected: info.len(), got: v.len() });
             }
-            if let Some((at, &value)) = v.iter().enumerate().find(|(_, q)| !(info.lo..=info.hi).contains(q)) {
-                return Err(GraphError::InputRange { index, name: info.name.clone(), at, value, lo: info.lo, hi: info.hi });
+            let (lo, hi) = self.indices.iter().find(|i| i.tensor == t).map_or((info.lo, info.hi), |i| (i.lo, i.hi));
+            if let Some((at, &value)) = v.iter().enumerate().find(|(_, q)| !(lo..=hi).contains(q)) {
+                return Err(GraphError::InputRange { index, name: info.name.clone(), at, value, lo, hi });
             }
             values[t] = v.clone();
         }
@@ -431,6 +476,11 @@ impl Graph {
                 let info = &self.tensors[t];
                 if x.len() != info.len() {
                     return Err(GraphError::InputLength { index, name: info.name.clone(), expected: info.len(), got: x.len() });
+                }
+                if let Some(&IndexInput { lo, hi, .. }) = self.indices.iter().find(|i| i.tensor == t) {
+                    // An index rounded or clamped would read another row, silently.
+                    let rows = TensorInfo { lo, hi, ..info.clone() };
+                    return x.iter().enumerate().map(|(at, &value)| rows.exact(value).ok_or(GraphError::InputIndex { index, name: info.name.clone(), at, value, lo, hi })).collect();
                 }
                 Ok(x.iter().map(|&v| info.quantize(v)).collect())
             })

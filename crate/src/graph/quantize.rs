@@ -15,15 +15,24 @@
 //! it 0 or negative — a model whose divisor can reach 0 is refused here, naming the node. A
 //! square root's input and output and every divisor are 16-bit whatever the activation width
 //! (one value per normalized row: cheap, and a variance at 8 bits rounds to a step or two); a
-//! quotient takes its dividend's width (Softmax's `e / Σe` reads an 8-bit exp table).
+//! quotient takes its dividend's width (with 8-bit activations Softmax's `e / Σe` reads an 8-bit exp
+//! table; at 16 bits the exp is interpolated and 16-bit).
+//!
+//! Table indices (an embedding's token ids, read by [`FloatOp::Lookup`]) are integers at scale
+//! `2^0` whatever the samples, 8-bit: `[0, 255]` for rows `[0, V)`, or `[-128, 127]` for rows
+//! `[-V, V)` when the samples count from the end (negative ONNX indices; the wrap is built into
+//! each column's table, which maps values beyond the rows to the nearest row). Every row's
+//! value, looked up on the samples or not, fits the output scale. An index input of the
+//! integer graph is marked with its rows ([`IndexInput`]), which inputs are checked against.
 //!
 //! Models that carry `section9.quantization` metadata (exported already on a power-of-two
 //! grid, like the committed generator) keep their own scales: see [`ScaleHints`].
 
 use std::collections::HashMap;
 
-use super::float::{FloatGraph, FloatOp, Func};
-use super::{Geometry, Graph, GraphError, Node, Op, TensorInfo, MAX_DIV_SHIFT};
+use super::float::{table_row, FloatGraph, FloatOp, Func};
+use super::interpolate;
+use super::{Geometry, Graph, GraphError, IndexInput, Node, Op, TensorInfo, MAX_DIV_SHIFT};
 
 /// Calibration settings: the accuracy/resources trade-off.
 #[derive(Clone, Debug)]
@@ -32,8 +41,9 @@ pub struct Options {
     /// cost only a wider accumulator; narrow ones zero more weights, which cost nothing.
     pub weight_bits: u32,
     /// Bits per activation, 8 or 16. A 16-bit value takes two range-checked limbs (a row
-    /// more per output, or about as many: its clamp flags leave the range column); tables
-    /// always read 8-bit values.
+    /// more per output, or about as many: its clamp flags leave the range column). A table
+    /// reads 8-bit values; at 16 bits a function is interpolated between table points
+    /// (`interpolate`) where that measures more accurate.
     pub activation_bits: u32,
 }
 
@@ -143,6 +153,16 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
     let mut float_outputs = Vec::with_capacity(samples.len());
     for (s, sample) in samples.iter().enumerate() {
         let values = graph.forward(sample);
+        // Named here: the float reading's NaN for a bad index would only say "non-finite".
+        for node in &graph.nodes {
+            let FloatOp::Lookup { values: table } = &node.op else { continue };
+            let t = node.inputs[0];
+            if let Some((at, &i)) = values[t].iter().enumerate().find(|&(_, &i)| i.fract() != 0.0 || table_row(i, table.len()).is_none()) {
+                let rows = table.len();
+                let what = format!("calibration sample {s} gives index {i} at {at} of `{}`; the table has {rows} rows, so an index is an integer in [-{rows}, {rows})", graph.tensors[t].name);
+                return Err(QuantizeError::Node { node: node.name.clone(), op: node.source_op.clone(), what });
+            }
+        }
         for (t, v) in values.iter().enumerate() {
             for &x in v {
                 if !x.is_finite() {
@@ -154,6 +174,20 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
             }
         }
         float_outputs.push(graph.outputs.iter().map(|&o| values[o].clone()).collect::<Vec<_>>());
+    }
+
+    // Every row of a table can be looked up, whichever rows the samples read: the output's
+    // range covers them all.
+    for node in &graph.nodes {
+        let FloatOp::Lookup { values: table } = &node.op else { continue };
+        if table.iter().any(|v| !v.is_finite()) {
+            return Err(QuantizeError::Node { node: node.name.clone(), op: node.source_op.clone(), what: "the table holds a non-finite value".into() });
+        }
+        let o = node.output;
+        for &v in table {
+            min[o] = min[o].min(f64::from(v));
+            max[o] = max[o].max(f64::from(v));
+        }
     }
 
     // Tensors rewired or pooled together share a scale; the group's range is their union.
@@ -185,16 +219,55 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
             group_frac.insert(find(&mut parent, node.output), fy);
         }
     }
-    // Groups a table reads or writes (its precision is its 8-bit input's), and groups with
-    // scales fixed by hints, are 8-bit.
-    let mut byte_groups = std::collections::HashSet::new();
+    // Groups of table indices: scale 2^0, 8-bit, and the rows every table reading them has.
+    let mut index_range: HashMap<usize, (i64, i64)> = HashMap::new();
     for node in &graph.nodes {
-        if matches!(node.op, FloatOp::Func(f) if f != Func::Sqrt) {
-            byte_groups.insert(find(&mut parent, node.inputs[0]));
-            byte_groups.insert(find(&mut parent, node.output));
+        let FloatOp::Lookup { values: table } = &node.op else { continue };
+        let err = |what: String| QuantizeError::Node { node: node.name.clone(), op: node.source_op.clone(), what };
+        let g = find(&mut parent, node.inputs[0]);
+        if group_frac.get(&g).is_some_and(|&f| f != 0) {
+            return Err(err(format!("the index `{}` has a scale fixed by the model's metadata; indices are integers (scale 2^0)", graph.tensors[node.inputs[0]].name)));
+        }
+        let rows = table.len() as i64;
+        let (lo, hi) = if group_min[g] < 0.0 { (-rows, rows - 1) } else { (0, rows - 1) };
+        let (lo, hi) = index_range.get(&g).map_or((lo, hi), |&(l, h)| (l.max(lo), h.min(hi)));
+        if lo < -128 {
+            return Err(err(format!("the samples give negative indices (counted from the end) into a table of {rows} rows; a table reads 8-bit indices, so that needs at most 128 rows")));
+        }
+        index_range.insert(g, (lo, hi));
+    }
+    // The scale and range of a group at a bit width.
+    let group_scale = |g: usize, bits: u32, group_frac: &HashMap<usize, i32>| -> (i32, i64, i64) {
+        if let Some(&(lo, _)) = index_range.get(&g) {
+            return if lo < 0 { (0, -128, 127) } else { (0, 0, 255) };
+        }
+        let (lo, hi) = if group_min[g] >= 0.0 { (0, (1i64 << bits) - 1) } else { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) };
+        let f = group_frac.get(&g).copied().unwrap_or_else(|| frac_for(group_max[g].max(-group_min[g]), hi as f64));
+        (f, lo, hi)
+    };
+    // Groups with scales fixed by hints are 8-bit, and so are the groups a function reads or
+    // writes by a table (one entry per input value). At 16 bits a function is interpolated
+    // instead where that measures more accurate (`interpolate`): its groups stay 16-bit.
+    let mut byte_groups: std::collections::HashSet<usize> = group_frac.keys().copied().collect();
+    for node in &graph.nodes {
+        let FloatOp::Func(f) = node.op else { continue };
+        if f == Func::Sqrt {
+            continue;
+        }
+        let (gx, gy) = (find(&mut parent, node.inputs[0]), find(&mut parent, node.output));
+        let info = |g: usize, bits: u32| {
+            let (frac_bits, lo, hi) = group_scale(g, bits, &group_frac);
+            TensorInfo { name: String::new(), shape: vec![], frac_bits, lo, hi }
+        };
+        let wide = options.activation_bits == 16
+            && !byte_groups.contains(&gx)
+            && !byte_groups.contains(&gy)
+            && interpolate::prefers(f, (min[node.inputs[0]], max[node.inputs[0]]), &info(gx, 16), &info(gy, 16), &info(gx, 8), &info(gy, 8));
+        if !wide {
+            byte_groups.insert(gx);
+            byte_groups.insert(gy);
         }
     }
-    byte_groups.extend(group_frac.keys().copied());
     // A quotient holds no more precision than its dividend: Softmax's `e / Σe` reads an 8-bit
     // table output and is 8-bit itself (16 bits would only spread the table's error over
     // 256 times more steps).
@@ -244,7 +317,6 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
     let mut info: Vec<Option<TensorInfo>> = vec![None; n];
     let scale_of = |t: usize, parent: &mut [usize]| -> (i32, i64, i64) {
         let g = find(parent, t);
-        let unsigned = group_min[g] >= 0.0;
         let bits = if byte_groups.contains(&g) {
             8
         } else if wide_groups.contains(&g) {
@@ -252,14 +324,18 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
         } else {
             options.activation_bits
         };
-        let (lo, hi) = if unsigned { (0, (1i64 << bits) - 1) } else { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) };
-        let cap = hi as f64;
-        let f = group_frac.get(&g).copied().unwrap_or_else(|| frac_for(group_max[g].max(-group_min[g]), cap));
-        (f, lo, hi)
+        group_scale(g, bits, &group_frac)
     };
+    // The integer graph's tensors: the float graph's, in order, with the intermediate tensors
+    // of interpolated functions before their outputs; `index[t]` is float tensor `t`'s.
+    let mut tensors: Vec<TensorInfo> = Vec::with_capacity(n);
+    let mut index = vec![usize::MAX; n];
     for &t in &graph.inputs {
         let (frac_bits, lo, hi) = scale_of(t, &mut parent);
-        info[t] = Some(TensorInfo { name: graph.tensors[t].name.clone(), shape: graph.tensors[t].shape.clone(), frac_bits, lo, hi });
+        let t_info = TensorInfo { name: graph.tensors[t].name.clone(), shape: graph.tensors[t].shape.clone(), frac_bits, lo, hi };
+        info[t] = Some(t_info.clone());
+        index[t] = tensors.len();
+        tensors.push(t_info);
     }
 
     let mut nodes = Vec::with_capacity(graph.nodes.len());
@@ -365,12 +441,23 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
                     }
                     let max = MAX_DIV_SHIFT as i32;
                     fy = fy.clamp((x.frac_bits + 1).div_euclid(2), (x.frac_bits + max).div_euclid(2));
-                    info[node.output] = Some(TensorInfo { name, shape, frac_bits: fy, lo, hi });
-                    nodes.push(Node { name: node.name.clone(), op: Op::Sqrt { shift: (2 * fy - x.frac_bits) as u32 }, inputs: node.inputs.clone(), output: node.output });
-                    continue;
+                    Op::Sqrt { shift: (2 * fy - x.frac_bits) as u32 }
+                } else {
+                    let out = TensorInfo { name: name.clone(), shape: shape.clone(), frac_bits: fy, lo, hi };
+                    if x.hi - x.lo > 255 {
+                        // A 16-bit input: interpolated between table points (see `interpolate`).
+                        let mut emit = |suffix: &str, op: Op, inputs: Vec<usize>, t: TensorInfo| {
+                            let name = if suffix.is_empty() { node.name.clone() } else { format!("{}/{suffix}", node.name) };
+                            nodes.push(Node { name, op, inputs, output: tensors.len() });
+                            tensors.push(t);
+                            tensors.len() - 1
+                        };
+                        index[node.output] = interpolate::lower(*f, index[node.inputs[0]], x, &out, &mut emit).ok_or_else(|| err(format!("{f:?} is undefined at a table point of its 16-bit input")))?;
+                        info[node.output] = Some(out);
+                        continue;
+                    }
+                    Op::Table { values: (x.lo..=x.hi).map(|q| out.quantize(f.apply(x.dequantize(q)))).collect() }
                 }
-                let out = TensorInfo { name: name.clone(), shape: shape.clone(), frac_bits: fy, lo, hi };
-                Op::Table { values: (x.lo..=x.hi).map(|q| out.quantize(f.apply(x.dequantize(q)))).collect() }
             }
             FloatOp::Gather { sources } => {
                 let first = &ins[0];
@@ -384,12 +471,30 @@ pub fn quantize(graph: &FloatGraph, samples: &[Vec<Vec<f64>>], options: &Options
                 (fy, lo, hi) = (ins[0].frac_bits, ins[0].lo, ins[0].hi);
                 Op::Max { geometry: geometry.clone() }
             }
+            FloatOp::Lookup { values: table } => {
+                // Each stored index reads its row, a negative one counting from the end; values
+                // beyond the rows (which inputs are checked against) read the nearest row.
+                let (x, rows) = (&ins[0], table.len() as i64);
+                if x.frac_bits != 0 || x.hi - x.lo > 255 {
+                    return Err(err(format!("the index `{}` is not an 8-bit integer (scale 2^{}, range [{}, {}])", x.name, -x.frac_bits, x.lo, x.hi)));
+                }
+                let first = if x.lo < 0 { -rows } else { 0 };
+                let out = TensorInfo { name: name.clone(), shape: shape.clone(), frac_bits: fy, lo, hi };
+                Op::Table { values: (x.lo..=x.hi).map(|q| out.quantize(f64::from(table[q.clamp(first, rows - 1).rem_euclid(rows) as usize]))).collect() }
+            }
         };
-        info[node.output] = Some(TensorInfo { name, shape, frac_bits: fy, lo, hi });
-        nodes.push(Node { name: node.name.clone(), op, inputs: node.inputs.clone(), output: node.output });
+        let t_info = TensorInfo { name, shape, frac_bits: fy, lo, hi };
+        info[node.output] = Some(t_info.clone());
+        nodes.push(Node { name: node.name.clone(), op, inputs: node.inputs.iter().map(|&i| index[i]).collect(), output: tensors.len() });
+        index[node.output] = tensors.len();
+        tensors.push(t_info);
     }
-    let tensors: Vec<TensorInfo> = info.into_iter().enumerate().map(|(t, i)| i.ok_or_else(|| QuantizeError::Graph(GraphError::File(format!("tensor {t} is never computed"))))).collect::<Result<_, _>>()?;
-    let qgraph = Graph::new(tensors, graph.inputs.clone(), graph.outputs.clone(), nodes)?;
+    if let Some(t) = index.iter().position(|&i| i == usize::MAX) {
+        return Err(QuantizeError::Graph(GraphError::File(format!("tensor {t} is never computed"))));
+    }
+    let qgraph = Graph::new(tensors, graph.inputs.iter().map(|&t| index[t]).collect(), graph.outputs.iter().map(|&t| index[t]).collect(), nodes)?;
+    let index_inputs = graph.inputs.iter().filter_map(|&t| index_range.get(&find(&mut parent, t)).map(|&(lo, hi)| IndexInput { tensor: index[t], lo, hi })).collect();
+    let qgraph = qgraph.with_indices(index_inputs)?;
 
     // Accuracy: integer against float on every sample, in units of each output's scale.
     let mut outputs: Vec<OutputError> = qgraph

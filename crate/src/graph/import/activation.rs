@@ -9,29 +9,32 @@
 //! that is one of them (the classic exporter's GELU `x·0.5·(1 + erf(x/√2))`, SiLU
 //! `x·sigmoid(x)`) is fused into one table by `FloatGraph::simplify`.
 //!
-//! **How a table reads its input.** A table holds one output per input integer, so its input
-//! is requantized to 8 bits (256 entries) whatever the activation width: with 16-bit
-//! activations, the tensors a table reads and writes stay 8-bit, and the table's error is
-//! that of an 8-bit input grid. Measured by `tables_read_eight_bit_inputs` in
-//! crate/tests/operators.rs (a Gemm 16 → 16, the function, a Gemm 16 → 4, calibrated on 64
-//! samples uniform in [-2, 2]; largest |integer − float| of the output over its largest
-//! |float| value):
+//! **How a function reads its input.** A table holds one output per input integer, so with
+//! 8-bit activations a function is one lookup. With 16-bit activations a table would need its
+//! input requantized to 8 bits, and the error of that 256-step grid (GELU: a step of 1/32 over
+//! [-4, 4], times the slope, summed by the next layer) would stay whatever the width; instead
+//! calibration interpolates the function between 257 table points: two 8-bit tables indexed by
+//! the input's top byte (the function and its rise over the segment) and a product with the
+//! low byte (`crate/src/graph/interpolate.rs`). Measured by
+//! `sixteen_bit_functions_interpolate_between_table_points` in crate/tests/operators.rs (a Gemm
+//! 16 → 16, the function, a Gemm 16 → 4, calibrated on 64 samples uniform in [-2, 2]; largest
+//! |integer − float| of the output over its largest |float| value):
 //!
-//! | function    | 8-bit activations | 16-bit activations |
-//! |-------------|-------------------|--------------------|
-//! | Gelu        | 3.3%              | 2.5%               |
-//! | Gelu (tanh) | 3.3%              | 2.6%               |
-//! | Erf         | 2.4%              | 1.5%               |
-//! | HardSwish   | 3.3%              | 3.3%               |
-//! | Softplus    | 1.7%              | 1.3%               |
-//! | Exp         | 4.3%              | 3.2%               |
-//! | HardSigmoid | 1.7%              | 0.006% (no table)  |
+//! | function    | 8-bit activations (table) | 16-bit activations (interpolated) |
+//! |-------------|---------------------------|-----------------------------------|
+//! | Gelu        | 3.34%                     | 0.018%                            |
+//! | Gelu (tanh) | 3.35%                     | 0.021%                            |
+//! | Erf         | 2.37%                     | 0.023%                            |
+//! | HardSwish   | 3.34%                     | 0.018%                            |
+//! | Softplus    | 1.74%                     | 0.009%                            |
+//! | Exp         | 4.30%                     | 0.037%                            |
+//! | Sigmoid     | 1.53%                     | 0.007%                            |
+//! | Tanh        | 2.30%                     | 0.020%                            |
+//! | HardSigmoid | 1.66%                     | 0.006% (no table: affine, clamped) |
 //!
-//! With 16-bit activations most of the error remains: it is the table's 8-bit input (a step of
-//! 1/32 over GELU's [-4, 4] input, times the function's slope, summed by the next layer). An
-//! exact alternative exists for HardSwish (`x · clamp(x/6 + 1/2, 0, 1)`: a clamped affine map
-//! and a product, 16-bit throughout), but the fusion here prefers the single lookup; wider
-//! table inputs are a circuit change.
+//! Interpolation costs four arithmetic rows and two lookups per value where a table costs a
+//! lookup; a function undefined at a table point (a logarithm of negative inputs), or one the
+//! chords would fit worse than the 8-bit table (a pole inside a segment), keeps the table.
 
 use super::*;
 

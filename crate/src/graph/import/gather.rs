@@ -2,9 +2,23 @@
 //! computed tensor. Each is a [`FloatOp::Gather`] (free in the circuit). The index maps here are
 //! also what constant folding applies to constants, so both readings agree.
 //!
-//! Refused: indices computed at run time (an embedding lookup `table[ids]`). The graph's inputs
-//! are float32 activations; indices derived from them have no range known at import time, so
-//! no finite set of per-column tables can be built for them.
+//! An embedding — Gather from a constant table at indices computed at run time (an int64 or
+//! int32 graph input of token ids, or a tensor computed from one), any axis, indices of any
+//! shape — is one [`FloatOp::Lookup`] per table column (each maps an index to that column's
+//! value in its row) and a [`FloatOp::Gather`] that interleaves the columns into ONNX's layout
+//! `out[a.., i.., b..] = table[a.., ids[i..], b..]`. In the circuit each column is a lookup
+//! table of the index, so the table may have at most 256 rows on the gathered axis (a
+//! lookup reads an 8-bit value); larger vocabularies are refused naming the node. Calibration
+//! gives the indices scale `2^0` and the range of the rows (see `quantize`). An input of ids is
+//! then checked exactly when it is read; ids computed from an input (`ids + offset`) are
+//! activations like any other, clamped to the 8-bit range and read at the nearest row.
+//!
+//! | table `[V, d]`, `n` indices | circuit cost |
+//! |---|---|
+//! | per column | one table of `V` rows (`2V` with negative indices) |
+//! | per index | `d` lookups, one per column; the interleaving is free |
+//!
+//! Refused: a computed tensor indexed by computed indices (no constant table to look up).
 
 use super::*;
 
@@ -13,6 +27,10 @@ pub(super) type IndexMap = (Vec<usize>, Vec<usize>);
 
 /// Slice's starts, ends, and optional axes and steps.
 pub(super) type SliceArgs = (Vec<i64>, Vec<i64>, Option<Vec<i64>>, Option<Vec<i64>>);
+
+/// The most rows a looked-up table may have on the gathered axis: a circuit table reads an
+/// 8-bit index.
+pub(super) const MAX_TABLE_ROWS: usize = 256;
 
 /// The number of values of `shape` as an error message when it is above [`MAX_ELEMENTS`].
 fn checked(shape: &[usize]) -> Result<usize, String> {
@@ -166,9 +184,7 @@ impl Reader {
     pub(super) fn index_map(&self, node: &NodeProto, s: &[usize], err: &dyn Fn(&str) -> ImportError) -> Result<IndexMap, ImportError> {
         match node.op_type.as_str() {
             "Gather" => {
-                let indices = self.cst(node, 1).ok_or_else(|| {
-                    err("the indices are computed at run time (an embedding lookup): their range is unknown at import time, so no table can be built; gather from constant indices, or compute the embedding outside the model")
-                })?;
+                let indices = self.cst(node, 1).ok_or_else(|| err("the indices are computed at run time and so is the data: only a constant table (an embedding) can be indexed at run time"))?;
                 gather_map(s, attr_int(node, "axis", 0), indices)
             }
             "Slice" => {
@@ -181,14 +197,49 @@ impl Reader {
         .map_err(|what| err(&what))
     }
 
-    /// Gather, Slice or Expand of a computed tensor: a rewiring.
+    /// Gather, Slice or Expand of a computed tensor: a rewiring; Gather from a constant table at
+    /// computed indices: a lookup.
     pub(super) fn gather(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
-        let x = self.var(node, 0).ok_or_else(|| {
-            err(if self.var(node, 1).is_some() { "the indices are computed at run time (an embedding lookup of a constant table): their range is unknown at import time, so no table can be built" } else { "the data input must be a computed tensor" })
-        })?;
+        if let (None, Some(table), Some(ids), "Gather") = (self.var(node, 0), self.cst(node, 0), self.var(node, 1), node.op_type.as_str()) {
+            return self.lookup(node, name, out_name, table.clone(), ids, err);
+        }
+        let x = self.var(node, 0).ok_or_else(|| err("the data input must be a computed tensor"))?;
         let (shape, sources) = self.index_map(node, &self.shape(x), err)?;
         let sources = sources.into_iter().map(|i| Some((0, i))).collect();
         self.push(node, name, FloatOp::Gather { sources }, vec![x], out_name, shape)?;
+        Ok(())
+    }
+
+    /// Gather from the constant `table` at the computed indices `ids`: one lookup per column
+    /// (all values of the table but the gathered axis), then one rewiring into ONNX's layout.
+    fn lookup(&mut self, node: &NodeProto, name: &str, out_name: &str, table: Const, ids: usize, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let data = &table.dims;
+        let axis = attr_int(node, "axis", 0);
+        let ax = axis_index(axis, data.len()).ok_or_else(|| err(&format!("axis {axis} is outside the table's rank {}", data.len())))?;
+        let rows = data[ax];
+        if rows > MAX_TABLE_ROWS {
+            return Err(err(&format!(
+                "the table has {rows} rows on axis {ax}, indexed at run time: a lookup reads an 8-bit index, so at most {MAX_TABLE_ROWS} rows (feed the embedded vectors instead)"
+            )));
+        }
+        if rows == 0 || table.floats.iter().any(|v| !v.is_finite()) {
+            return Err(err("the table is empty or holds a non-finite value"));
+        }
+        let idx = self.shape(ids);
+        let shape: Vec<usize> = data[..ax].iter().chain(&idx).chain(&data[ax + 1..]).copied().collect();
+        count(node, name, &shape)?;
+        // Column (a, b): the values table[a, ·, b] for a before the axis and b after it.
+        let (before, after): (usize, usize) = (data[..ax].iter().product(), data[ax + 1..].iter().product());
+        let n: usize = idx.iter().product();
+        let mut columns = Vec::with_capacity(before * after);
+        for c in 0..before * after {
+            let (a, b) = (c / after, c % after);
+            let values = (0..rows).map(|r| table.floats[(a * rows + r) * after + b]).collect();
+            columns.push(self.push(node, &format!("{name}/column{c}"), FloatOp::Lookup { values }, vec![ids], &format!("{out_name}/column{c}"), idx.clone())?);
+        }
+        // Output (a, i, b) is value i of column (a, b).
+        let sources = (0..before * n * after).map(|o| Some(((o / (n * after)) * after + o % after, o / after % n))).collect();
+        self.push(node, name, FloatOp::Gather { sources }, columns, out_name, shape)?;
         Ok(())
     }
 

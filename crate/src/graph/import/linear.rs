@@ -9,7 +9,7 @@
 //! `a / b` of two computed tensors is a division node (its divisor must be positive, see
 //! [`quantize`](crate::graph::quantize)); `x ^ 2` is the product `x·x`.
 //!
-//! MatMul of two computed tensors (attention's `Q·Kᵀ` and `weights·V`): both operands are
+//! MatMul (and Gemm) of two computed tensors (attention's `Q·Kᵀ` and `weights·V`): both operands are
 //! rewired (free) to `[batch, M, N, K]` and an inner-product node sums `a·b` over `K`, one
 //! requantization per output (see [`circuit::inner`](crate::circuit::inner) for why not a
 //! product per term and a sum).
@@ -19,9 +19,14 @@ use super::*;
 impl Reader {
     pub(super) fn gemm(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
         let mut x = node.input.first().and_then(|n| self.names.get(n)).copied().ok_or_else(|| err("A must be a computed tensor"))?;
-        let b = node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("B must be a constant (a product of two computed tensors is not supported)"))?;
+        let computed_b = self.var(node, 1);
+        let b = match computed_b {
+            Some(_) => None,
+            None => Some(node.input.get(1).and_then(|n| self.constants.get(n)).cloned().ok_or_else(|| err("B must be a computed tensor or a constant"))?),
+        };
+        let b_dims = computed_b.map_or_else(|| b.as_ref().map(|b| b.dims.clone()).unwrap_or_default(), |y| self.shape(y));
         let mut s = self.shape(x);
-        if b.dims.len() != 2 || s.len() != 2 {
+        if b_dims.len() != 2 || s.len() != 2 {
             return Err(err("A and B must be 2-D"));
         }
         if attr_int(node, "transA", 0) != 0 {
@@ -30,34 +35,59 @@ impl Reader {
             x = self.push(node, &format!("{name}/transA"), FloatOp::Gather { sources }, vec![x], &format!("{out_name}/transA"), s.clone())?;
         }
         let trans_b = attr_int(node, "transB", 0) != 0;
-        let (k, n) = if trans_b { (b.dims[1], b.dims[0]) } else { (b.dims[0], b.dims[1]) };
+        let (k, n) = if trans_b { (b_dims[1], b_dims[0]) } else { (b_dims[0], b_dims[1]) };
         let m = s[0];
         if s[1] != k {
-            return Err(err(&format!("A of shape {s:?} does not meet B of shape {:?}", b.dims)));
+            return Err(err(&format!("A of shape {s:?} does not meet B of shape {b_dims:?}")));
         }
         count(node, name, &[m, n])?;
         let (alpha, beta) = (attr_float(node, "alpha", 1.0), attr_float(node, "beta", 1.0));
+        // beta·C broadcast to [M, N], if there is a C.
+        let c = match node.input.get(2).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => {
+                let c = self.constants.get(c).ok_or_else(|| err("C must be a constant"))?;
+                if broadcast(&c.dims, &[m, n]).as_deref() != Some(&[m, n][..]) {
+                    return Err(err(&format!("C of shape {:?} does not broadcast to [{m}, {n}]", c.dims)));
+                }
+                Some(broadcast_sources(&c.dims, &[m, n]).iter().map(|src| beta * src.map_or(0.0, |(_, i)| c.floats[i])).collect::<Vec<f32>>())
+            }
+        };
+        if let Some(y) = computed_b {
+            // A·B of two computed tensors: MatMul's inner products over K (both operands rewired
+            // to [M, N, K]), then alpha and C as one weight and bias per value.
+            count(node, name, &[m, n, k])?;
+            let (mut left, mut right) = (Vec::with_capacity(m * n * k), Vec::with_capacity(m * n * k));
+            for i in 0..m {
+                for j in 0..n {
+                    for t in 0..k {
+                        left.push(Some((0, i * k + t)));
+                        right.push(Some((0, if trans_b { j * k + t } else { t * n + j })));
+                    }
+                }
+            }
+            let l = self.push(node, &format!("{name}/left"), FloatOp::Gather { sources: left }, vec![x], &format!("{out_name}/left"), vec![m, n, k])?;
+            let r = self.push(node, &format!("{name}/right"), FloatOp::Gather { sources: right }, vec![y], &format!("{out_name}/right"), vec![m, n, k])?;
+            if alpha == 1.0 && c.is_none() {
+                self.push(node, name, FloatOp::Inner { k }, vec![l, r], out_name, vec![m, n])?;
+            } else {
+                let p = self.push(node, &format!("{name}/product"), FloatOp::Inner { k }, vec![l, r], &format!("{out_name}/product"), vec![m, n])?;
+                self.element_affine(node, name, out_name, p, vec![alpha; m * n], c.unwrap_or_else(|| vec![0.0; m * n]))?;
+            }
+            return Ok(());
+        }
+        let b = b.ok_or_else(|| err("B must be a computed tensor or a constant"))?;
         let mut weights = vec![0f32; k * n];
         for o in 0..n {
             for i in 0..k {
                 weights[o * k + i] = alpha * if trans_b { b.floats[o * k + i] } else { b.floats[i * n + o] };
             }
         }
-        // C broadcasts to [M, N]; one bias per output unless it varies by row.
-        let (bias, row_bias) = match node.input.get(2).filter(|c| !c.is_empty()) {
+        // One bias per output unless C varies by row.
+        let (bias, row_bias) = match c {
             None => (vec![0.0; n], false),
-            Some(c) => {
-                let c = self.constants.get(c).ok_or_else(|| err("C must be a constant"))?;
-                if broadcast(&c.dims, &[m, n]).as_deref() != Some(&[m, n][..]) {
-                    return Err(err(&format!("C of shape {:?} does not broadcast to [{m}, {n}]", c.dims)));
-                }
-                let full: Vec<f32> = broadcast_sources(&c.dims, &[m, n]).iter().map(|src| beta * src.map_or(0.0, |(_, i)| c.floats[i])).collect();
-                if (0..m).all(|r| full[r * n..(r + 1) * n] == full[..n]) {
-                    (full[..n].to_vec(), false)
-                } else {
-                    (full, true)
-                }
-            }
+            Some(full) if (0..m).all(|r| full[r * n..(r + 1) * n] == full[..n]) => (full[..n].to_vec(), false),
+            Some(full) => (full, true),
         };
         let geometry = Geometry::Dense { rows: m, inputs: k, outputs: n, row_bias };
         self.push(node, name, FloatOp::Linear { geometry, weights, bias, clamp: None }, vec![x], out_name, vec![m, n])?;

@@ -7,18 +7,20 @@
 //! Relu, LeakyRelu, Clip, Sigmoid, Tanh, Erf, Gelu, HardSigmoid, HardSwish, Exp, Softplus, Sqrt,
 //! Reciprocal, Log, Neg, Add/Sub/Mul/Div (two tensors with broadcasting — a division needs a
 //! positive divisor —, or a constant of any broadcastable shape), Pow (exponent 2), Softmax,
-//! LogSoftmax, LayerNormalization, ReduceMean/ReduceSum/ReduceMax/ReduceMin, Gather (constant indices),
-//! Slice, Split, Expand, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, MaxPool,
+//! LogSoftmax, LayerNormalization, ReduceMean/ReduceSum/ReduceMax/ReduceMin, Gather (constant
+//! indices, or a constant table of at most 256 rows at computed indices: an embedding), Slice,
+//! Split, Expand, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, MaxPool,
 //! AveragePool, GlobalAveragePool, Pad (constant), Resize/Upsample (nearest; linear), Identity,
 //! Dropout, Cast (to float), Constant — and any node that reads only constants, or `Shape`,
 //! which is evaluated at import time (`fold.rs`). Anything else is refused naming the node, the
 //! op and what is missing. There is no cap on the opset or IR version: an operator is read by
 //! its attributes and inputs, whichever opset placed them (the opset-13/18 moves of `axes`
-//! from attribute to input are read both ways).
+//! from attribute to input are read both ways). Graph inputs are float32, or int64/int32 (token
+//! ids: their values are read as the integers they are).
 //!
 //! One operator family per file: `fold` (constant folding), `activation`, `linear`, `window`,
-//! `reduce`, `normalize` (Softmax, LogSoftmax, LayerNormalization), `gather` (indexing),
-//! `rewire`, `resize` (linear), `external` (side files).
+//! `reduce`, `normalize` (Softmax, LogSoftmax, LayerNormalization), `gather` (indexing and
+//! embeddings), `rewire`, `resize` (linear), `external` (side files).
 
 use std::collections::HashMap;
 
@@ -157,9 +159,11 @@ pub fn check_with_tract(bytes: &[u8], graph: &FloatGraph, samples: &[Vec<Vec<f64
     // fix to 1: tract infers them from the inputs instead.
     let onnx = tract_onnx::onnx().with_ignore_output_shapes(true).with_ignore_value_info(true);
     let mut model = onnx.model_for_read(&mut &bytes[..]).map_err(tract_err)?;
+    let integer = integer_inputs(bytes, graph)?;
     for (i, &t) in graph.inputs.iter().enumerate() {
         let shape = graph.tensors[t].shape.clone();
-        model = model.with_input_fact(i, f32::fact(&shape).into()).map_err(tract_err)?;
+        let fact = if integer[i] { i64::fact(&shape) } else { f32::fact(&shape) };
+        model = model.with_input_fact(i, fact.into()).map_err(tract_err)?;
     }
 
     let plan = model.into_optimized().map_err(tract_err)?.into_runnable().map_err(tract_err)?;
@@ -168,9 +172,16 @@ pub fn check_with_tract(bytes: &[u8], graph: &FloatGraph, samples: &[Vec<Vec<f64
             .inputs
             .iter()
             .zip(sample)
-            .map(|(&t, v)| {
-                let data: Vec<f32> = v.iter().map(|&x| x as f32).collect();
-                Tensor::from_shape(&graph.tensors[t].shape, &data).map(|t| t.into())
+            .zip(&integer)
+            .map(|((&t, v), &integer)| {
+                let shape = &graph.tensors[t].shape;
+                if integer {
+                    let data: Vec<i64> = v.iter().map(|&x| x.round() as i64).collect();
+                    Tensor::from_shape(shape, &data).map(|t| t.into())
+                } else {
+                    let data: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                    Tensor::from_shape(shape, &data).map(|t| t.into())
+                }
             })
             .collect::<TractResult<_>>()
             .map_err(tract_err)?;
@@ -188,6 +199,27 @@ pub fn check_with_tract(bytes: &[u8], graph: &FloatGraph, samples: &[Vec<Vec<f64
         }
     }
     Ok(())
+}
+
+/// Whether each input of `graph` is an integer (int64 or int32) input of the model.
+fn integer_inputs(bytes: &[u8], graph: &FloatGraph) -> Result<Vec<bool>, ImportError> {
+    let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| ImportError::Parse(e.into()))?;
+    let g = proto.graph.as_ref().ok_or(ImportError::NoGraph)?;
+    Ok(graph
+        .inputs
+        .iter()
+        .map(|&t| g.input.iter().find(|i| i.name == graph.tensors[t].name).is_some_and(|i| elem_type(i).is_some_and(is_integer)))
+        .collect())
+}
+
+fn elem_type(input: &pb::ValueInfoProto) -> Option<i32> {
+    let pb::type_proto::Value::TensorType(t) = input.r#type.as_ref()?.value.as_ref()?;
+    Some(t.elem_type)
+}
+
+fn is_integer(elem_type: i32) -> bool {
+    use pb::tensor_proto::DataType;
+    elem_type == DataType::Int64 as i32 || elem_type == DataType::Int32 as i32
 }
 
 /// The trained scales, if the model carries them. A model that carries the entry but not in
@@ -232,8 +264,8 @@ fn input_shape(input: &pb::ValueInfoProto) -> Result<Vec<usize>, ImportError> {
     let Some(pb::type_proto::Value::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
         return Err(bad("is not a tensor".into()));
     };
-    if t.elem_type != pb::tensor_proto::DataType::Float as i32 {
-        return Err(bad("element type is not float32".into()));
+    if t.elem_type != pb::tensor_proto::DataType::Float as i32 && !is_integer(t.elem_type) {
+        return Err(bad("element type is not float32, int64 or int32".into()));
     }
     let dims = &t.shape.as_ref().ok_or_else(|| bad("has no shape".into()))?.dim;
     dims.iter()
