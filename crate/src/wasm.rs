@@ -8,9 +8,18 @@
 //! await initThreadPool(navigator.hardwareConcurrency);   // threaded build only
 //! const seed = randomSeed();                                    // the artist's secret
 //! const picture = new Model(modelJson).generate(prompt, seed);  // { width, height, rgb }
-//! const prover = new Prover(modelJson, paramsBytes, manifest.width, (phase, ms) => …);  // keys
+//! const setup = new ProverSetup(modelJson, paramsBytes, manifest.width, (phase, ms) => …);
+//! const cached = await keyCache.get(setup.digest());           // a key file, or undefined
+//! const prover = setup.prover(cached, (phase, ms) => …);       // reads it, or generates keys
+//! if (prover.keySource() === 'generated') await keyCache.put(setup.digest(), prover.keyFile());
 //! const mint = prover.prove(prompt, seed, minter, (phase, ms) => …);
 //! ```
+//!
+//! The proving key is cached by the page (IndexedDB) in the CLI's key file format
+//! (`prover::keys`): the circuit digest (model, statement, layout with `k` and `W`, SRS), the
+//! payload's length and SHA-256, then halo2's raw serialization. A cached file is used only when
+//! all of that checks; otherwise the reason is kept (`keyRefused`) and the keys are generated,
+//! so a stale or damaged cache costs a key generation, never a panic or a proof that fails.
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::ProvingKey;
@@ -138,32 +147,104 @@ struct MintJs {
     prove_ms: f64,
 }
 
-/// The proving key, built once from the model and the params file and kept for the session.
+/// The first step of a [`Prover`]: the model and the params read, and the digest a proving key
+/// must carry to serve their circuit — the page's cache key.
+#[wasm_bindgen]
+pub struct ProverSetup {
+    model: Generator,
+    circuit: GraphParams,
+    params: ParamsKZG<Bn256>,
+    digest: [u8; 32],
+}
+
+#[wasm_bindgen]
+impl ProverSetup {
+    /// Reads the params (a halo2 KZG params file, e.g. `section9 export-web`'s compressed
+    /// params.bin, downsized to the circuit's `k`) for dot rows of `width` terms (the
+    /// manifest's; the CLI's default is `DEFAULT_WIDTH`). `progress(phase, ms)` hears "params".
+    #[wasm_bindgen(constructor)]
+    pub fn new(model_json: &str, params: &[u8], width: usize, progress: &js_sys::Function) -> Result<ProverSetup, JsError> {
+        let start = now();
+        let model = read_model(model_json)?;
+        let circuit = GraphParams::mint(model.graph().clone(), width).map_err(|e| js_error("the model cannot be minted", e))?;
+        report(progress, "params", now() - start);
+        let params = srs::read(params, circuit.k()).map_err(|e| js_error("bad params file", e))?;
+        let digest = keys::circuit_digest(&circuit, &params);
+        Ok(ProverSetup { model, circuit, params, digest })
+    }
+
+    /// The circuit digest, 64 hex digits: a proving key is valid for exactly this circuit (model,
+    /// statement, layout with `k` and `W`) and SRS.
+    pub fn digest(&self) -> String {
+        hex_string(&self.digest)
+    }
+
+    /// The prover, with its proving key read from `cached` (a `Prover.keyFile()` of an earlier
+    /// session) when that is a key file for this digest whose checksum holds, else generated.
+    /// `progress(phase, ms)` hears "cache" (reading the cached key), "keygen" (generating)
+    /// and "ready".
+    pub fn prover(self, cached: Option<Vec<u8>>, progress: &js_sys::Function) -> Result<Prover, JsError> {
+        let start = now();
+        let ProverSetup { model, circuit, params, digest } = self;
+        let read = cached.map(|bytes| {
+            report(progress, "cache", now() - start);
+            keys::read_pk(&bytes, &digest, &circuit)
+        });
+        let (pk, key_source, key_refused) = match read {
+            Some(Ok(pk)) => (pk, KeySource::Cache, None),
+            refused => {
+                report(progress, "keygen", now() - start);
+                let pk = keys::generate(&params, &circuit).map_err(|e| js_error("key generation failed", e))?;
+                (pk, KeySource::Generated, refused.and_then(Result::err).map(|e| e.to_string()))
+            }
+        };
+        report(progress, "ready", now() - start);
+        Ok(Prover { model, circuit, params, pk, digest, key_source, key_refused })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum KeySource {
+    Cache,
+    Generated,
+}
+
+/// The proving key, read from the page's cache or built from the model and the params file,
+/// and kept for the session.
 #[wasm_bindgen]
 pub struct Prover {
     model: Generator,
     circuit: GraphParams,
     params: ParamsKZG<Bn256>,
     pk: ProvingKey<G1Affine>,
+    digest: [u8; 32],
+    key_source: KeySource,
+    key_refused: Option<String>,
 }
 
 #[wasm_bindgen]
 impl Prover {
-    /// Reads the params (a halo2 KZG params file, e.g. `section9 export-web`'s compressed
-    /// params.bin, downsized to the circuit's `k`) and generates
-    /// the keys for dot rows of `width` terms (the manifest's; the CLI's default is
-    /// `DEFAULT_WIDTH`). `progress(phase, ms)` hears "params", "keys" and "ready".
-    #[wasm_bindgen(constructor)]
-    pub fn new(model_json: &str, params: &[u8], width: usize, progress: &js_sys::Function) -> Result<Prover, JsError> {
-        let start = now();
-        let model = read_model(model_json)?;
-        let circuit = GraphParams::mint(model.graph().clone(), width).map_err(|e| js_error("the model cannot be minted", e))?;
-        report(progress, "params", now() - start);
-        let params = srs::read(params, circuit.k()).map_err(|e| js_error("bad params file", e))?;
-        report(progress, "keys", now() - start);
-        let pk = keys::generate(&params, &circuit).map_err(|e| js_error("key generation failed", e))?;
-        report(progress, "ready", now() - start);
-        Ok(Prover { model, circuit, params, pk })
+    /// Where the proving key came from: "cache" or "generated".
+    #[wasm_bindgen(js_name = keySource)]
+    pub fn key_source(&self) -> String {
+        match self.key_source {
+            KeySource::Cache => "cache",
+            KeySource::Generated => "generated",
+        }
+        .to_string()
+    }
+
+    /// Why a cached key was given and not used (stale digest, truncated or corrupted bytes), if
+    /// one was.
+    #[wasm_bindgen(js_name = keyRefused)]
+    pub fn key_refused(&self) -> Option<String> {
+        self.key_refused.clone()
+    }
+
+    /// The proving key as a key file bound to the circuit digest, for the page's cache.
+    #[wasm_bindgen(js_name = keyFile)]
+    pub fn key_file(&self) -> Vec<u8> {
+        keys::write_pk(&self.pk, &self.digest)
     }
 
     /// The circuit's `k`.

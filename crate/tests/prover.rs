@@ -167,6 +167,39 @@ fn keys_roundtrip_and_stale_or_corrupted_keys_are_refused() {
     assert_ne!(keys::circuit_digest(&wider, &f.params), digest);
 }
 
+/// The browser caches proving keys in this file format (IndexedDB): a read-back key proves,
+/// and a damaged or stale file is an error before halo2's deserializer (which panics on short
+/// input) sees it.
+#[test]
+fn a_proving_key_file_roundtrips_and_damaged_ones_are_refused_without_a_panic() {
+    let f = fixture();
+    let digest = keys::circuit_digest(&f.circuit, &f.params);
+    let pk_file = keys::write_pk(&f.pk, &digest);
+    // The CLI's format: an 80-byte header, then halo2's own serialization; one buffer of the
+    // exact size (the browser keeps whatever the wasm memory grew to).
+    assert_eq!(pk_file[80..], f.pk.to_bytes(SerdeFormat::RawBytes)[..]);
+    assert_eq!(pk_file.capacity(), pk_file.len());
+    let pk = keys::read_pk(&pk_file, &digest, &f.circuit).unwrap();
+    let latent = Seed([9; 32]).latent("a heron at dusk", 32);
+    let (instances, proof) =
+        prove(&f.params, &pk, &f.circuit, GraphWitness::mint(&latent, Fr::from(99), MINTER), ChaCha20Rng::from_seed([2; 32])).unwrap();
+    // Checked against the verifying key derived from the circuit, not the one read back.
+    verify(&f.params, f.pk.get_vk(), &instances, &proof).unwrap();
+
+    let mut other = digest;
+    other[31] ^= 1;
+    assert!(matches!(keys::read_pk(&pk_file, &other, &f.circuit), Err(KeyError::Stale { .. })));
+    for len in [pk_file.len() - 1, pk_file.len() / 2, 81] {
+        assert!(matches!(keys::read_pk(&pk_file[..len], &digest, &f.circuit), Err(KeyError::Corrupted)), "truncated to {len}");
+    }
+    let mut flipped = pk_file.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    assert!(matches!(keys::read_pk(&flipped, &digest, &f.circuit), Err(KeyError::Corrupted)));
+    assert!(matches!(keys::read_pk(&[0x5a; 4096], &digest, &f.circuit), Err(KeyError::NotAKeyFile)));
+    assert!(matches!(keys::read_pk(&[], &digest, &f.circuit), Err(KeyError::NotAKeyFile)));
+}
+
 #[test]
 fn params_files_roundtrip_downsize_and_bad_ones_are_refused() {
     let small = srs::dev_srs(5);

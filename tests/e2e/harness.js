@@ -22,6 +22,19 @@ const WALLET_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cd
 export const GAN = path.join(root, 'target/e2e/gan');
 export const SPRITE = path.join(root, 'target/e2e/sprite');
 
+const LAUNCH = {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
+};
+const VIEWPORT = { width: 1100, height: 900 };
+
+/// A browser session on a profile directory (IndexedDB and the rest kept on disk, unlike the
+/// throwaway contexts of `browser.newPage`): close it and open `dir` again for the same
+/// visitor's next session. Pass it to `openPage` as `context`.
+export function openProfile(dir) {
+  return chromium.launchPersistentContext(dir, { ...LAUNCH, viewport: VIEWPORT });
+}
+
 /// Starts what a test needs for `collection` (deployed from its build/ with its settings, its
 /// static/ served as the page's /static); `stop()` ends all of it.
 export async function start({ isolated = true, collection = GAN } = {}) {
@@ -43,10 +56,7 @@ export async function start({ isolated = true, collection = GAN } = {}) {
       },
     });
     const url = await servePage(stops, isolated ? isolationHeaders : {}, path.join(collection, 'static'));
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
-    });
+    const browser = await chromium.launch(LAUNCH);
     stops.push(() => browser.close());
     return { rpc, url, browser, stop };
   } catch (e) {
@@ -89,8 +99,9 @@ async function servePage(stops, headers, staticDir) {
 }
 
 /// A page with a wallet: `behaviour` may override any JSON-RPC method (e.g. to reject, or to
-/// report another chain). Records every wallet call and every page error.
-export async function openPage(env, { wallet = true, behaviour = {} } = {}) {
+/// report another chain). Records every wallet call and every page error. The page opens in a
+/// fresh context of `env.browser`, or in `context` (an `openProfile` session).
+export async function openPage(env, { wallet = true, behaviour = {}, context = null } = {}) {
   const account = privateKeyToAccount(WALLET_KEY);
   const chain = { id: 31337, name: 'local', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [env.rpc] } } };
   const node = createPublicClient({ transport: httpTransport(env.rpc) });
@@ -115,7 +126,7 @@ export async function openPage(env, { wallet = true, behaviour = {} } = {}) {
         return node.request({ method, params });
     }
   }
-  const page = await env.browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const page = context ? await context.newPage() : await env.browser.newPage({ viewport: VIEWPORT });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   if (wallet) {

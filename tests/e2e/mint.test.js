@@ -62,6 +62,7 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
   const proof = await page.evaluate(() => ({ ...window.section9.proof, rgb: Array.from(window.section9.proof.rgb) }));
   assert.ok(prover.threaded, 'the threaded build must run');
   assert.ok(prover.threads > 1, `the prover must use more than one thread (got ${prover.threads})`);
+  assert.equal(prover.keySource, 'generated', 'a fresh browser context has no cached key');
   assert.deepEqual(proof.rgb, canvas, 'the proof is for the picture on the canvas');
   assert.equal(proof.minter.toLowerCase(), account.address.toLowerCase());
 
@@ -102,7 +103,11 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
     hardware_concurrency: await page.evaluate(() => navigator.hardwareConcurrency),
     threads: prover.threads,
     load_and_keygen_s: loadMs / 1000,
+    params_decode_s: prover.paramsMs / 1000,
     keygen_s: prover.keygenMs / 1000,
+    key_store_s: prover.keyStoreMs / 1000,
+    key_stored: prover.keyStored,
+    key_file_bytes: prover.keyBytes,
     prove_s: proof.prove_ms / 1000,
     wasm_memory_bytes: proof.wasmMemoryBytes,
     js_heap_bytes: memory.jsHeapBytes,

@@ -22,7 +22,7 @@ import { decodeTokenUri } from './token.js';
 document.head.append(Object.assign(document.createElement('style'), { textContent: css }));
 const $ = (id) => document.getElementById(id);
 
-const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null, seed: null, wasm: null };
+const state = { model: null, manifest: null, deployment: null, account: null, chainOk: false, proof: null, seed: null, wasm: null, setupPhase: null, proving: false };
 
 /// The proof without the secrets that made it.
 const publicProof = ({ prompt, seed, ...rest }) => rest;
@@ -139,6 +139,31 @@ function ask(type, body = {}) {
   });
 }
 
+/// What the prover's setup is doing, for the status line (null for phases not worth a word).
+function setupPhase(phase) {
+  switch (phase) {
+    case 'download':
+    case 'keys:params':
+      return 'Reading the proving parameters';
+    case 'cache:read':
+    case 'keys:cache':
+      return 'Loading the cached proving key';
+    case 'keys:keygen':
+      return 'Generating the proving key (once on this browser)';
+    case 'cache:store':
+      return 'Keeping the proving key for your next visit';
+    default:
+      return null;
+  }
+}
+
+/// One line on where the proving key came from, once the prover is ready.
+function keyLine(info) {
+  if (info.keySource === 'cache') return `Prover ready: proving key loaded from this browser's cache in ${((info.cacheReadMs + info.keyLoadMs) / 1000).toFixed(1)} s.`;
+  const kept = info.keyStored ? ' and kept in this browser for next time' : ' (this browser would not keep it: it is generated again next visit)';
+  return `Prover ready: proving key generated in ${(info.keygenMs / 1000).toFixed(1)} s${kept}.`;
+}
+
 function setBar(fraction) {
   $('bar').style.transform = `scaleX(${Math.min(1, Math.max(0, fraction)).toFixed(3)})`;
 }
@@ -155,16 +180,18 @@ async function prove() {
   // The bar follows the last proof's duration on this machine (an estimate: halo2 reports no
   // progress from inside the prover); the phase and the elapsed time are exact.
   const estimate = Number(localStorage.getItem('section9.proveMs')) || 15000;
-  let phase = 'Preparing the prover (once per session)';
+  let phase = state.setupPhase ?? 'Preparing the prover (once per session)';
   let provingSince = started;
-  progressListeners.add(({ phase: p }) => {
+  const listener = ({ phase: p }) => {
     if (p === 'proving') {
       phase = 'Proving';
       provingSince = performance.now();
-    } else if (p.startsWith('keys')) {
-      phase = 'Building the proving key (once per session)';
+    } else {
+      phase = setupPhase(p) ?? phase;
     }
-  });
+  };
+  progressListeners.add(listener);
+  state.proving = true;
   // Four updates a second: every repaint is CPU time the prover's threads do not get.
   const timer = setInterval(() => {
     const s = (performance.now() - started) / 1000;
@@ -187,7 +214,8 @@ async function prove() {
     say(`Proving failed: ${e.message}`);
   } finally {
     clearInterval(timer);
-    progressListeners.clear();
+    progressListeners.delete(listener);
+    state.proving = false;
     refreshButtons();
   }
 }
@@ -396,8 +424,27 @@ async function start() {
   $('model-line').textContent = `${name} · model ${manifest.model_id.slice(0, 16)}…${size} · k = ${manifest.k}`;
   if (!$('prompt').value) $('prompt').value = 'a quiet robot watering a tiny plant';
   onPrompt();
-  // Warm the prover up while the artist types: wasm, threads, params, proving key.
-  ask('init').then((info) => { state.prover = info; }, (e) => say(`The prover could not start: ${e.message}`));
+  // Warm the prover up while the artist types: wasm, threads, params, proving key (from this
+  // browser's cache, or generated and then cached). The status line says which, until a proof
+  // takes it over.
+  const warmup = ({ phase }) => {
+    state.setupPhase = setupPhase(phase) ?? state.setupPhase;
+    if (!state.proving && state.setupPhase) $('prove-status').textContent = `${state.setupPhase}…`;
+  };
+  progressListeners.add(warmup);
+  ask('init').then(
+    (info) => {
+      state.prover = info;
+      if (!state.proving) $('prove-status').textContent = keyLine(info);
+    },
+    (e) => {
+      if (!state.proving) $('prove-status').textContent = 'No prover.';
+      say(`The prover could not start: ${e.message}`);
+    },
+  ).finally(() => {
+    progressListeners.delete(warmup);
+    state.setupPhase = null;
+  });
   if (deployment) {
     reader = createPublicClient({ chain: chain(), transport: http(deployment.rpcUrl) });
     gallery().catch((e) => ($('gallery').textContent = `Cannot read the chain at ${deployment.rpcUrl}: ${e.shortMessage ?? e.message}`));

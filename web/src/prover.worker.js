@@ -1,8 +1,14 @@
-// The prover's Web Worker: loads the wasm build, starts the rayon pool on every core, builds the
-// proving key once per session and proves on request. The page's main thread never proves.
+// The prover's Web Worker: loads the wasm build, starts the rayon pool on every core, gets the
+// proving key once per session — from the browser's key cache (IndexedDB) when an earlier
+// session stored a valid one, else by key generation, then stored — and proves on request. The
+// page's main thread never proves.
 //
 // Messages in:  { id, type: 'init' } | { id, type: 'prove', prompt, seed, minter }
 // Messages out: { type: 'progress', phase, ms } | { id, ok: true, result } | { id, ok: false, error }
+// Progress phases of init: wasm, download, keys:params, cache:read, keys:cache (reading the
+// cached key) or keys:keygen (generating), keys:ready, cache:store.
+
+import * as keyCache from './key-cache.js';
 
 let wasm;
 let memory;
@@ -36,13 +42,46 @@ async function init() {
     fetchOk('static/params.bin', 'proving parameters').then((r) => r.arrayBuffer()),
   ]);
   progress('download', performance.now() - started);
+  const keyProgress = (phase, ms) => progress(`keys:${phase}`, ms);
+  const setupStart = performance.now();
+  const setup = new wasm.ProverSetup(model, new Uint8Array(params), manifest.width, keyProgress);
+  const digest = setup.digest();
+  const readStart = performance.now();
+  progress('cache:read', readStart - started);
+  const cached = await keyCache.get(digest);
   const keyStart = performance.now();
-  prover = new wasm.Prover(model, new Uint8Array(params), manifest.width, (phase, ms) => progress(`keys:${phase}`, ms));
+  prover = setup.prover(cached ?? undefined, keyProgress);
+  const keyEnd = performance.now();
+  const keySource = prover.keySource();
+  const keyRefused = prover.keyRefused() ?? null;
+  if (keyRefused) console.warn(`proving-key cache: discarded the cached key (${keyRefused}); generated keys instead`);
+  let keyBytes = cached?.length ?? null;
+  let keyStored = false;
+  if (keySource === 'generated' && (await keyCache.available())) {
+    // Stored before the first proof: the worker is busy proving afterwards, and a returning
+    // visitor should find the key even if this one leaves mid-proof. (Where there is no
+    // IndexedDB the key is not even serialized: 100 MB of memory for nothing.)
+    progress('cache:store', performance.now() - started);
+    const file = prover.keyFile();
+    keyBytes = file.length;
+    keyStored = await keyCache.put(digest, file);
+  }
   return {
     threaded,
     threads,
     k: prover.k(),
-    keygenMs: performance.now() - keyStart,
+    digest,
+    keySource,
+    keyRefused,
+    keyBytes,
+    keyStored,
+    // Params decode (and the circuit digest), common to both ways of getting the key.
+    paramsMs: readStart - setupStart,
+    // The IndexedDB read (a hit or a miss), then the key: read from the cached file, or generated.
+    cacheReadMs: keyStart - readStart,
+    keyLoadMs: keySource === 'cache' ? keyEnd - keyStart : null,
+    keygenMs: keySource === 'generated' ? keyEnd - keyStart : null,
+    keyStoreMs: keySource === 'generated' ? performance.now() - keyEnd : null,
     loadMs: performance.now() - started,
     wasmMemoryBytes: memory.buffer.byteLength,
   };

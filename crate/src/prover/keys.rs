@@ -78,14 +78,40 @@ pub fn verifying_key(params: &ParamsKZG<Bn256>, circuit: &GraphParams) -> Result
     keygen_vk_custom(params, &shape, true).map_err(ProverError::Keygen)
 }
 
-/// Serializes a proving key into a key file bound to `digest`.
+/// Serializes a proving key into a key file bound to `digest`, in one buffer of the exact size:
+/// a mint key at k = 16 is about 100 MB, and in the browser (which caches it) every extra copy
+/// would stay in the wasm memory for the rest of the session. Counting the bytes first costs
+/// one more pass over the key; a growing buffer would cost up to twice its size at once.
 pub fn write_pk(pk: &ProvingKey<G1Affine>, digest: &[u8; 32]) -> Vec<u8> {
-    wrap(&pk.to_bytes(SerdeFormat::RawBytes), digest)
+    let mut size = ByteCount(0);
+    pk.write(&mut size, SerdeFormat::RawBytes).expect("counting bytes cannot fail");
+    let mut file = Vec::with_capacity(HEADER + size.0);
+    file.resize(HEADER, 0);
+    pk.write(&mut file, SerdeFormat::RawBytes).expect("writing to memory cannot fail");
+    seal(&mut file, digest);
+    file
 }
 
 /// Serializes a verifying key into a key file bound to `digest`.
 pub fn write_vk(vk: &VerifyingKey<G1Affine>, digest: &[u8; 32]) -> Vec<u8> {
-    wrap(&vk.to_bytes(SerdeFormat::RawBytes), digest)
+    let mut file = vec![0; HEADER];
+    file.extend_from_slice(&vk.to_bytes(SerdeFormat::RawBytes));
+    seal(&mut file, digest);
+    file
+}
+
+/// A writer that only counts.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Reads a proving key written by [`write_pk`] for `digest`.
@@ -100,14 +126,13 @@ pub fn read_vk(bytes: &[u8], digest: &[u8; 32], circuit: &GraphParams) -> Result
     VerifyingKey::read::<_, GraphCircuit>(&mut &payload[..], SerdeFormat::RawBytes, circuit.clone()).map_err(KeyError::Decode)
 }
 
-fn wrap(payload: &[u8], digest: &[u8; 32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(digest);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(payload));
-    out.extend_from_slice(payload);
-    out
+/// Fills in the header of a key file whose payload follows `HEADER` placeholder bytes.
+fn seal(file: &mut [u8], digest: &[u8; 32]) {
+    let (header, payload) = file.split_at_mut(HEADER);
+    header[..8].copy_from_slice(MAGIC);
+    header[8..40].copy_from_slice(digest);
+    header[40..48].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    header[48..80].copy_from_slice(&Sha256::digest(payload));
 }
 
 fn unwrap<'a>(bytes: &'a [u8], digest: &[u8; 32]) -> Result<&'a [u8], KeyError> {
