@@ -177,3 +177,44 @@ fn a_compiled_generator_with_sizes_that_overflow_is_refused() {
     v["graph"]["nodes"][0]["op"]["Linear"]["shift"] = serde_json::json!(u32::MAX);
     assert!(section9::Generator::from_json(&v.to_string()).is_err());
 }
+
+/// A development params file (k = 6), raw and compressed.
+fn params_files() -> &'static [Vec<u8>; 2] {
+    static FILES: std::sync::OnceLock<[Vec<u8>; 2]> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let params = section9::prover::srs::dev_srs(6);
+        [section9::prover::srs::write(&params), section9::prover::srs::write_compressed(&params)]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A params file with bytes changed or cut short (the header's k among them), read whole
+    /// or only for verification at any k: an error or params, never a panic.
+    #[test]
+    fn corrupted_params_files_never_panic(
+        compressed in any::<bool>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        cut in prop::option::of(any::<prop::sample::Index>()),
+        k in 0u32..10,
+    ) {
+        let mut bytes = params_files()[usize::from(compressed)].clone();
+        for (at, value) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        let _ = section9::prover::srs::read(&bytes, k);
+        let _ = section9::prover::srs::read_verifier(std::io::Cursor::new(&bytes), k);
+    }
+
+    /// Arbitrary bytes are not a params file: an error, never a panic.
+    #[test]
+    fn arbitrary_bytes_are_refused_as_params(bytes in prop::collection::vec(any::<u8>(), 0..700), k in 0u32..30) {
+        prop_assert!(section9::prover::srs::read(&bytes, k).is_err());
+        prop_assert!(section9::prover::srs::read_verifier(std::io::Cursor::new(&bytes), k).is_err());
+    }
+}
