@@ -321,6 +321,28 @@ fn gemm_of_two_computed_operands() {
     assert_outputs(&b.finish(&[&y]), &x, &expected, 2.0);
 }
 
+/// Pow with a constant exponent: 2 is the exact product `x·x`, any other value a function.
+#[test]
+fn pow_with_a_constant_exponent() {
+    for e in [2.0f32, 3.0] {
+        let mut b = Builder::new(15);
+        let input = b.input("x", &[1, 16]);
+        let exponent = b.floats(&[], vec![e]);
+        let y = b.node("Pow", &[&input, &exponent], vec![]);
+        let bytes = b.finish(&[&y]);
+        let kinds: Vec<String> = import(&bytes).unwrap().graph.nodes.iter().map(|n| format!("{:?}", n.op).split([' ', '(', '{']).next().unwrap().to_string()).collect();
+        assert_eq!(kinds, [if e == 2.0 { "Mul" } else { "Func" }], "exponent {e}");
+        let x = grid(16);
+        let expected: Vec<f64> = x.iter().map(|v| v.powf(f64::from(e))).collect();
+        assert_outputs(&bytes, &x, &expected, 2.0);
+    }
+    let mut b = Builder::new(16);
+    let input = b.input("x", &[1, 2]);
+    let exponent = b.floats(&[2], vec![2.0, 3.0]);
+    let y = b.node("Pow", &[&input, &exponent], vec![]);
+    assert_refused(&b.finish(&[&y]), &["Pow", "an exponent per element is not supported"]);
+}
+
 fn classic_gelu(b: &mut Builder, x: &str) -> String {
     let (root2, one, half) = (b.floats(&[], vec![std::f32::consts::SQRT_2]), b.floats(&[], vec![1.0]), b.floats(&[], vec![0.5]));
     let d = b.node("Div", &[x, &root2], vec![]);

@@ -37,6 +37,8 @@ pub enum Func {
     Reciprocal,
     /// Natural logarithm (LogSoftmax's `log Σ eˣ`, whose argument is at least 1).
     Ln,
+    /// `xᵉ` for a constant exponent other than 2 (which is a product).
+    Pow(f32),
 }
 
 /// The error function to about 1e-15 in double precision: its Taylor series below 2.5, the
@@ -94,6 +96,7 @@ impl Func {
             Func::Sqrt => x.sqrt(),
             Func::Reciprocal => x.recip(),
             Func::Ln => x.ln(),
+            Func::Pow(e) => x.powf(f64::from(e)),
         }
     }
 

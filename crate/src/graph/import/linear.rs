@@ -7,7 +7,8 @@
 //! else (a Linear layer's bias along the last axis of `[batch, seq, features]`) one weight and
 //! bias per value. `c / x` is refused (a constant dividend has no calibrated scale to divide);
 //! `a / b` of two computed tensors is a division node (its divisor must be positive, see
-//! [`quantize`](crate::graph::quantize)); `x ^ 2` is the product `x·x`.
+//! [`quantize`](crate::graph::quantize)); `x ^ 2` is the product `x·x`, `x ^ c` for any other
+//! constant `c` a function.
 //!
 //! MatMul (and Gemm) of two computed tensors (attention's `Q·Kᵀ` and `weights·V`): both operands are
 //! rewired (free) to `[batch, M, N, K]` and an inner-product node sums `a·b` over `K`, one
@@ -219,14 +220,18 @@ impl Reader {
                 self.push(node, name, fop, operands, out_name, shape)?;
             }
             (Some(x), None) if op == "Pow" => {
-                // `x²` (LayerNorm's variance) is the product of `x` with itself; other
-                // exponents would need a table, which reads 8-bit values.
+                // `x²` (LayerNorm's variance) is the product of `x` with itself, exact; any
+                // other constant exponent is a function (a table, interpolated at 16 bits).
                 let e = cst(1).ok_or_else(|| err("the exponent must be a constant"))?;
-                if e.floats.iter().any(|&v| v != 2.0) {
-                    return Err(err("only the exponent 2 of a computed tensor is supported (a product)"));
+                let (&first, s) = (e.floats.first().ok_or_else(|| err("the exponent is empty"))?, self.shape(x));
+                if e.floats.iter().any(|&v| v != first) || !first.is_finite() {
+                    return Err(err("the exponent must be one finite value for every element (an exponent per element is not supported)"));
                 }
-                let s = self.shape(x);
-                self.push(node, name, FloatOp::Mul { clamp: None }, vec![x, x], out_name, s)?;
+                if first == 2.0 {
+                    self.push(node, name, FloatOp::Mul { clamp: None }, vec![x, x], out_name, s)?;
+                } else {
+                    self.push(node, name, FloatOp::Func(Func::Pow(first)), vec![x], out_name, s)?;
+                }
             }
             (Some(x), None) | (None, Some(x)) => {
                 let constant_first = var(0).is_none();

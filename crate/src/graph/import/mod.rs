@@ -6,7 +6,7 @@
 //! auto_pad, dilation, groups), ConvTranspose (2-D, group 1, dilation 1), BatchNormalization,
 //! Relu, LeakyRelu, Clip, Sigmoid, Tanh, Erf, Gelu, HardSigmoid, HardSwish, Exp, Softplus, Sqrt,
 //! Reciprocal, Log, Neg, Add/Sub/Mul/Div (two tensors with broadcasting — a division needs a
-//! positive divisor —, or a constant of any broadcastable shape), Pow (exponent 2), Softmax,
+//! positive divisor —, or a constant of any broadcastable shape), Pow (a constant exponent), Softmax,
 //! LogSoftmax, LayerNormalization, ReduceMean/ReduceSum/ReduceMax/ReduceMin, Gather (constant
 //! indices, or a constant table of at most 256 rows at computed indices: an embedding), Slice,
 //! Split, Expand, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, MaxPool,
