@@ -343,6 +343,60 @@ fn pow_with_a_constant_exponent() {
     assert_refused(&b.finish(&[&y]), &["Pow", "an exponent per element is not supported"]);
 }
 
+/// A causal mask (`Add` of a constant upper triangle of −∞, as PyTorch exports
+/// `generate_square_subsequent_mask`) before a Softmax: hidden positions are exactly 0, the rest
+/// the softmax of the visible scores; checked against tract, proven and verified.
+#[test]
+fn a_causal_mask_before_softmax_hides_exactly() {
+    let causal = |b: &mut Builder| {
+        let mask: Vec<f32> = (0..16).map(|i| if i % 4 > i / 4 { f32::NEG_INFINITY } else { 0.0 }).collect();
+        b.floats(&[4, 4], mask)
+    };
+    let mut b = Builder::new(17);
+    b.opset = 17;
+    let input = b.input("x", &[1, 4, 4]);
+    let mask = causal(&mut b);
+    let scores = b.node("Add", &[&input, &mask], vec![]);
+    let y = b.node("Softmax", &[&scores], vec![ai("axis", -1)]);
+    let bytes = b.finish(&[&y]);
+    let x = grid(16);
+    let mut expected = vec![0.0; 16];
+    for r in 0..4 {
+        let e: Vec<f64> = (0..=r).map(|c| x[r * 4 + c].exp()).collect();
+        let sum: f64 = e.iter().sum();
+        for c in 0..=r {
+            expected[r * 4 + c] = e[c] / sum;
+        }
+    }
+    assert_outputs(&bytes, &x, &expected, 3.0);
+    for options in [Options::default(), Options::accurate()] {
+        let (_, ints, _) = run_with(&bytes, &x, &options);
+        for (i, v) in ints.iter().enumerate().filter(|(i, _)| i % 4 > i / 4) {
+            assert_eq!(*v, 0.0, "hidden position {i}");
+        }
+    }
+    // A real proof of the masked softmax verifies, and not for another output.
+    let imported = import(&bytes).unwrap();
+    let samples = vec![vec![x.clone()]];
+    let (graph, _) = quantize(&imported.graph, &samples, &Options::accurate(), &imported.hints).unwrap();
+    let (_, tampered_verifies) = common::prove_and_verify(&graph, graph.quantize_inputs(&samples[0]).unwrap());
+    assert!(!tampered_verifies);
+
+    // The masked scores read by anything but a Softmax, or a row hidden entirely: refused.
+    let mut b = Builder::new(18);
+    let input = b.input("x", &[1, 4, 4]);
+    let mask = causal(&mut b);
+    let scores = b.node("Add", &[&input, &mask], vec![]);
+    let y = b.node("Relu", &[&scores], vec![]);
+    assert_refused(&b.finish(&[&y]), &["Relu", "−∞ attention mask", "Softmax directly"]);
+    let mut b = Builder::new(19);
+    let input = b.input("x", &[1, 2, 2]);
+    let mask = b.floats(&[2, 2], vec![0.0, 0.0, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+    let scores = b.node("Add", &[&input, &mask], vec![]);
+    let y = b.node("Softmax", &[&scores], vec![ai("axis", -1)]);
+    assert_refused(&b.finish(&[&y]), &["Softmax", "hides every value of a row"]);
+}
+
 fn classic_gelu(b: &mut Builder, x: &str) -> String {
     let (root2, one, half) = (b.floats(&[], vec![std::f32::consts::SQRT_2]), b.floats(&[], vec![1.0]), b.floats(&[], vec![0.5]));
     let d = b.node("Div", &[x, &root2], vec![]);

@@ -137,6 +137,29 @@ impl Reader {
         Ok(())
     }
 
+    /// `x + mask` for a constant mask of −∞ and finite values (a causal or padding attention
+    /// mask): the finite part is added as usual, and the positions the mask hides are recorded
+    /// for the Softmax that must read the result (see `normalize`), where they become exact
+    /// zeros; −∞ itself has no calibrated scale.
+    fn attention_mask(&mut self, node: &NodeProto, name: &str, out_name: &str, x: usize, k: Const, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
+        let s = self.shape(x);
+        if broadcast(&s, &k.dims).as_deref() != Some(&s[..]) {
+            return Err(err(&format!("a −∞ mask of shape {:?} must broadcast to the scores' shape {s:?}", k.dims)));
+        }
+        let at: Vec<f32> = broadcast_sources(&k.dims, &s).iter().map(|o| k.floats[o.map_or(0, |(_, i)| i)]).collect();
+        let hidden: Vec<bool> = at.iter().map(|&v| v == f32::NEG_INFINITY).collect();
+        let finite: Vec<f32> = at.iter().map(|&v| if v == f32::NEG_INFINITY { 0.0 } else { v }).collect();
+        let masked = if finite.iter().all(|&v| v == 0.0) {
+            // A distinct tensor (rewiring is free), so `x` itself stays unmasked for other readers.
+            let sources = (0..hidden.len()).map(|i| Some((0, i))).collect();
+            self.push(node, name, FloatOp::Gather { sources }, vec![x], out_name, s)?
+        } else {
+            self.element_affine(node, name, out_name, x, vec![1.0; finite.len()], finite)?
+        };
+        self.masks.insert(masked, hidden);
+        Ok(())
+    }
+
     /// A divisor that calibration can clamp to at least one step: one computed by a sum, product
     /// or function is; anything else (a graph input, a rewiring of one, a max) passes through an
     /// identity sum first (one requantization per divisor value), whose clamp calibration raises.
@@ -247,6 +270,9 @@ impl Reader {
                     ("Pow", _) => return Err(err("a constant raised to a computed power is not supported")),
                     _ => return Err(err("dividing a constant by a computed tensor is not supported")),
                 };
+                if op == "Add" && b.contains(&f32::NEG_INFINITY) && b.iter().all(|p| !p.is_nan() && *p != f32::INFINITY) {
+                    return self.attention_mask(node, name, out_name, x, k, err);
+                }
                 if w.iter().chain(&b).any(|p| !p.is_finite()) {
                     return Err(err("the constant makes a weight or bias infinite (division by zero)"));
                 }

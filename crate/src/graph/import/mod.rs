@@ -120,6 +120,9 @@ struct Reader {
     graph: FloatGraph,
     names: HashMap<String, usize>,
     constants: HashMap<String, Const>,
+    /// Tensors with a −∞ attention mask added, and the positions it hides: only a Softmax
+    /// may read them.
+    masks: HashMap<usize, Vec<bool>>,
 }
 
 /// Reads an ONNX model.
@@ -127,7 +130,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
     let proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| ImportError::Parse(e.into()))?;
     let g = proto.graph.as_ref().ok_or(ImportError::NoGraph)?;
     let opset = proto.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map_or(13, |o| o.version);
-    let mut r = Reader { opset, graph: FloatGraph::default(), names: HashMap::new(), constants: HashMap::new() };
+    let mut r = Reader { opset, graph: FloatGraph::default(), names: HashMap::new(), constants: HashMap::new(), masks: HashMap::new() };
     for t in &g.initializer {
         r.constants.insert(t.name.clone(), read_const(t).map_err(|what| ImportError::Input { name: t.name.clone(), what: format!("initializer {what}") })?);
     }
@@ -145,6 +148,9 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
     }
     for o in &g.output {
         let id = *r.names.get(&o.name).ok_or_else(|| ImportError::Output(o.name.clone()))?;
+        if r.masks.contains_key(&id) {
+            return Err(ImportError::Unsupported { node: o.name.clone(), op: "Add".into(), what: "a graph output holds −∞ (an attention mask that no Softmax reads)".into() });
+        }
         r.graph.outputs.push(id);
     }
     r.graph.simplify();
@@ -457,6 +463,9 @@ impl Reader {
         let cst = |i: usize| node.input.get(i).filter(|n| !n.is_empty()).and_then(|n| self.constants.get(n));
         if let Some(&empty) = node.input.iter().filter_map(|n| self.names.get(n)).find(|&&t| self.graph.tensors[t].is_empty()) {
             return Err(err(&format!("input `{}` has no elements (zero-size tensors are not supported)", self.graph.tensors[empty].name)));
+        }
+        if op != "Softmax" && node.input.iter().filter_map(|n| self.names.get(n)).any(|t| self.masks.contains_key(t)) {
+            return Err(err("reads a tensor with a −∞ attention mask added; such a mask must feed a Softmax directly"));
         }
         let x = var(0);
         match op {

@@ -11,12 +11,34 @@
 //! `e⁰`), `y = e / s` (a division). LogSoftmax ends with `c - ln(s)` instead (a Log table on
 //! the sum, read at 8 bits: its error is half a step of `s` over `s`).
 //!
+//! A Softmax may read scores with a constant attention mask added (`Add` of a constant holding
+//! −∞, as a causal mask is exported): the hidden positions are rewired to a visible value of their
+//! row for the max, and their exponentials to zeros before the sum, so they come out exactly 0
+//! — the mask is wiring, free in the circuit. A row the mask hides entirely is refused.
+//!
 //! LayerNorm: `μ = mean(x)`, `d = x - μ`, `v = mean(d·d)`, `σ = sqrt(v + ε)` (a sum, then a Sqrt
 //! table reading 8-bit `v + ε`), `y = scale·(d / σ) + bias` (a division, then one weight and
 //! bias per value). Every mean, sum or max is taken over the axes as one row, rewired to the
 //! end (free), and broadcast back by rewiring.
 
 use super::*;
+
+/// The row of flat index `i` of a tensor of shape `s` normalized over `axes` (every other
+/// coordinate, as one number).
+fn row_of(s: &[usize], axes: &[usize]) -> impl Fn(usize) -> usize {
+    let (s, axes) = (s.to_vec(), axes.to_vec());
+    move |mut i| {
+        let mut row = 0;
+        for (a, &d) in s.iter().enumerate().rev() {
+            let c = i % d;
+            i /= d;
+            if !axes.contains(&a) {
+                row = row * d + c;
+            }
+        }
+        row
+    }
+}
 
 impl Reader {
     pub(super) fn normalize(&mut self, node: &NodeProto, name: &str, out_name: &str, err: &dyn Fn(&str) -> ImportError) -> Result<(), ImportError> {
@@ -43,13 +65,37 @@ impl Reader {
             let geometry = Geometry::Sum { operands: 2, len };
             r.push(node, n, FloatOp::Linear { geometry, weights: vec![1.0, -1.0], bias: vec![0.0], clamp: None }, vec![a, b], o, s.clone())
         };
+        // A −∞ attention mask: the positions it hides read a visible value of their row for the
+        // max (so it is the visible values' max), and their exponentials are zeros.
+        let hidden = self.masks.get(&x).cloned();
+        let (x, visible) = match &hidden {
+            Some(_) if op == "LogSoftmax" => return Err(err("LogSoftmax of a −∞ attention mask would output −∞")),
+            Some(hidden) => {
+                let row = row_of(&s, &axes);
+                let mut first_visible = HashMap::new();
+                for (i, _) in hidden.iter().enumerate().filter(|(_, &h)| !h) {
+                    first_visible.entry(row(i)).or_insert(i);
+                }
+                let sources = (0..len)
+                    .map(|i| if hidden[i] { first_visible.get(&row(i)).map(|&j| Some((0, j))).ok_or_else(|| err("the attention mask hides every value of a row")) } else { Ok(Some((0, i))) })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (n, o) = part("visible");
+                (self.push(node, &n, FloatOp::Gather { sources }, vec![x], &o, s.clone())?, Some(hidden))
+            }
+            None => (x, None),
+        };
         match op {
             "Softmax" | "LogSoftmax" => {
                 let max = reduce_back(self, x, "ReduceMax", "max")?;
                 let (n, o) = part("centered");
                 let centered = difference(self, x, max, &n, &o)?;
                 let (n, o) = part("exp");
-                let e = self.push(node, &n, FloatOp::Func(Func::Exp), vec![centered], &o, s.clone())?;
+                let mut e = self.push(node, &n, FloatOp::Func(Func::Exp), vec![centered], &o, s.clone())?;
+                if let Some(hidden) = visible {
+                    let sources = hidden.iter().enumerate().map(|(i, &h)| (!h).then_some((0, i))).collect();
+                    let (n, o) = part("masked");
+                    e = self.push(node, &n, FloatOp::Gather { sources }, vec![e], &o, s.clone())?;
+                }
                 if op == "Softmax" {
                     let sum = reduce_back(self, e, "ReduceSum", "sum")?;
                     self.push(node, name, FloatOp::Div { clamp: None }, vec![e, sum], out_name, s.clone())?;
