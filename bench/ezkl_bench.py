@@ -64,7 +64,8 @@ CHILD = textwrap.dedent(
     if "run_args" in spec:
         ra = ezkl.PyRunArgs()
         for key, value in spec["run_args"].items():
-            setattr(ra, key, value)
+            # JSON has no tuples; EZKL's variables are (name, value) pairs.
+            setattr(ra, key, [tuple(v) for v in value] if key == "variables" else value)
         kwargs["py_run_args"] = ra
 
     async def call():
@@ -143,6 +144,14 @@ def _taps_in_bounds(n_from: int, n_to: int, kernel: int, stride: int, pad: int, 
             if 0 <= b < n_to:
                 count += 1
     return count
+
+
+def symbolic_dims(model_path: str) -> list[str]:
+    """Names of the inputs' symbolic dimensions (e.g. `batch`)."""
+    import onnx
+
+    m = onnx.load(model_path, load_external_data=False)
+    return sorted({d.dim_param for i in m.graph.input for d in i.type.tensor_type.shape.dim if d.dim_param})
 
 
 def model_info(model_path: str) -> dict:
@@ -375,6 +384,11 @@ def main() -> None:
         json.dump({"input_data": [latent]}, f)
 
     run_args = {"input_visibility": "private", "param_visibility": "fixed", "output_visibility": "public"}
+    # Symbolic dimensions (an exporter's dynamic batch) set to 1, as EZKL's default does for
+    # the name `batch_size` only.
+    symbols = symbolic_dims(model_path)
+    if symbols:
+        run_args["variables"] = [[s, 1] for s in symbols]
     r = Runner(workdir, args.verbose)
     t_all = time.perf_counter()
     r.run("gen_settings", {"fn": "gen_settings", "kwargs": {"model": model_path, "output": settings}, "run_args": run_args})
