@@ -209,8 +209,9 @@ def maxrss_bytes(ru_maxrss: int) -> int:
 
 
 class Runner:
-    def __init__(self, workdir: str, verbose: bool):
+    def __init__(self, workdir: str, verbose: bool, keep: bool = False):
         self.workdir = workdir
+        self.keep = keep
         self.logdir = os.path.join(workdir, "logs")
         os.makedirs(self.logdir, exist_ok=True)
         self.verbose = verbose
@@ -243,6 +244,12 @@ class Runner:
             if not self.verbose and os.path.exists(log_path):
                 with open(log_path, errors="replace") as f:
                     tail = "".join(f.readlines()[-30:])
+            if not self.keep:
+                # Keep the logs; a failed run's keys and SRS can be gigabytes.
+                for name in os.listdir(self.workdir):
+                    if name != "logs":
+                        path = os.path.join(self.workdir, name)
+                        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
             fail(
                 f"step {step} failed (exit code {proc.returncode}); log: {log_path}\n{tail}"
                 + ("\n(the process was killed: out of memory?)" if proc.returncode in (-9, 137) else "")
@@ -389,7 +396,7 @@ def main() -> None:
     symbols = symbolic_dims(model_path)
     if symbols:
         run_args["variables"] = [[s, 1] for s in symbols]
-    r = Runner(workdir, args.verbose)
+    r = Runner(workdir, args.verbose, args.keep)
     t_all = time.perf_counter()
     r.run("gen_settings", {"fn": "gen_settings", "kwargs": {"model": model_path, "output": settings}, "run_args": run_args})
     calib_kwargs = {"data": data, "model": model_path, "settings": settings, "target": args.target}
