@@ -36,7 +36,10 @@ fn compile_with(bytes: &[u8], options: &Options) -> (Graph, Report, Vec<Vec<Vec<
 }
 
 fn mock(graph: &Graph, inputs: &[Vec<i64>], vis: (Visibility, Visibility), tamper: Option<GraphTamper>) -> Result<(), Vec<String>> {
-    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).expect("plans");
+    mock_params(GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).expect("plans"), graph, inputs, tamper)
+}
+
+fn mock_params(params: GraphParams, graph: &Graph, inputs: &[Vec<i64>], tamper: Option<GraphTamper>) -> Result<(), Vec<String>> {
     let trace = match tamper {
         Some(t) => GraphTrace::tampered(&params.plan, graph, inputs, t),
         None => GraphTrace::new(&params.plan, graph, inputs),
@@ -363,9 +366,14 @@ fn layer_norm_pattern() -> Vec<u8> {
 }
 
 fn layer_norm() -> Vec<u8> {
+    layer_norm_of(4)
+}
+
+/// A MatMul then LayerNormalization over `[1, seq, 8]`.
+fn layer_norm_of(seq: i64) -> Vec<u8> {
     let mut b = Builder::new(23);
     b.opset = 17;
-    let x = b.input("x", &[1, 4, 8]);
+    let x = b.input("x", &[1, seq, 8]);
     let w = b.random(&[8, 8], 1.0);
     let h = b.node("MatMul", &[&x, &w], vec![]);
     let g = b.random(&[8], 1.0);
@@ -537,4 +545,92 @@ fn a_changed_inner_product_breaks_its_gate() {
         _ => None,
     });
     assert_fails(mock(&graph, &q, (Visibility::Private, Visibility::Public), Some(GraphTamper::DotResult { wire, delta: 3 })), "inner next row: acc' = acc + Σ w·(a");
+}
+
+/// Range lanes: a LayerNorm's blocks (divisions, roots, requantizations) spread over two and
+/// three lanes; the honest witness verifies, and a wrong quotient, root or output whose block
+/// sits in a later lane fails that lane's lookup or gates.
+#[test]
+fn range_blocks_spread_over_lanes_and_every_lane_is_checked() {
+    let (graph, _, fresh) = compile_with(&layer_norm(), &Options::accurate());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let vis = (Visibility::Private, Visibility::Public);
+    let one = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).unwrap();
+    let (_, one_lane_rows) = one.range_layout();
+    for lanes in [2, 3] {
+        let params = one.clone().with_lanes(lanes).unwrap();
+        let (at, rows) = params.range_layout();
+        assert!(rows * lanes < one_lane_rows + lanes * 16, "{lanes} lanes: {rows} rows vs {one_lane_rows} in one");
+        for l in 0..lanes {
+            assert!(at.iter().flatten().any(|&(lane, _)| lane == l), "lane {l} holds no block");
+        }
+        mock_params(params.clone(), &graph, &q, None).expect("the honest witness verifies");
+        // The first output of each kind of step placed in a lane after the first.
+        let later = |pick: &dyn Fn(&Step) -> Option<Vec<usize>>| {
+            params.plan.steps.iter().zip(&at).find_map(|(s, at)| pick(s)?.into_iter().zip(at).find(|(_, &(lane, _))| lane > 0).map(|(w, _)| w)).expect("a later lane holds one")
+        };
+        let div = later(&|s| if let Step::Div { outputs, .. } = s { Some(outputs.clone()) } else { None });
+        let failures = mock_params(params.clone(), &graph, &q, Some(GraphTamper::DivQuotient { wire: div, delta: 1 })).unwrap_err();
+        assert!(failures.iter().any(|f| f.contains("Lookup range (another lane)")), "{lanes} lanes, quotient: {failures:#?}");
+        let root = params.plan.steps.iter().zip(&at).find_map(|(s, at)| match s {
+            Step::Sqrt { rows, .. } => rows.iter().zip(at).find(|(_, &(lane, _))| lane > 0).map(|(r, _)| r.1),
+            _ => None,
+        });
+        if let Some(root) = root {
+            assert_fails(mock_params(params.clone(), &graph, &q, Some(GraphTamper::Wire { wire: root, delta: 1 })), "sqrt: A - q² = e");
+        }
+        let linear = later(&|s| if let Step::Linear { outputs, .. } = s { Some(outputs.clone()) } else { None });
+        assert_fails(mock_params(params.clone(), &graph, &q, Some(GraphTamper::Wire { wire: linear, delta: 1 })), "requant");
+    }
+    for lanes in [0, section9::circuit::MAX_LANES + 1] {
+        let err = one.clone().with_lanes(lanes).expect_err("refused");
+        assert!(err.to_string().contains("range lanes"), "{err}");
+    }
+}
+
+/// The compiler adds lanes only when they lower `k`: an MLP (few outputs) keeps one; a
+/// LayerNorm over 256 positions (divisions and roots: its range group several times its dot
+/// group) takes more, and proves in them.
+#[test]
+fn auto_layout_adds_lanes_only_when_they_lower_k() {
+    let (mlp_graph, _, _) = compile(&mlp());
+    let mlp_params = GraphParams::auto_layout(mlp_graph, Visibility::Private, Visibility::Public).unwrap();
+    assert_eq!(mlp_params.lanes, 1);
+    let (graph, _, fresh) = compile_with(&layer_norm_of(256), &Options::accurate());
+    let one = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let auto = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public).unwrap();
+    let (dot, range, _) = one.rows();
+    eprintln!("layer norm: one lane (dot, range) rows ({dot}, {range}), k {}; auto: {} lanes, W {}, k {}", one.k(), auto.lanes, auto.width, auto.k());
+    assert!(auto.lanes > 1 && auto.k() < one.k(), "{} lanes at k {}", auto.lanes, auto.k());
+    let fewer = auto.clone().with_lanes(auto.lanes - 1).unwrap();
+    assert!(fewer.k() > auto.k(), "a lane that does not lower k is not added");
+    mock_params(auto, &graph, &graph.quantize_inputs(&fresh[0]).unwrap(), None).expect("the honest witness verifies");
+}
+
+/// Requantization kinds with one block layout share one gate that reads their shift and clamp
+/// range from a fixed column; a wrong output of each of two such kinds fails that gate.
+#[test]
+fn kinds_of_one_layout_share_a_gate_and_each_is_checked() {
+    let (graph, _, fresh) = compile_with(&attention(), &Options::accurate());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let vis = (Visibility::Private, Visibility::Public);
+    let params = GraphParams::new(graph.clone(), DEFAULT_WIDTH, vis.0, vis.1).unwrap();
+    let layout = |k: &section9::circuit::graph_plan::RequantKind| (k.rem_limbs, k.y_limbs(), k.dist_limbs(), k.narrow());
+    let kinds = params.plan.kinds();
+    let (a, b) = kinds
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| kinds[i + 1..].iter().find(|b| layout(b) == layout(a)).map(|b| (*a, *b)))
+        .expect("the 16-bit attention head has two kinds of one layout");
+    let trace = GraphTrace::new(&params.plan, &graph, &q);
+    for kind in [a, b] {
+        let outputs = params.plan.steps.iter().find(|s| s.kind() == Some(kind)).and_then(|s| match s {
+            Step::Linear { outputs, .. } | Step::Mul { outputs, .. } | Step::Div { outputs, .. } | Step::Sqrt { outputs, .. } | Step::Inner { outputs, .. } => Some(outputs.clone()),
+            _ => None,
+        });
+        let outputs = outputs.expect("a step of the kind");
+        // An output strictly inside its clamp range, so +1 is still a stored value.
+        let wire = outputs.iter().copied().find(|&w| trace.wires[w] > 0 && trace.wires[w] < kind.hi - kind.lo).unwrap_or(outputs[0]);
+        assert_fails(mock(&graph, &q, vis, Some(GraphTamper::Wire { wire, delta: 1 })), "shift and clamp from fixed");
+    }
 }

@@ -7,7 +7,7 @@ use common::onnx::Builder;
 use halo2_proofs::halo2curves::bn256::Fr;
 use section9::circuit::graph::{GraphParams, Visibility};
 use section9::circuit::graph_plan::{GraphTrace, PlanError};
-use section9::circuit::MAX_WIDTH;
+use section9::circuit::{MAX_LANES, MAX_WIDTH};
 use section9::graph::quantize::{quantize, Options};
 use section9::graph::{import, Graph, TensorInfo};
 use section9::prover::graph::{ModelProofError, ModelProofFile};
@@ -92,5 +92,24 @@ fn a_width_above_the_compilers_bound_is_refused_before_any_column_exists() {
     }
     assert_eq!(GraphParams::new(g.clone(), MAX_WIDTH, Visibility::Private, Visibility::Public).unwrap().width, MAX_WIDTH);
     // The compiler's own search stays within the bound.
-    assert!(GraphParams::auto_width(g, Visibility::Private, Visibility::Public).unwrap().width <= MAX_WIDTH);
+    assert!(GraphParams::auto_layout(g, Visibility::Private, Visibility::Public).unwrap().width <= MAX_WIDTH);
+}
+
+/// The file names the circuit's range lanes; files written before lanes existed read as one
+/// lane, and a count no compiler would choose is refused before any column exists.
+#[test]
+fn the_file_names_its_lanes_and_a_count_out_of_bounds_is_refused() {
+    let g = graph();
+    let circuit = GraphParams::new(g.clone(), 5, Visibility::Private, Visibility::Public).unwrap().with_lanes(2).unwrap();
+    let honest = file(&g, &circuit);
+    let json = honest.to_json();
+    assert_eq!(ModelProofFile::from_json(&json).unwrap().lanes, 2);
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("lanes");
+    assert_eq!(ModelProofFile::from_json(&old.to_string()).unwrap().lanes, 1);
+    for lanes in [0, MAX_LANES + 1, usize::MAX] {
+        let err = GraphParams::new(g.clone(), 5, Visibility::Private, Visibility::Public).unwrap().with_lanes(lanes).unwrap_err();
+        assert!(matches!(err, PlanError::Lanes { lanes: l, max: MAX_LANES } if l == lanes), "{err}");
+        assert_eq!(err.to_string(), format!("{lanes} range lanes: a circuit has 1 to {MAX_LANES}"));
+    }
 }

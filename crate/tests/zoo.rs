@@ -188,7 +188,7 @@ fn the_transformer_circuit_is_satisfied() {
     let sample = input::parse(&data(".input.json"), &[128]).unwrap().remove(0);
     let (graph, _) = quantize(&imported.graph, &calibration, &Options::accurate(), &imported.hints).unwrap();
     let q = graph.quantize_inputs(&sample).unwrap();
-    let params = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public).unwrap();
+    let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public).unwrap();
     let trace = GraphTrace::new(&params.plan, &graph, &q);
     let values = graph.run(&q).unwrap();
     let out = graph.outputs()[0];

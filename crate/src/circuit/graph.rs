@@ -12,6 +12,9 @@
 //! | and hashing of committed tensors           | ‖   |                              |
 //! ```
 //!
+//! with the range group in one lane or more (`| range | bits | aux |` repeated, see
+//! [`GraphParams::range_layout`]) when that lowers `k`.
+//!
 //! Public values, in order: for each input (if public: its stored values `q - lo`; if hashed:
 //! `Poseidon(len, words of 15 values of 16 bits)`; if committed: `Poseidon(salt, words)`), then
 //! the same for each output. Chips a graph does not use are not configured, so an MLP pays for
@@ -44,7 +47,7 @@ use super::poseidon::{self, PoseidonConfig};
 use super::range::{RangeConfig, WideConfig};
 use super::requant::RequantConfig;
 use super::table::TableConfig;
-use super::{fr_from_i64, k_for_rows, statement, Columns, MAX_WIDTH, MIN_WIDTH};
+use super::{fr_from_i64, k_for_rows, statement, Columns, MAX_LANES, MAX_WIDTH, MIN_WIDTH};
 use crate::generator::{picture_shape, rgb_sources};
 use crate::graph::Graph;
 
@@ -100,6 +103,9 @@ pub struct GraphParams {
     pub graph: Option<Arc<Graph>>,
     pub plan: Arc<GraphPlan>,
     pub width: usize,
+    /// Range lanes: columns `range | bits | aux` side by side, each output's range blocks in
+    /// the lane with the fewest rows so far ([`GraphParams::range_layout`]).
+    pub lanes: usize,
     pub inputs: Visibility,
     pub outputs: Visibility,
     /// `(channels, height, width)` when the outputs are a picture.
@@ -109,7 +115,7 @@ pub struct GraphParams {
 impl Default for GraphParams {
     fn default() -> Self {
         let plan = GraphPlan { wires: 0, inputs: Vec::new(), input_limbs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new() };
-        GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, inputs: Visibility::Private, outputs: Visibility::Public, picture: None }
+        GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, lanes: 1, inputs: Visibility::Private, outputs: Visibility::Public, picture: None }
     }
 }
 
@@ -181,7 +187,7 @@ impl GraphParams {
             None
         };
         let plan = GraphPlan::new(&graph)?;
-        Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), inputs, outputs, picture })
+        Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), lanes: 1, inputs, outputs, picture })
     }
 
     /// The mint statement for a generator at `W = width`: the latent committed, the picture
@@ -211,18 +217,58 @@ impl GraphParams {
         self.picture.map_or(0, |(_, h, w)| h * w * 3)
     }
 
-    /// The parameters with the dot-row width `W ∈ [5, MAX_WIDTH]` that gives the smallest `k` (the
-    /// narrowest among equals: every column costs a commitment). Model proofs are verified
-    /// natively, so unlike the mint circuit they need not keep `W = 5` for the EVM verifier.
-    pub fn auto_width(graph: Graph, inputs: Visibility, outputs: Visibility) -> Result<Self, PlanError> {
-        let mut best = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?;
-        for width in MIN_WIDTH + 1..=MAX_WIDTH {
-            let candidate = GraphParams { width, ..best.clone() };
-            if candidate.k() < best.k() {
-                best = candidate;
+    /// The same parameters with `lanes` range lanes (1 to [`MAX_LANES`]; proof files name it).
+    pub fn with_lanes(self, lanes: usize) -> Result<Self, PlanError> {
+        if !(1..=MAX_LANES).contains(&lanes) {
+            return Err(PlanError::Lanes { lanes, max: MAX_LANES });
+        }
+        Ok(GraphParams { lanes, ..self })
+    }
+
+    /// The parameters with the dot-row width `W ∈ [5, MAX_WIDTH]` and the range lanes
+    /// (`1..=MAX_LANES`) that give the smallest `k`: fewest lanes, then narrowest rows among
+    /// equals, as every column costs a commitment and every lane a lookup. Halving `k` halves
+    /// the proving time; a transformer's range group is four times its dot group, so its second
+    /// lane is what lowers `k`. Model proofs are verified natively or by a generated verifier
+    /// of their own, so unlike the mint circuit they need not keep the mint's layout.
+    pub fn auto_layout(graph: Graph, inputs: Visibility, outputs: Visibility) -> Result<Self, PlanError> {
+        let first = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?;
+        let mut best = (first.k(), first.clone());
+        for lanes in 1..=MAX_LANES {
+            for width in MIN_WIDTH..=MAX_WIDTH {
+                let candidate = GraphParams { width, lanes, ..first.clone() };
+                let k = candidate.k();
+                if k < best.0 {
+                    best = (k, candidate);
+                }
             }
         }
-        Ok(best)
+        Ok(best.1)
+    }
+
+    /// Where each output's range blocks (a division's or root's block, then its
+    /// requantization) start: per step, per output, `(lane, row)`; each output goes to the lane
+    /// with the fewest rows so far (the first among equals). Also the rows of the tallest lane.
+    pub fn range_layout(&self) -> (Vec<Vec<(usize, usize)>>, usize) {
+        let mut next = vec![0; self.lanes.max(1)];
+        next[0] = self.range_start();
+        let at = self
+            .plan
+            .steps
+            .iter()
+            .map(|step| {
+                let (count, height) = step.range_blocks();
+                (0..count)
+                    .map(|_| {
+                        let lane = (0..next.len()).min_by_key(|&l| next[l]).unwrap_or(0);
+                        let row = next[lane];
+                        next[lane] += height;
+                        (lane, row)
+                    })
+                    .collect()
+            })
+            .collect();
+        (at, next.into_iter().max().unwrap_or(0))
     }
 
     /// Each input then each output: its visibility, wires and bytes per value.
@@ -242,25 +288,14 @@ impl GraphParams {
         let plan = &self.plan;
         let w = self.width;
         let mut dot = if plan.constants.is_empty() { 0 } else { DotConfig::rows_for(w, plan.constants.iter().map(|_| 0)) + 1 };
-        let mut range = self.range_start();
+        let (_, range) = self.range_layout();
         for step in &plan.steps {
             match step {
-                Step::Linear { dots, kind, .. } => {
-                    dot += DotConfig::rows_for(w, dots.iter().map(|d| d.terms.len())) + 1;
-                    range += dots.len() * kind.height();
-                }
+                Step::Linear { dots, .. } => dot += DotConfig::rows_for(w, dots.iter().map(|d| d.terms.len())) + 1,
                 Step::Table { inputs, .. } => dot += inputs.len(),
-                Step::Max { rows, .. } => dot += rows.len(),
-                Step::Mul { rows, kind, .. } => {
-                    dot += rows.len();
-                    range += rows.len() * kind.height();
-                }
-                Step::Div { rows, div, kind, .. } => range += rows.len() * (div.height() + kind.height()),
-                Step::Sqrt { rows, sqrt, kind, .. } => range += rows.len() * (sqrt.height() + kind.height()),
-                Step::Inner { dots, kind, .. } => {
-                    dot += dots.iter().map(|d| InnerConfig::rows_for(w, d.len())).sum::<usize>() + 1;
-                    range += dots.len() * kind.height();
-                }
+                Step::Max { rows, .. } | Step::Mul { rows, .. } => dot += rows.len(),
+                Step::Div { .. } | Step::Sqrt { .. } => {}
+                Step::Inner { dots, .. } => dot += dots.iter().map(|d| InnerConfig::rows_for(w, d.len())).sum::<usize>() + 1,
             }
         }
         let chunks = |n: usize, size: usize| (0..n.div_ceil(size)).map(move |i| (n - i * size).min(size));
@@ -409,15 +444,21 @@ pub struct GraphCircuit {
     pub witness: Option<GraphWitness>,
 }
 
+/// The chips of one range lane, each configured for the kinds its blocks use.
+#[derive(Clone, Debug)]
+struct Lane {
+    requant: RequantConfig,
+    div: Option<DivConfig>,
+    sqrt: Option<SqrtConfig>,
+}
+
 #[derive(Clone, Debug)]
 pub struct GraphConfig {
     dot: DotConfig,
-    requant: RequantConfig,
+    lanes: Vec<Lane>,
     table: Option<TableConfig>,
     max: Option<MaxConfig>,
     mul: Option<MulConfig>,
-    div: Option<DivConfig>,
-    sqrt: Option<SqrtConfig>,
     inner: Option<InnerConfig>,
     poseidon: Option<PoseidonConfig>,
     horner: Option<HornerConfig>,
@@ -440,20 +481,47 @@ impl Circuit<Fr> for GraphCircuit {
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: GraphParams) -> GraphConfig {
-        let Columns { inputs, acc, range: range_col, aux, weights, bias, bits, instance } = Columns::configure(meta, params.width);
+        let Columns { inputs, acc, range: range_col, aux, weights, bias, bits, instance, lanes: lane_columns } =
+            Columns::configure(meta, params.width, params.lanes);
 
         let plan = &params.plan;
         let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
         let range = RangeConfig::configure(meta, range_col, bits);
         let max = plan.has_max().then(|| MaxConfig::configure(meta, [inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]], &range));
         let wide = plan.input_limbs.contains(&2).then(|| WideConfig::configure(meta, &range, aux));
-        let div_kinds = plan.div_kinds();
-        let div = (!div_kinds.is_empty()).then(|| DivConfig::configure(meta, &div_kinds, &range, aux));
         let inner_kinds = plan.inner_kinds();
         let inner = (!inner_kinds.is_empty()).then(|| InnerConfig::configure(meta, &inner_kinds, &inputs, acc, &weights));
-        let sqrt_kinds = plan.sqrt_kinds();
-        let sqrt = (!sqrt_kinds.is_empty()).then(|| SqrtConfig::configure(meta, &sqrt_kinds, &range, aux));
-        let requant = RequantConfig::configure(meta, &plan.kinds(), range, aux);
+        // Each lane gets the gates of the kinds its blocks use (a gate costs the prover over the
+        // whole extended domain whether or not a lane has rows for it).
+        let (at, _) = params.range_layout();
+        let mut lane_ranges = vec![(range.clone(), aux)];
+        lane_ranges.extend(lane_columns.iter().map(|&(r, a, b)| (range.lane(meta, r, b), a)));
+        let lanes = lane_ranges
+            .into_iter()
+            .enumerate()
+            .map(|(l, (range, aux))| {
+                let used = plan.steps.iter().zip(&at).filter(|(_, at)| at.iter().any(|&(lane, _)| lane == l)).map(|(s, _)| s);
+                let (mut kinds, mut divs, mut sqrts) = (Vec::new(), Vec::new(), Vec::new());
+                for step in used {
+                    match step {
+                        Step::Div { div, .. } => divs.push(*div),
+                        Step::Sqrt { sqrt, .. } => sqrts.push(*sqrt),
+                        _ => {}
+                    }
+                    kinds.extend(step.kind());
+                }
+                kinds.sort();
+                kinds.dedup();
+                divs.sort();
+                divs.dedup();
+                sqrts.sort();
+                sqrts.dedup();
+                let div = (!divs.is_empty()).then(|| DivConfig::configure(meta, &divs, &range, aux));
+                let sqrt = (!sqrts.is_empty()).then(|| SqrtConfig::configure(meta, &sqrts, &range, aux));
+                let share = params.outputs != Visibility::Picture;
+                Lane { requant: RequantConfig::configure(meta, &kinds, range, aux, share), div, sqrt }
+            })
+            .collect();
         let table = (!plan.tables.is_empty()).then(|| TableConfig::configure(meta, inputs[0], inputs[1], weights[0]));
         let mul = plan.has_mul().then(|| MulConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], [weights[0], weights[1], bias]));
         let hashed = [params.inputs, params.outputs].iter().any(|v| matches!(v, Visibility::Hashed | Visibility::Committed));
@@ -461,7 +529,7 @@ impl Circuit<Fr> for GraphCircuit {
         let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
         let poseidon = hashed.then(|| PoseidonConfig::configure(meta, &pool, &weights));
         let horner = (params.outputs == Visibility::Picture).then(|| HornerConfig::configure(meta, &pool));
-        GraphConfig { dot, requant, table, max, mul, div, sqrt, inner, poseidon, horner, wide, aux, instance }
+        GraphConfig { dot, lanes, table, max, mul, inner, poseidon, horner, wide, aux, instance }
     }
 
     fn configure(_meta: &mut ConstraintSystem<Fr>) -> GraphConfig {
@@ -469,7 +537,7 @@ impl Circuit<Fr> for GraphCircuit {
     }
 
     fn synthesize(&self, config: GraphConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
-        let range = &config.requant.range;
+        let range = &config.lanes[0].requant.range;
         range.load_table(&mut layouter)?;
         let plan = &self.params.plan;
         if let Some(table) = &config.table {
@@ -511,7 +579,7 @@ impl Circuit<Fr> for GraphCircuit {
                 Ok((minter, salt))
             },
         )?;
-        let mut range_row = self.params.range_start();
+        let (range_at, _) = self.params.range_layout();
         let mut dot_row = 0;
         // Constants: dot products with no terms, `acc' = bias`.
         let jobs: Vec<DotJob> = plan.constants.iter().map(|&(_, v)| DotJob { bias: fr_from_i64(v), terms: Vec::new(), lie: Fr::zero() }).collect();
@@ -527,10 +595,15 @@ impl Circuit<Fr> for GraphCircuit {
             let blocks = trace.as_ref().map(|t| &t.blocks[s]);
             let node = step.node();
             let name = graph.map_or_else(|| format!("node {node}"), |g| g.nodes()[node].name.clone());
-            (dot_row, range_row) = layouter.assign_region(
+            let at = &range_at[s];
+            let lane = |o: usize| -> Result<(&Lane, usize), Error> {
+                let &(l, row) = at.get(o).ok_or(Error::Synthesis)?;
+                Ok((config.lanes.get(l).ok_or(Error::Synthesis)?, row))
+            };
+            dot_row = layouter.assign_region(
                 || name.clone(),
                 |mut region| {
-                    let (mut d, mut r) = (dot_row, range_row);
+                    let mut d = dot_row;
                     match step {
                         Step::Linear { dots, kind, outputs, .. } => {
                             let ins: Vec<Vec<(Fr, Wire)>> = dots
@@ -553,8 +626,8 @@ impl Circuit<Fr> for GraphCircuit {
                             let (accs, next) = config.dot.assign(&mut region, d, &jobs)?;
                             d = next;
                             for (o, (acc, &w)) in accs.iter().zip(outputs).enumerate() {
-                                wires[w] = Some(config.requant.assign(&mut region, r, *kind, acc, blocks.map(|b| &b[o]))?);
-                                r += kind.height();
+                                let (lane, r) = lane(o)?;
+                                wires[w] = Some(lane.requant.assign(&mut region, r, *kind, acc, blocks.map(|b| &b[o]))?);
                             }
                         }
                         Step::Table { tag, inputs, outputs, .. } => {
@@ -577,18 +650,17 @@ impl Circuit<Fr> for GraphCircuit {
                             for (o, (&(a, b, p), &y)) in rows.iter().zip(outputs).enumerate() {
                                 let prod = mul.assign(&mut region, d, &get(&wires, a)?, &get(&wires, b)?, *lo, val(p))?;
                                 d += 1;
-                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &prod, blocks.map(|b| &b[o]))?);
-                                r += kind.height();
+                                let (lane, r) = lane(o)?;
+                                wires[y] = Some(lane.requant.assign(&mut region, r, *kind, &prod, blocks.map(|b| &b[o]))?);
                             }
                         }
                         Step::Div { rows, div, kind, outputs, .. } => {
-                            let chip = config.div.as_ref().ok_or(Error::Synthesis)?;
                             let cells = trace.as_ref().map(|t| &t.divisions[s]);
                             for (o, (&(a, b, _), &y)) in rows.iter().zip(outputs).enumerate() {
+                                let (lane, r) = lane(o)?;
+                                let chip = lane.div.as_ref().ok_or(Error::Synthesis)?;
                                 let q = chip.assign(&mut region, r, *div, &get(&wires, a)?, &get(&wires, b)?, cells.map(|c| c[o]))?;
-                                r += div.height();
-                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &q, blocks.map(|b| &b[o]))?);
-                                r += kind.height();
+                                wires[y] = Some(lane.requant.assign(&mut region, r + div.height(), *kind, &q, blocks.map(|b| &b[o]))?);
                             }
                         }
                         Step::Inner { dots, lo, kind, outputs, .. } => {
@@ -601,23 +673,22 @@ impl Circuit<Fr> for GraphCircuit {
                                 };
                                 let (acc, next) = chip.assign(&mut region, d, *lo, &terms, lie)?;
                                 d = next;
-                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &acc, blocks.map(|b| &b[o]))?);
-                                r += kind.height();
+                                let (lane, r) = lane(o)?;
+                                wires[y] = Some(lane.requant.assign(&mut region, r, *kind, &acc, blocks.map(|b| &b[o]))?);
                             }
                             d += 1;
                         }
                         Step::Sqrt { rows, sqrt, kind, outputs, .. } => {
-                            let chip = config.sqrt.as_ref().ok_or(Error::Synthesis)?;
                             let cells = trace.as_ref().map(|t| &t.roots[s]);
                             for (o, (&(a, _), &y)) in rows.iter().zip(outputs).enumerate() {
+                                let (lane, r) = lane(o)?;
+                                let chip = lane.sqrt.as_ref().ok_or(Error::Synthesis)?;
                                 let q = chip.assign(&mut region, r, *sqrt, &get(&wires, a)?, cells.map(|c| c[o]))?;
-                                r += sqrt.height();
-                                wires[y] = Some(config.requant.assign(&mut region, r, *kind, &q, blocks.map(|b| &b[o]))?);
-                                r += kind.height();
+                                wires[y] = Some(lane.requant.assign(&mut region, r + sqrt.height(), *kind, &q, blocks.map(|b| &b[o]))?);
                             }
                         }
                     }
-                    Ok((d, r))
+                    Ok(d)
                 },
             )?;
         }

@@ -105,6 +105,25 @@ impl Step {
             Step::Linear { node, .. } | Step::Table { node, .. } | Step::Max { node, .. } | Step::Mul { node, .. } | Step::Div { node, .. } | Step::Sqrt { node, .. } | Step::Inner { node, .. } => *node,
         }
     }
+
+    /// The requantization kind of the step's outputs, if they are requantized.
+    pub fn kind(&self) -> Option<RequantKind> {
+        match self {
+            Step::Linear { kind, .. } | Step::Mul { kind, .. } | Step::Div { kind, .. } | Step::Sqrt { kind, .. } | Step::Inner { kind, .. } => Some(*kind),
+            Step::Table { .. } | Step::Max { .. } => None,
+        }
+    }
+
+    /// The step's outputs that take range rows, and the rows each takes (a division's or
+    /// root's block, then the requantization block).
+    pub fn range_blocks(&self) -> (usize, usize) {
+        match self {
+            Step::Linear { outputs, kind, .. } | Step::Mul { outputs, kind, .. } | Step::Inner { outputs, kind, .. } => (outputs.len(), kind.height()),
+            Step::Div { outputs, div, kind, .. } => (outputs.len(), div.height() + kind.height()),
+            Step::Sqrt { outputs, sqrt, kind, .. } => (outputs.len(), sqrt.height() + kind.height()),
+            Step::Table { .. } | Step::Max { .. } => (0, 0),
+        }
+    }
 }
 
 /// The graph as the circuit sees it.
@@ -131,6 +150,8 @@ pub enum PlanError {
     NarrowInput { name: String, lo: i64, hi: i64 },
     #[error("a dot row of width {width} is wider than the {max} the compiler ever chooses")]
     Width { width: usize, max: usize },
+    #[error("{lanes} range lanes: a circuit has 1 to {max}")]
+    Lanes { lanes: usize, max: usize },
     #[error("{0}")]
     Statement(String),
     #[error(transparent)]
@@ -306,14 +327,7 @@ impl GraphPlan {
 
     /// The distinct requantization kinds (one gate each).
     pub fn kinds(&self) -> Vec<RequantKind> {
-        let mut kinds: Vec<RequantKind> = self
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Linear { kind, .. } | Step::Mul { kind, .. } | Step::Div { kind, .. } | Step::Sqrt { kind, .. } | Step::Inner { kind, .. } => Some(*kind),
-                _ => None,
-            })
-            .collect();
+        let mut kinds: Vec<RequantKind> = self.steps.iter().filter_map(Step::kind).collect();
         kinds.sort();
         kinds.dedup();
         kinds

@@ -37,6 +37,14 @@
 //! | evaluation (x_0…x_2)                  |   ‖   |                            |
 //! ```
 //!
+//! A model circuit whose range group is much taller than its dot group (a transformer's
+//! divisions, roots and 16-bit requantizations: about four times) splits it into *lanes*:
+//! `range | bits | aux` repeated side by side, each output's blocks placed in the lane with the
+//! fewest rows so far, each lane with its own lookup into the one range table and the gates of
+//! the kinds it holds. [`graph::GraphParams::auto_layout`] adds a lane only when it lowers `k`
+//! (measured on PyTorch's transformer encoder: one lane k = 16, 12.5 s; two lanes k = 15, 6.9 s;
+//! its character LM: k = 17, 25 s; three lanes k = 15, 8.6 s). The mint circuit keeps one.
+//!
 //! For the mint statement `aux` rows 0–2 hold the minter, the salt and the challenge; the
 //! instance column holds the four public values of [`statement`]. Selectors are compressed
 //! into a few fixed columns at key generation (`keygen_vk_custom(.., true)`), and the
@@ -98,8 +106,13 @@ pub const MIN_WIDTH: usize = 5;
 /// refused before any column is allocated.
 pub const MAX_WIDTH: usize = 16;
 
+/// The most range lanes a model circuit may use (see [`graph::GraphParams::auto_layout`]; a
+/// proof file naming more is refused before any column exists). PyTorch's transformer encoder
+/// takes two, its character LM and a LayerNorm over 256 positions three.
+pub const MAX_LANES: usize = 4;
+
 /// Terms per dot-product row of the mint statement (see the table above); model proofs
-/// choose their own ([`graph::GraphParams::auto_width`]).
+/// choose their own ([`graph::GraphParams::auto_layout`]).
 pub const DEFAULT_WIDTH: usize = 5;
 
 /// The smallest `k` whose columns fit `rows` rows (never below 4). halo2 keeps the last
@@ -125,7 +138,8 @@ pub(crate) fn pow2(e: u32) -> Fr {
 
 /// The columns the circuit lays out, created in this order (the order is part of the keys):
 /// `W` inputs, `acc`, `range`, `aux` (advice, copy-enabled); `W` weights, `bias`, `bits`
-/// (fixed); one copy-enabled instance column. The constraint system is held at degree 5:
+/// (fixed); one copy-enabled instance column; then per extra range lane its `range`, `aux`
+/// (advice, copy-enabled) and `bits` (fixed). The constraint system is held at degree 5:
 /// that keeps the extended domain at 4·2^k (like degree 4) but lets the permutation argument
 /// take 3 columns per product and the selector compression pack tighter.
 pub(crate) struct Columns {
@@ -137,10 +151,12 @@ pub(crate) struct Columns {
     pub bias: Column<halo2_proofs::plonk::Fixed>,
     pub bits: Column<halo2_proofs::plonk::Fixed>,
     pub instance: Column<Instance>,
+    /// `(range, aux, bits)` of each range lane after the first.
+    pub lanes: Vec<(Column<Advice>, Column<Advice>, Column<halo2_proofs::plonk::Fixed>)>,
 }
 
 impl Columns {
-    pub(crate) fn configure(meta: &mut ConstraintSystem<Fr>, width: usize) -> Columns {
+    pub(crate) fn configure(meta: &mut ConstraintSystem<Fr>, width: usize, lanes: usize) -> Columns {
         meta.set_minimum_degree(5);
         let mut advice = || {
             let c: Column<Advice> = meta.advice_column();
@@ -156,6 +172,14 @@ impl Columns {
         let bits = meta.fixed_column();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        Columns { inputs, acc, range, aux, weights, bias, bits, instance }
+        let lanes = (1..lanes)
+            .map(|_| {
+                let (range, aux) = (meta.advice_column(), meta.advice_column());
+                meta.enable_equality(range);
+                meta.enable_equality(aux);
+                (range, aux, meta.fixed_column())
+            })
+            .collect();
+        Columns { inputs, acc, range, aux, weights, bias, bits, instance, lanes }
     }
 }

@@ -43,6 +43,16 @@ impl RangeConfig {
         RangeConfig { range, bits, table_value, table_bits }
     }
 
+    /// Another range lane: the columns `range` and `bits` looked up in this lane's table (one
+    /// more lookup argument, no more table rows).
+    pub fn lane(&self, meta: &mut ConstraintSystem<Fr>, range: Column<Advice>, bits: Column<Fixed>) -> Self {
+        let (table_value, table_bits) = (self.table_value, self.table_bits);
+        meta.lookup("range (another lane): (v, bits) ∈ {v < 2^bits}", |meta| {
+            vec![(meta.query_advice(range, Rotation::cur()), table_value), (meta.query_fixed(bits, Rotation::cur()), table_bits)]
+        });
+        RangeConfig { range, bits, table_value, table_bits }
+    }
+
     /// Adds a lookup that an expression is a byte wherever `q` is set: `(q·v, q·8) ∈ T`
     /// (rows where `q = 0` look up `(0, 0)`, which is in the table).
     pub fn lookup_byte(

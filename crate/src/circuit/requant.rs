@@ -1,18 +1,25 @@
 //! Requantization: `y = clamp((acc + 2^(s-1)) >> s, lo, hi)`, stored as `y' = y - lo`.
 //!
-//! One gate per distinct shape of [`RequantKind`] (shift, clamp range and limb counts are
-//! constants of the gate; kinds that differ only in the bit width of their top limb share a
-//! gate, the width lives in the fixed `bits` column). A block
-//! of rows per output, starting at the gate's row:
+//! One gate per block layout (the limb counts of the remainder, the output and the clamp
+//! distance, and whether the output needs an upper-bound check); the bit width of each top
+//! limb lives in the fixed `bits` column. A layout used by a single kind writes that kind's
+//! shift and clamp range into its polynomials as constants (so does every kind of the mint
+//! circuit, one gate each: its EVM verifier is measured column by column); a layout several
+//! kinds share reads them from the fixed column `konst` at the block's first four rows
+//! (`2^s`, `2^s·lo`, `2^s·hi`, `hi - lo`; `2^(s-1)` is `2^s / 2` in the field). Fixed values
+//! are part of the verifying key, so both forms constrain the same thing; the shared one keeps a
+//! transformer (about thirty kinds) at a handful of gates, and every gate costs the prover an
+//! evaluation over the whole extended domain. A block of rows per output, starting at the
+//! gate's row:
 //!
 //! ```text
-//! | range (lookup) | bits            | aux    | q_requant |
-//! | rem_0          | min(8, s)       | acc    |     1     |
-//! | … rem limbs    | …               |        |           |
-//! | y'             | 8               |        |           |
-//! | dist_0 …       | 8 … (top: rest) |        |           |
-//! | b_lo           | 1               |        |           |
-//! | b_hi           | 1               |        |           |
+//! | range (lookup) | bits            | aux    | konst     | q_requant |
+//! | rem_0          | min(8, s)       | acc    | 2^s       |     1     |
+//! | … rem limbs    | …               |        | 2^s·lo    |           |
+//! | y'             | 8               |        | 2^s·hi    |           |
+//! | dist_0 …       | 8 … (top: rest) |        | hi - lo   |           |
+//! | b_lo           | 1               |        |           |           |
+//! | b_hi           | 1               |        |           |           |
 //! | hi-lo-y'       | 8  (only when the clamp range is narrower than 256 values)
 //! ```
 //!
@@ -41,7 +48,7 @@
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
 use super::dot::Wire;
@@ -52,76 +59,133 @@ use super::witness::Block;
 
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
-    pub kinds: Vec<(GateShape, Selector)>,
+    gates: Vec<RequantGate>,
     pub range: RangeConfig,
     pub aux: Column<Advice>,
+    /// The per-block constants of shared gates (`2^s`, `2^s·lo`, `2^s·hi`, `hi - lo` at the
+    /// block's first four rows); absent when every gate serves one kind.
+    konst: Option<Column<Fixed>>,
+}
+
+/// One gate: the block layout it checks and, when it serves a single kind, that kind (its
+/// constants are then written into the polynomials instead of read from `konst`).
+#[derive(Clone, Debug)]
+struct RequantGate {
+    layout: Layout,
+    only: Option<RequantKind>,
+    q: Selector,
+}
+
+/// Where a kind's cells are within its block: what a gate's polynomials depend on besides the
+/// constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Layout {
+    rem_limbs: u32,
+    y_limbs: u32,
+    dist_limbs: u32,
+    narrow: bool,
+}
+
+impl Layout {
+    fn of(kind: RequantKind) -> Self {
+        Layout { rem_limbs: kind.rem_limbs, y_limbs: kind.y_limbs(), dist_limbs: kind.dist_limbs(), narrow: kind.narrow() }
+    }
+
+    /// The block's rows (`RequantKind::height`): at least 4, as every block holds a remainder
+    /// limb, a distance limb and either the two flags beside an 8-bit output or a 16-bit output's
+    /// two limbs; so a block's four constants never reach into the next block.
+    fn height(&self) -> usize {
+        let flags = if self.y_limbs == 1 { 2 } else { 0 };
+        (self.rem_limbs + self.y_limbs + self.dist_limbs + flags + if self.narrow { self.y_limbs } else { 0 }) as usize
+    }
+}
+
+/// The constants of a kind as the shared gates read them from `konst`, in row order.
+fn constants(kind: RequantKind) -> [Fr; 4] {
+    let n = pow2(kind.shift);
+    [n, n * fr_from_i64(kind.lo), n * fr_from_i64(kind.hi), fr_from_i64(kind.hi - kind.lo)]
 }
 
 impl RequantConfig {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, kinds: &[RequantKind], range: RangeConfig, aux: Column<Advice>) -> Self {
-        let mut shapes: Vec<(GateShape, RequantKind)> = Vec::new();
+    /// One gate per block layout when `share` (a layout used by one kind keeps that kind's
+    /// constants in its polynomials; one shared by several reads them from a fixed column), so a
+    /// network with many shifts and clamp ranges (a transformer has about thirty) pays for a
+    /// handful of gates, not one per kind: every gate is evaluated over the whole extended
+    /// domain when proving. Without `share`, one gate per kind (the mint circuit, whose EVM
+    /// verifier is measured column by column: see the table in [`super`]).
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, kinds: &[RequantKind], range: RangeConfig, aux: Column<Advice>, share: bool) -> Self {
+        let mut groups: Vec<(Layout, Vec<RequantKind>)> = Vec::new();
         for &kind in kinds {
-            if !shapes.iter().any(|(s, _)| *s == GateShape::of(kind)) {
-                shapes.push((GateShape::of(kind), kind));
+            match groups.iter_mut().find(|(l, ks)| *l == Layout::of(kind) && (share || ks.contains(&kind))) {
+                Some((_, ks)) => {
+                    if !ks.contains(&kind) {
+                        ks.push(kind);
+                    }
+                }
+                None => groups.push((Layout::of(kind), vec![kind])),
             }
         }
-        let kinds = shapes
+        let konst = groups.iter().any(|(_, ks)| ks.len() > 1).then(|| meta.fixed_column());
+        let gates = groups
             .into_iter()
-            .map(|(shape, kind)| {
+            .map(|(layout, ks)| {
+                let only = (ks.len() == 1).then(|| ks[0]);
                 let q = meta.selector();
-                let name = format!("requant s={} [{}, {}] {}+{} limbs", kind.shift, kind.lo, kind.hi, kind.rem_limbs, kind.dist_limbs());
-                let name = if kind.y_limbs() > 1 { format!("{name}, 16-bit output") } else { name };
+                let wide = layout.y_limbs > 1;
+                let name = match only {
+                    Some(kind) => format!("requant s={} [{}, {}] {}+{} limbs", kind.shift, kind.lo, kind.hi, layout.rem_limbs, layout.dist_limbs),
+                    None => format!("requant {}+{} limbs, shift and clamp from fixed", layout.rem_limbs, layout.dist_limbs),
+                };
+                let name = if wide { format!("{name}, 16-bit output") } else { name };
+                let name = if layout.narrow && only.is_none() { format!("{name}, narrow") } else { name };
                 meta.create_gate(name, |meta| {
                     let q = meta.query_selector(q);
-                    let cells: Vec<Expression<Fr>> =
-                        (0..kind.height()).map(|i| meta.query_advice(range.range, Rotation(i as i32))).collect();
+                    let height = layout.height();
+                    let cells: Vec<Expression<Fr>> = (0..height).map(|i| meta.query_advice(range.range, Rotation(i as i32))).collect();
                     let r = |i: u32| cells[i as usize].clone();
+                    let c = |v: i64| Expression::Constant(fr_from_i64(v));
+                    // 2^s, 2^s·lo, 2^s·hi, hi - lo: the kind's, or the block's from `konst`.
+                    let [n, n_lo, n_hi, span] = match (only, konst) {
+                        (Some(kind), _) => constants(kind).map(Expression::Constant),
+                        (None, Some(konst)) => [0, 1, 2, 3].map(|i| meta.query_fixed(konst, Rotation(i))),
+                        (None, None) => unreachable!("a shared layout always has the constants column"),
+                    };
+                    let half = n.clone() * Expression::Constant(Fr::from(2).invert().unwrap_or(Fr::zero()));
                     let acc = meta.query_advice(aux, Rotation(0));
-                    let yl = kind.y_limbs();
-                    let flags = kind.rem_limbs + yl + kind.dist_limbs();
+                    let yl = layout.y_limbs;
+                    let flags = layout.rem_limbs + yl + layout.dist_limbs;
                     // 16-bit outputs keep the flags in `aux` (rows 2 and 3 of the block),
                     // boolean by their own constraints, to save two range rows per output.
-                    let wide = yl > 1;
                     let (b_lo, b_hi) = if wide {
                         (meta.query_advice(aux, Rotation(2)), meta.query_advice(aux, Rotation(3)))
                     } else {
                         (r(flags), r(flags + 1))
                     };
                     let top_at = if wide { flags } else { flags + 2 };
-                    let c = |v: i64| Expression::Constant(fr_from_i64(v));
-                    let n = Expression::Constant(pow2(kind.shift));
                     let limbs = |first: u32, count: u32| {
                         (0..count).fold(c(0), |s, i| s + r(first + i) * Expression::Constant(pow2(8 * i)))
                     };
-                    let rem = limbs(0, kind.rem_limbs);
+                    let rem = limbs(0, layout.rem_limbs);
                     // One limb: the stored output is that cell (the mint circuit's shape, kept
                     // verbatim); two: the limbs compose it, and it lives in `aux` one row down.
-                    let y = if yl == 1 { r(kind.rem_limbs) } else { limbs(kind.rem_limbs, yl) };
-                    let dist = limbs(kind.rem_limbs + yl, kind.dist_limbs());
-                    let x = acc + Expression::Constant(pow2(kind.shift - 1)) - rem;
+                    let y = if yl == 1 { r(layout.rem_limbs) } else { limbs(layout.rem_limbs, yl) };
+                    let dist = limbs(layout.rem_limbs + yl, layout.dist_limbs);
+                    let x = acc + half - rem;
                     let one = c(1);
                     let mut constraints = vec![
                         (
                             "unclamped: X = 2^s·(y' + lo)",
-                            q.clone()
-                                * (one.clone() - b_lo.clone() - b_hi.clone())
-                                * (x.clone() - n.clone() * (y.clone() + c(kind.lo))),
+                            q.clone() * (one.clone() - b_lo.clone() - b_hi.clone()) * (x.clone() - n.clone() * y.clone() - n_lo.clone()),
                         ),
                         (
                             "clamped: 2^s·dist = b_lo·(2^s·lo - X) + b_hi·(X - 2^s·hi)",
-                            q.clone()
-                                * (n.clone() * dist
-                                    - b_lo.clone() * (n.clone() * c(kind.lo) - x.clone())
-                                    - b_hi.clone() * (x - n * c(kind.hi))),
+                            q.clone() * (n * dist - b_lo.clone() * (n_lo - x.clone()) - b_hi.clone() * (x - n_hi)),
                         ),
-                        (
-                            "clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0",
-                            q.clone() * (b_lo * y.clone() + b_hi * (y.clone() - c(kind.hi - kind.lo))),
-                        ),
+                        ("clamped: b_lo·y' + b_hi·(y' - (hi - lo)) = 0", q.clone() * (b_lo * y.clone() + b_hi * (y.clone() - span.clone()))),
                     ];
-                    if kind.narrow() {
+                    if layout.narrow {
                         let top = if yl == 1 { r(top_at) } else { limbs(top_at, yl) };
-                        constraints.push(("y' ≤ hi - lo", q.clone() * (top - (c(kind.hi - kind.lo) - y.clone()))));
+                        constraints.push(("y' ≤ hi - lo", q.clone() * (top - (span - y.clone()))));
                     }
                     if wide {
                         let (b_lo, b_hi) = (meta.query_advice(aux, Rotation(2)), meta.query_advice(aux, Rotation(3)));
@@ -131,14 +195,14 @@ impl RequantConfig {
                     }
                     constraints
                 });
-                (shape, q)
+                RequantGate { layout, only, q }
             })
             .collect();
-        RequantConfig { kinds, range, aux }
+        RequantConfig { gates, range, aux, konst }
     }
 
-    fn selector(&self, kind: RequantKind) -> Result<Selector, Error> {
-        self.kinds.iter().find(|(k, _)| *k == GateShape::of(kind)).map(|(_, q)| *q).ok_or(Error::Synthesis)
+    fn gate(&self, kind: RequantKind) -> Result<&RequantGate, Error> {
+        self.gates.iter().find(|g| g.layout == Layout::of(kind) && g.only.is_none_or(|k| k == kind)).ok_or(Error::Synthesis)
     }
 
     /// Lays out the requantization of `acc` at `row`; returns the stored output `y'`.
@@ -151,7 +215,14 @@ impl RequantConfig {
         acc: &Wire,
         block: Option<&Block>,
     ) -> Result<Wire, Error> {
-        self.selector(kind)?.enable(region, row)?;
+        let gate = self.gate(kind)?;
+        gate.q.enable(region, row)?;
+        if gate.only.is_none() {
+            let konst = self.konst.ok_or(Error::Synthesis)?;
+            for (i, v) in constants(kind).into_iter().enumerate() {
+                region.assign_fixed(konst, row + i, v);
+            }
+        }
         let s = kind.shift;
         let known = |f: &dyn Fn(&Block) -> i64| block.map_or(Value::unknown(), |p| Value::known(fr_from_i64(f(p))));
 
@@ -195,22 +266,6 @@ impl RequantConfig {
     }
 }
 
-
-/// What a requantization gate's polynomials depend on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GateShape {
-    shift: u32,
-    lo: i64,
-    hi: i64,
-    rem_limbs: u32,
-    dist_limbs: u32,
-}
-
-impl GateShape {
-    fn of(kind: RequantKind) -> Self {
-        GateShape { shift: kind.shift, lo: kind.lo, hi: kind.hi, rem_limbs: kind.rem_limbs, dist_limbs: kind.dist_limbs() }
-    }
-}
 
 /// Limb `i` of `v` in base 256; the top limb keeps everything above (so a value too large
 /// for its limbs shows up as a range failure, not as a silently truncated limb).

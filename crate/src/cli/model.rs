@@ -46,10 +46,10 @@ pub fn print_report(report: &Report) {
 pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Path) -> Result<()> {
     let (graph, report) = compile_graph(onnx, calibrate, &options, false)?;
     std::fs::write(out, graph.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
-    let params = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
+    let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public)?;
     print_report(&report);
     println!("model        {} ({} nodes, {} MACs, {} in the circuit after zero weights)", section9::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
-    println!("circuit      k = {}, W = {} (private inputs, public outputs)", params.k(), params.width);
+    println!("circuit      k = {}, W = {}, {} range lane{} (private inputs, public outputs)", params.k(), params.width, params.lanes, if params.lanes == 1 { "" } else { "s" });
     println!("wrote        {}", out.display());
     Ok(())
 }
@@ -112,7 +112,7 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let graph = load_graph(a.model)?;
     let sample = one_sample(&graph, a.input)?;
     let q = graph.quantize_inputs(&sample)?;
-    let circuit = GraphParams::auto_width(graph.clone(), a.inputs, a.outputs)?;
+    let circuit = GraphParams::auto_layout(graph.clone(), a.inputs, a.outputs)?;
     let k = circuit.k();
     let Srs { params, dev } = a.keys.srs(k)?;
     let pk = KeyCache::new(&a.keys.keys_dir, "model", &circuit, &params).proving_key(&params)?;
@@ -130,7 +130,7 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
 pub fn verify(text: &str, model: &Path, args: &KeyArgs, derive_vk: bool) -> Result<()> {
     let file = ModelProofFile::from_json(text)?;
     let graph = load_graph(model)?;
-    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?;
+    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?.with_lanes(file.lanes)?;
     let (instances, proof) = file.check(&graph, &circuit)?;
     let k = circuit.k();
     let verifier = args.verifier_srs(k)?.params;
@@ -144,7 +144,7 @@ pub fn verify(text: &str, model: &Path, args: &KeyArgs, derive_vk: bool) -> Resu
 /// (hashed sides one Poseidon value each, public ones every value), in `prove`'s order.
 pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, args: &KeyArgs, out: &Path) -> Result<()> {
     let graph = load_graph(model)?;
-    let circuit = GraphParams::auto_width(graph.clone(), inputs, outputs)?;
+    let circuit = GraphParams::auto_layout(graph.clone(), inputs, outputs)?;
     let k = circuit.k();
     let Srs { params: verifier, dev } = args.verifier_srs(k)?;
     let vk = KeyCache::new(&args.keys_dir, "model", &circuit, &verifier).verifying_key(false, || Ok(args.srs(k)?.params))?;
@@ -166,7 +166,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, args: &KeyArgs, repeat: us
         Some(p) => graph.quantize_inputs(&one_sample(&graph, p)?)?,
         None => graph.inputs().iter().map(|&t| vec![0; graph.tensors()[t].len()]).collect(),
     };
-    let circuit = GraphParams::auto_width(graph.clone(), Visibility::Private, Visibility::Public)?;
+    let circuit = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public)?;
     let k = circuit.k();
     let params = args.srs(k)?.params;
     let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
@@ -181,13 +181,20 @@ pub fn bench(model: &Path, input_path: Option<&Path>, args: &KeyArgs, repeat: us
     let (instances, proof) = last.context("no proof was made")?;
     let (_, verify_s) = step("verify", || Ok(prover::verify(&params, pk.get_vk(), &instances, &proof)?))?;
     let (dot, range, tables) = circuit.rows();
+    let cs = pk.get_vk().cs();
     let numbers = serde_json::json!({
         "model_id": section9::hex_string(&graph.id()),
         "k": k,
         "rows": dot.max(range).max(tables),
+        "advice_columns": cs.num_advice_columns(),
+        "fixed_columns": cs.num_fixed_columns(),
+        "lookups": cs.lookups().len(),
+        "gates": cs.gates().len(),
+        "degree": cs.degree(),
         "macs": graph.macs(),
         "circuit_terms": circuit.plan.terms(),
         "width": circuit.width,
+        "lanes": circuit.lanes,
         "keygen_s": keygen_s,
         "prove_s": times[times.len() / 2],
         "verify_s": verify_s,

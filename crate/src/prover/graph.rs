@@ -40,6 +40,9 @@ pub struct ModelProofFile {
     pub k: u32,
     pub dev_srs: bool,
     pub width: usize,
+    /// Range lanes of the circuit (files written before lanes existed had one).
+    #[serde(default = "one_lane")]
+    pub lanes: usize,
     pub visibility: VisibilityJson,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<Vec<f64>>>,
@@ -73,6 +76,10 @@ pub enum ModelProofError {
     Proof(#[from] ProofError),
 }
 
+fn one_lane() -> usize {
+    1
+}
+
 impl ModelProofFile {
     /// The file for a proof of `graph` with `inputs` (real integer values).
     #[allow(clippy::too_many_arguments)]
@@ -86,6 +93,7 @@ impl ModelProofFile {
             k,
             dev_srs,
             width: circuit.width,
+            lanes: circuit.lanes,
             visibility: VisibilityJson { inputs: circuit.inputs, outputs: circuit.outputs },
             inputs: (circuit.inputs == Visibility::Public).then(|| deq(graph.inputs(), inputs)),
             outputs: (circuit.outputs == Visibility::Public).then(|| deq(graph.outputs(), outputs)),
