@@ -43,7 +43,8 @@
 //! fewest rows so far, each lane with its own lookup into the one range table and the gates of
 //! the kinds it holds. [`graph::GraphParams::auto_layout`] adds a lane only when it lowers `k`
 //! (measured on PyTorch's transformer encoder: one lane k = 16, 12.5 s; two lanes k = 15, 6.9 s;
-//! its character LM: k = 17, 25 s; three lanes k = 15, 8.6 s). The mint circuit keeps one.
+//! four lanes with `W = 6`, what the compiler picks, k = 14, 5.2 s; its character LM: one lane
+//! k = 17, 25 s; three lanes k = 15, 8.6 s). The mint circuit keeps one.
 //!
 //! For the mint statement `aux` rows 0–2 hold the minter, the salt and the challenge; the
 //! instance column holds the four public values of [`statement`]. Selectors are compressed
