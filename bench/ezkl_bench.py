@@ -328,7 +328,10 @@ def output_error(model_path: str, input_name: str, latent: list[float], witness:
         import onnxruntime as ort
 
         sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
-        shape = [d if d > 0 else 1 for d in sess.get_inputs()[0].shape] if all(isinstance(d, int) for d in sess.get_inputs()[0].shape) else [1, len(latent)]
+        # Symbolic dims (PyTorch's `batch`) are 1, as ezkl_bench sets them for EZKL.
+        shape = [d if isinstance(d, int) and d > 0 else 1 for d in sess.get_inputs()[0].shape]
+        if int(np.prod(shape)) != len(latent):
+            shape = [1, len(latent)]
         ref = sess.run(None, {input_name: np.asarray(latent, dtype=np.float32).reshape(shape)})[0].ravel()
         outs = witness["pretty_elements"]["rescaled_outputs"][0]
         got = np.asarray([float(v) for v in outs], dtype=np.float64)

@@ -23,17 +23,20 @@ mkdir -p "$gen"
 
 # Model circuits: the zoo's models compiled, proved (hashed inputs, public outputs) and their
 # verifiers exported — split across contracts where one would be over EIP-170.
-# The transformer (PyTorch's dynamo export: attention, Softmax, LayerNorm) needs four contracts.
+# The transformer (PyTorch's dynamo export: attention, Softmax, LayerNorm) takes five contracts
+# laid out for the prover (the default) and fewer laid out for the verifier (`--optimize verifier`).
 mkdir -p "$gen/models"
-for m in mlp lenet separable transformer; do
+for m in mlp lenet separable transformer transformer-small; do
+    optimize=prover
     case "$m" in
         transformer) onnx=model/zoo/torch_transformer_dynamo.onnx data=model/zoo/torch_transformer ;;
+        transformer-small) onnx=model/zoo/torch_transformer_dynamo.onnx data=model/zoo/torch_transformer optimize=verifier ;;
         *) onnx="model/zoo/$m.onnx" data="model/zoo/$m" ;;
     esac
     "$bin" compile "$onnx" --calibrate "$data.calibration.json" --out "$gen/models/$m.s9" >/dev/null 2>&1
-    "$bin" prove --dev-srs --model "$gen/models/$m.s9" --input "$data.input.json" \
+    "$bin" prove --dev-srs --model "$gen/models/$m.s9" --input "$data.input.json" --optimize "$optimize" \
         --input-visibility hashed --out "$gen/models/$m.proof.json" >/dev/null 2>&1
-    "$bin" export-verifier --dev-srs --model "$gen/models/$m.s9" --input-visibility hashed \
+    "$bin" export-verifier --dev-srs --model "$gen/models/$m.s9" --input-visibility hashed --optimize "$optimize" \
         --out "$gen/models/$m.sol" >/dev/null 2>&1
 done
 

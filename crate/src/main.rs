@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use section9::circuit::graph::{GraphParams, Visibility};
+use section9::circuit::graph::{GraphParams, Optimize, Visibility};
 use section9::circuit::DEFAULT_WIDTH;
 
 mod cli;
@@ -105,6 +105,10 @@ enum Command {
         /// How the verifier sees the model's outputs: public, private or hashed (Poseidon).
         #[arg(long, default_value = "public", requires = "input")]
         output_visibility: Visibility,
+        /// A model circuit's layout: `prover` (the fastest proof) or `verifier` (the smallest
+        /// proof and Solidity verifier, the least gas). The proof file records it.
+        #[arg(long, default_value = "prover", requires = "input")]
+        optimize: Optimize,
         /// The proof file to write (JSON).
         #[arg(long, default_value = "proof.json")]
         out: PathBuf,
@@ -143,6 +147,10 @@ enum Command {
         /// A model circuit: how the verifier sees the outputs (default public).
         #[arg(long)]
         output_visibility: Option<Visibility>,
+        /// A model circuit's layout, as `prove --optimize` made the proofs it will check:
+        /// `prover` (default) or `verifier` (fewer columns: a smaller verifier, less gas).
+        #[arg(long)]
+        optimize: Option<Optimize>,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
@@ -175,6 +183,9 @@ enum Command {
         /// For a compiled model: the input to prove (default: all zeros).
         #[arg(long)]
         input: Option<PathBuf>,
+        /// For a compiled model: the layout, `prover` (default) or `verifier`.
+        #[arg(long, default_value = "prover")]
+        optimize: Optimize,
     },
 }
 
@@ -198,12 +209,13 @@ fn main() -> ExitCode {
             cli::model::compile(&onnx, calibrate.as_deref(), section9::graph::quantize::Options { weight_bits, activation_bits }, &out)
         }
         Command::Run { model, input } => cli::model::run(&model, &input),
-        Command::Prove { input: Some(input), input_visibility, output_visibility, out, model, keys, .. } => match &model.model {
+        Command::Prove { input: Some(input), input_visibility, output_visibility, optimize, out, model, keys, .. } => match &model.model {
             Some(path) => cli::model::prove(cli::model::ModelProve {
                 model: path,
                 input: &input,
                 inputs: input_visibility,
                 outputs: output_visibility,
+                optimize,
                 out: &out,
                 keys: &keys,
             }),
@@ -214,18 +226,19 @@ fn main() -> ExitCode {
             None => Err(anyhow::anyhow!("a mint proof names its minter: pass --minter 0x…")),
         },
         Command::Verify { proof, derive_vk, model, keys } => mint::verify(&proof, &model, &keys, derive_vk),
-        Command::ExportVerifier { out, input_visibility, output_visibility, model, keys } => match &model.model {
-            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || !cli::is_generator(path)) => {
-                cli::model::export_verifier(path, input_visibility.unwrap_or_default(), output_visibility.unwrap_or(Visibility::Public), &keys, &out)
+        Command::ExportVerifier { out, input_visibility, output_visibility, optimize, model, keys } => match &model.model {
+            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || !cli::is_generator(path)) => {
+                let (inputs, outputs) = (input_visibility.unwrap_or_default(), output_visibility.unwrap_or(Visibility::Public));
+                cli::model::export_verifier(path, inputs, outputs, optimize.unwrap_or_default(), &keys, &out)
             }
-            _ if input_visibility.is_some() || output_visibility.is_some() => {
-                Err(anyhow::anyhow!("--input-visibility and --output-visibility are for a compiled model's circuit: pass --model model.s9"))
+            _ if input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() => {
+                Err(anyhow::anyhow!("--input-visibility, --output-visibility and --optimize are for a compiled model's circuit: pass --model model.s9"))
             }
             _ => mint::export_verifier(&out, &model, &keys),
         },
         Command::ExportWeb { out_dir, model, keys } => mint::export_web(&out_dir, &model, &keys),
-        Command::Bench { model: ModelArg { model: Some(path) }, input, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
-            cli::model::bench(&path, input.as_deref(), &keys, repeat, json.as_deref())
+        Command::Bench { model: ModelArg { model: Some(path) }, input, optimize, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
+            cli::model::bench(&path, input.as_deref(), optimize, &keys, repeat, json.as_deref())
         }
         Command::Bench { model, keys, json, repeat, .. } => mint::bench(&model, &keys, json.as_deref(), repeat),
     };

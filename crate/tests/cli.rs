@@ -270,6 +270,42 @@ fn compile_run_prove_verify_a_float_model() {
     let refused = section9().args(["export-verifier", "--dev-srs", "--input-visibility", "hashed"]).output().unwrap();
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --model model.s9"));
 
+    // Laid out for the verifier: W = 5 and one lane (the default chose wider rows), recorded in
+    // the proof file, which `verify` follows; its Solidity verifier is smaller.
+    assert!(file["width"].as_u64().unwrap() > 5, "the default layout of the MLP has wider rows: {}", file["width"]);
+    let small = dir.path().join("small.json");
+    let run = section9()
+        .args(["prove", "--dev-srs", "--input-visibility", "hashed", "--optimize", "verifier", "--model"])
+        .arg(&model)
+        .args(["--keys-dir"])
+        .arg(&keys)
+        .arg("--input")
+        .arg(zoo("mlp.input.json"))
+        .arg("--out")
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let small_file: serde_json::Value = serde_json::from_slice(&std::fs::read(&small).unwrap()).unwrap();
+    assert_eq!((small_file["width"].as_u64(), small_file["lanes"].as_u64()), (Some(5), Some(1)));
+    assert_eq!(small_file["outputs"], file["outputs"]);
+    let ok = verify(&small);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let small_sol = dir.path().join("small.sol");
+    let run = section9()
+        .args(["export-verifier", "--dev-srs", "--input-visibility", "hashed", "--optimize", "verifier", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&small_sol)
+        .arg("--keys-dir")
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(std::fs::metadata(&small_sol).unwrap().len() < std::fs::metadata(&sol).unwrap().len(), "fewer columns, a smaller verifier");
+    let bad = section9().args(["prove", "--dev-srs", "--optimize", "size", "--model"]).arg(&model).arg("--input").arg(zoo("mlp.input.json")).output().unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a layout goal (prover, verifier)"), "{}", String::from_utf8_lossy(&bad.stderr));
+
     // Claiming another output: the file no longer matches its instances.
     let mut lie = file.clone();
     lie["outputs"][0][0] = serde_json::json!(lie["outputs"][0][0].as_f64().unwrap() + 0.5);

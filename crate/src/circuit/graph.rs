@@ -97,6 +97,37 @@ impl std::str::FromStr for Visibility {
     }
 }
 
+/// What a model circuit's layout is chosen for ([`GraphParams::layout_for`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Optimize {
+    /// The `W` and range lanes with the smallest `k`: the fastest proof.
+    #[default]
+    Prover,
+    /// `W = 5` and one range lane, the fewest columns: the smallest proof and verifier and the
+    /// least verification gas, at a `k` that may be larger.
+    Verifier,
+}
+
+impl std::fmt::Display for Optimize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Optimize::Prover => "prover",
+            Optimize::Verifier => "verifier",
+        })
+    }
+}
+
+impl std::str::FromStr for Optimize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "prover" => Ok(Optimize::Prover),
+            "verifier" => Ok(Optimize::Verifier),
+            other => Err(format!("`{other}` is not a layout goal (prover, verifier)")),
+        }
+    }
+}
+
 /// What `configure` needs: the graph, its plan, `W` and the visibilities.
 #[derive(Clone, Debug)]
 pub struct GraphParams {
@@ -244,6 +275,15 @@ impl GraphParams {
             }
         }
         Ok(best.1)
+    }
+
+    /// The parameters laid out for `goal`: [`GraphParams::auto_layout`] for the prover, the
+    /// narrowest single-lane layout for the verifier.
+    pub fn layout_for(graph: Graph, inputs: Visibility, outputs: Visibility, goal: Optimize) -> Result<Self, PlanError> {
+        match goal {
+            Optimize::Prover => GraphParams::auto_layout(graph, inputs, outputs),
+            Optimize::Verifier => GraphParams::new(graph, MIN_WIDTH, inputs, outputs),
+        }
     }
 
     /// Where each output's range blocks (a division's or root's block, then its

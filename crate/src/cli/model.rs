@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use section9::circuit::graph::{GraphParams, Visibility};
+use section9::circuit::graph::{GraphParams, Optimize, Visibility};
 use section9::circuit::graph_plan::GraphTrace;
 use section9::graph::quantize::{quantize, Options, Report};
 use section9::graph::{import, input, Graph};
@@ -104,6 +104,7 @@ pub struct ModelProve<'a> {
     pub input: &'a Path,
     pub inputs: Visibility,
     pub outputs: Visibility,
+    pub optimize: Optimize,
     pub out: &'a Path,
     pub keys: &'a KeyArgs,
 }
@@ -112,7 +113,7 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let graph = load_graph(a.model)?;
     let sample = one_sample(&graph, a.input)?;
     let q = graph.quantize_inputs(&sample)?;
-    let circuit = GraphParams::auto_layout(graph.clone(), a.inputs, a.outputs)?;
+    let circuit = GraphParams::layout_for(graph.clone(), a.inputs, a.outputs, a.optimize)?;
     let k = circuit.k();
     let Srs { params, dev } = a.keys.srs(k)?;
     let pk = KeyCache::new(&a.keys.keys_dir, "model", &circuit, &params).proving_key(&params)?;
@@ -142,9 +143,9 @@ pub fn verify(text: &str, model: &Path, args: &KeyArgs, derive_vk: bool) -> Resu
 
 /// Writes the Solidity verifier of a model circuit: the public values are the statement's
 /// (hashed sides one Poseidon value each, public ones every value), in `prove`'s order.
-pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, args: &KeyArgs, out: &Path) -> Result<()> {
+pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, optimize: Optimize, args: &KeyArgs, out: &Path) -> Result<()> {
     let graph = load_graph(model)?;
-    let circuit = GraphParams::auto_layout(graph.clone(), inputs, outputs)?;
+    let circuit = GraphParams::layout_for(graph.clone(), inputs, outputs, optimize)?;
     let k = circuit.k();
     let Srs { params: verifier, dev } = args.verifier_srs(k)?;
     let vk = KeyCache::new(&args.keys_dir, "model", &circuit, &verifier).verifying_key(false, || Ok(args.srs(k)?.params))?;
@@ -160,13 +161,13 @@ pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, ar
     Ok(())
 }
 
-pub fn bench(model: &Path, input_path: Option<&Path>, args: &KeyArgs, repeat: usize, json: Option<&Path>) -> Result<()> {
+pub fn bench(model: &Path, input_path: Option<&Path>, optimize: Optimize, args: &KeyArgs, repeat: usize, json: Option<&Path>) -> Result<()> {
     let graph = load_graph(model)?;
     let q = match input_path {
         Some(p) => graph.quantize_inputs(&one_sample(&graph, p)?)?,
         None => graph.inputs().iter().map(|&t| vec![0; graph.tensors()[t].len()]).collect(),
     };
-    let circuit = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public)?;
+    let circuit = GraphParams::layout_for(graph.clone(), Visibility::Private, Visibility::Public, optimize)?;
     let k = circuit.k();
     let params = args.srs(k)?.params;
     let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
