@@ -540,22 +540,7 @@ impl Circuit<Fr> for GraphCircuit {
             .into_iter()
             .enumerate()
             .map(|(l, (range, aux))| {
-                let used = plan.steps.iter().zip(&at).filter(|(_, at)| at.iter().any(|&(lane, _)| lane == l)).map(|(s, _)| s);
-                let (mut kinds, mut divs, mut sqrts) = (Vec::new(), Vec::new(), Vec::new());
-                for step in used {
-                    match step {
-                        Step::Div { div, .. } => divs.push(*div),
-                        Step::Sqrt { sqrt, .. } => sqrts.push(*sqrt),
-                        _ => {}
-                    }
-                    kinds.extend(step.kind());
-                }
-                kinds.sort();
-                kinds.dedup();
-                divs.sort();
-                divs.dedup();
-                sqrts.sort();
-                sqrts.dedup();
+                let (kinds, divs, sqrts) = plan.kinds_where(|s| at[s].iter().any(|&(lane, _)| lane == l));
                 let div = (!divs.is_empty()).then(|| DivConfig::configure(meta, &divs, &range, aux));
                 let sqrt = (!sqrts.is_empty()).then(|| SqrtConfig::configure(meta, &sqrts, &range, aux));
                 let share = params.outputs != Visibility::Picture;

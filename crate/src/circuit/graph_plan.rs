@@ -327,31 +327,33 @@ impl GraphPlan {
 
     /// The distinct requantization kinds (one gate each).
     pub fn kinds(&self) -> Vec<RequantKind> {
-        let mut kinds: Vec<RequantKind> = self.steps.iter().filter_map(Step::kind).collect();
+        self.kinds_where(|_| true).0
+    }
+
+    /// The distinct requantization, division and square-root kinds of the steps whose index
+    /// `keep` accepts (one gate each, or per shared layout: see `requant`).
+    pub fn kinds_where(&self, keep: impl Fn(usize) -> bool) -> (Vec<RequantKind>, Vec<DivKind>, Vec<SqrtKind>) {
+        let (mut kinds, mut divs, mut sqrts) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, step) in self.steps.iter().enumerate().filter(|&(i, _)| keep(i)) {
+            match step {
+                Step::Div { div, .. } => divs.push(*div),
+                Step::Sqrt { sqrt, .. } => sqrts.push(*sqrt),
+                _ => {}
+            }
+            kinds.extend(step.kind());
+        }
         kinds.sort();
         kinds.dedup();
-        kinds
+        divs.sort();
+        divs.dedup();
+        sqrts.sort();
+        sqrts.dedup();
+        (kinds, divs, sqrts)
     }
 
     /// The operands' low ends of every inner-product step (one gate pair each).
     pub fn inner_kinds(&self) -> Vec<(i64, i64)> {
         let mut kinds: Vec<(i64, i64)> = self.steps.iter().filter_map(|s| if let Step::Inner { lo, .. } = s { Some(*lo) } else { None }).collect();
-        kinds.sort();
-        kinds.dedup();
-        kinds
-    }
-
-    /// The distinct square-root kinds (one gate each; none when the graph takes no root).
-    pub fn sqrt_kinds(&self) -> Vec<SqrtKind> {
-        let mut kinds: Vec<SqrtKind> = self.steps.iter().filter_map(|s| if let Step::Sqrt { sqrt, .. } = s { Some(*sqrt) } else { None }).collect();
-        kinds.sort();
-        kinds.dedup();
-        kinds
-    }
-
-    /// The distinct division kinds (one gate each; none when the graph divides nothing).
-    pub fn div_kinds(&self) -> Vec<DivKind> {
-        let mut kinds: Vec<DivKind> = self.steps.iter().filter_map(|s| if let Step::Div { div, .. } = s { Some(*div) } else { None }).collect();
         kinds.sort();
         kinds.dedup();
         kinds

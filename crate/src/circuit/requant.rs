@@ -90,17 +90,12 @@ impl Layout {
     fn of(kind: RequantKind) -> Self {
         Layout { rem_limbs: kind.rem_limbs, y_limbs: kind.y_limbs(), dist_limbs: kind.dist_limbs(), narrow: kind.narrow() }
     }
-
-    /// The block's rows (`RequantKind::height`): at least 4, as every block holds a remainder
-    /// limb, a distance limb and either the two flags beside an 8-bit output or a 16-bit output's
-    /// two limbs; so a block's four constants never reach into the next block.
-    fn height(&self) -> usize {
-        let flags = if self.y_limbs == 1 { 2 } else { 0 };
-        (self.rem_limbs + self.y_limbs + self.dist_limbs + flags + if self.narrow { self.y_limbs } else { 0 }) as usize
-    }
 }
 
-/// The constants of a kind as the shared gates read them from `konst`, in row order.
+/// The constants of a kind as the shared gates read them from `konst`, in row order. A block
+/// (`RequantKind::height`) is at least 4 rows: a remainder limb, a distance limb and either the
+/// two flags beside an 8-bit output or a 16-bit output's two limbs; so a block's four constants
+/// never reach into the next block.
 fn constants(kind: RequantKind) -> [Fr; 4] {
     let n = pow2(kind.shift);
     [n, n * fr_from_i64(kind.lo), n * fr_from_i64(kind.hi), fr_from_i64(kind.hi - kind.lo)]
@@ -138,9 +133,10 @@ impl RequantConfig {
                 };
                 let name = if wide { format!("{name}, 16-bit output") } else { name };
                 let name = if layout.narrow && only.is_none() { format!("{name}, narrow") } else { name };
+                // Every kind of a group has the layout's height.
+                let height = ks[0].height();
                 meta.create_gate(name, |meta| {
                     let q = meta.query_selector(q);
-                    let height = layout.height();
                     let cells: Vec<Expression<Fr>> = (0..height).map(|i| meta.query_advice(range.range, Rotation(i as i32))).collect();
                     let r = |i: u32| cells[i as usize].clone();
                     let c = |v: i64| Expression::Constant(fr_from_i64(v));
