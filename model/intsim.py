@@ -25,6 +25,8 @@ import sys
 
 import numpy as np
 
+import words
+
 LAYERS = ("fc", "up1", "up2", "up3")
 LATENT_DOMAIN = b"section9/latent/v2\x00"
 SAMPLE_DOMAIN = b"section9/latent/v1\x00"
@@ -35,13 +37,18 @@ META_KEY = "section9.quantization"
 # prompt -> latent
 # ----------------------------------------------------------------------------
 
-def latent_from(seed, prompt):
+def latent_from(seed, prompt, vocab=None):
     """The mint's latent (crate/src/prompt.rs): SHA-256(domain || seed || utf8(prompt)), each
     digest byte read as a two's-complement int8. `seed` is the artist's 32 secret bytes: without
-    it, a public picture would give the prompt away to a dictionary search."""
+    it, a public picture would give the prompt away to a dictionary search. With a vocabulary
+    (a conditioned model's `words`), the first `offset` bytes are followed by the condition of
+    the prompt's words (words.condition)."""
     assert len(seed) == 32
     digest = hashlib.sha256(LATENT_DOMAIN + seed + prompt.encode("utf-8")).digest()
-    return [b - 256 if b >= 128 else b for b in digest]
+    noise = [b - 256 if b >= 128 else b for b in digest]
+    if vocab is None:
+        return noise
+    return noise[: vocab["offset"]] + words.condition(vocab, prompt)
 
 
 def sample_latent(text):
@@ -116,7 +123,11 @@ def load_model(path):
             raise ValueError("up3 output frac bits must be 7")
         layers.append({"node": name, "qw": qw, "qb": qb, "fx": fx, "fw": fw, "fy": fy, "shift": shift})
         fx = fy
-    return {"path": path, "meta": meta, "layers": layers}
+    vocab = json.loads(props[words.META_KEY]) if words.META_KEY in props else None
+    if vocab is not None and (vocab.get("format") != words.FORMAT
+                              or vocab["offset"] + len(vocab["classes"]) != layers[0]["qw"].shape[1]):
+        raise ValueError("the prompt vocabulary does not fit the latent")
+    return {"path": path, "meta": meta, "layers": layers, "words": vocab}
 
 
 # ----------------------------------------------------------------------------
@@ -300,7 +311,7 @@ def self_check(model_path, vectors_path=None, verbose=True):
         for k, case in enumerate(vec["cases"]):
             if case["prompt"] is not None:
                 seed = bytes.fromhex(case["seed"][2:])
-                assert latent_from(seed, case["prompt"]) == case["latent"], f"case {k}: latent"
+                assert latent_from(seed, case["prompt"], model["words"]) == case["latent"], f"case {k}: latent"
             got = pixel_bytes(run(model, case["latent"])[0]).hex()
             assert got == case["pixels"], f"case {k}: pixels differ"
         say(f"test vectors: {len(vec['cases'])} cases ok")

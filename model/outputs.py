@@ -2,9 +2,9 @@
 """Write the artifacts derived from model/gan.onnx with the integer simulation:
 
   tests/vectors/gan.json   test vectors (16 prompt + seed cases + 48 random-latent cases)
-  model/samples.png        8x8 grid of integer-model pictures for the sample latents of
-                           "sample 0".."sample 63" (intsim.sample_latent)
-  model/fidelity.json      PSNR of integer pixels vs. float ONNX pixels
+  model/samples.png        8x8 grid of integer-model pictures: 8 named prompts (rows) × 8 public
+                           seeds (columns), latents exactly as a mint derives them
+  model/fidelity.json      PSNR of integer pixels vs. float ONNX pixels over those 64 latents
 """
 import argparse
 import hashlib
@@ -35,13 +35,35 @@ PROMPTS = [
     "The quick brown fox jumps over the lazy dog",
     "a very long prompt: " + "zero knowledge proofs of tiny integer generators, " * 20,
     "\u0000null byte inside\u0000",
+    "a pizza slice",
+    "Cats & FOXES!",
+    "a red fox asleep under a paper moon",
+    "piñata",
 ]
 N_RANDOM = 48
 RANDOM_SEED = 20250901
 
 
-def sample_prompts():
-    return [f"sample {i}" for i in range(64)]
+# One prompt per row of samples.png (README's grid).
+GRID_PROMPTS = [
+    "a smiling face",
+    "a waving hand",
+    "a dog",
+    "a pizza slice",
+    "a red car",
+    "a soccer ball",
+    "a guitar",
+    "a flag",
+]
+
+
+def grid_seed(i):
+    """The public seed of column i of samples.png."""
+    return hashlib.sha256(b"section9 sample seed %d" % i).digest()
+
+
+def grid_latents(model):
+    return np.array([intsim.latent_from(grid_seed(s), p, model["words"]) for p in GRID_PROMPTS for s in range(8)])
 
 
 def vector_seed(i):
@@ -53,7 +75,7 @@ def write_vectors(model, path):
     cases = []
     for i, p in enumerate(PROMPTS):
         seed = vector_seed(i)
-        lat = intsim.latent_from(seed, p)
+        lat = intsim.latent_from(seed, p, model["words"])
         cases.append({"prompt": p, "seed": "0x" + seed.hex(), "latent": lat})
     rng = np.random.default_rng(RANDOM_SEED)
     rand = rng.integers(-128, 128, size=(N_RANDOM, 32))
@@ -82,7 +104,7 @@ def write_vectors(model, path):
 def write_samples(model, path, scale=4, gap=2):
     from PIL import Image
 
-    lats = np.array([intsim.sample_latent(p) for p in sample_prompts()])
+    lats = grid_latents(model)
     px = intsim.pixels_hwc(intsim.run(model, lats))  # [64, 32, 32, 3]
     cell = 32 * scale
     size = 8 * cell + 9 * gap
@@ -97,15 +119,14 @@ def write_samples(model, path, scale=4, gap=2):
 
 
 def write_fidelity(model, onnx_path, path):
-    prompts = sample_prompts()
-    lats = np.array([intsim.sample_latent(p) for p in prompts])
+    lats = grid_latents(model)
     ints = intsim.pixels_hwc(intsim.run(model, lats)).transpose(0, 3, 1, 2).astype(np.float64)
     flts = intsim.float_pixels(onnx_path, lats)
     ps = [intsim.psnr(ints[i], flts[i]) for i in range(len(lats))]
     maxdiff = float(np.abs(ints - flts).max())
     doc = {
         "metric": "PSNR (peak 255) of integer-model pixels vs float ONNX pixels (y*128+128, clipped, unrounded)",
-        "latents": "prompts 'sample 0'..'sample 63'",
+        "latents": "the 64 latents of samples.png (outputs.GRID_PROMPTS x grid_seed(0..7))",
         "count": len(ps),
         "psnr_db_mean": round(float(np.mean(ps)), 3),
         "psnr_db_min": round(float(np.min(ps)), 3),

@@ -2,7 +2,11 @@
 """Train the Section 9 generator and export it as a grid-exact float ONNX model.
 
 Stages:
-  1. float DCGAN training (generator with BatchNorm, small conv discriminator);
+  1. float conditional DCGAN training (generator with BatchNorm; small conv
+     discriminator with a projection term and an auxiliary category classifier):
+     the latent is 23 noise values followed by the 9-value condition the prompt's
+     words give (words.py), and every real picture is paired with the condition of
+     its own emoji name;
   2. fold the generator's BatchNorm into fc/up1/up2 (running statistics);
   3. calibrate the activation frac bits, then quantization-aware fine-tuning
      (still adversarial) with fake-quantized weights, biases and activations
@@ -23,8 +27,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import words
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LATENT_DIM = 32
+COND_DIM = 9  # emoji categories (words.classes_of)
+NOISE_DIM = LATENT_DIM - COND_DIM
+COND_DROPOUT = 0.1  # share of training latents with an all-zero condition ("no known word")
 LATENT_FRAC_BITS = 7
 OUT_FRAC_BITS = 7
 LAYERS = ("fc", "up1", "up2", "up3")
@@ -68,10 +77,61 @@ def load_dataset(img_dir, cache_path):
     return out
 
 
-def sample_latents(n, gen=None):
-    """Latents exactly as deployed: int8 values at frac bits 7."""
-    q = torch.randint(-128, 128, (n, LATENT_DIM), generator=gen)
-    return q.float() / float(2 ** LATENT_FRAC_BITS)
+def emoji_by_image(emoji_json):
+    """PNG file name → its emoji's entry in emoji.json (skin-tone variants → their base emoji)."""
+    with open(emoji_json) as f:
+        emoji = json.load(f)
+    by_image = {}
+    for e in emoji:
+        by_image[e["image"]] = e
+        for v in (e.get("skin_variations") or {}).values():
+            by_image[v["image"]] = e
+    return by_image
+
+
+def load_conditions(img_dir, emoji_json, vocab):
+    """For each PNG of img_dir (sorted, as load_dataset): whether it is used, the condition of its
+    emoji's name (ints in [0, 127]) and its category index."""
+    by_image = emoji_by_image(emoji_json)
+    files = sorted(f for f in os.listdir(img_dir) if f.endswith(".png"))
+    keep, conds, cats = [], [], []
+    for name in files:
+        e = by_image.get(name)
+        ok = e is not None and e["category"] in vocab["classes"]
+        keep.append(ok)
+        if ok:
+            conds.append(words.condition(vocab, e["name"]))
+            cats.append(vocab["classes"].index(e["category"]))
+    return np.array(keep), np.array(conds, np.int64), np.array(cats, np.int64)
+
+
+class Conditions:
+    """The training set's conditions, drawn for generated latents (COND_DROPOUT of them zero)."""
+
+    def __init__(self, conds):
+        self.q = torch.as_tensor(conds, dtype=torch.float32)
+
+    def dropout(self, c, gen=None):
+        keep = torch.rand(c.shape[0], generator=gen) >= COND_DROPOUT
+        return c * keep[:, None].float()
+
+    def draw(self, n, gen=None):
+        idx = torch.randint(0, self.q.shape[0], (n,), generator=gen)
+        return self.dropout(self.q[idx], gen)
+
+
+def sample_noise(n, gen=None):
+    """The noise part of deployed latents: int8 values at frac bits 7."""
+    return torch.randint(-128, 128, (n, NOISE_DIM), generator=gen).float()
+
+
+def latents(noise, cond_q):
+    """noise ‖ condition (both integer-valued) → the latent at frac bits 7."""
+    return torch.cat([noise, cond_q], 1) / float(2 ** LATENT_FRAC_BITS)
+
+
+def sample_latents(n, conds, gen=None):
+    return latents(sample_noise(n, gen), conds.draw(n, gen))
 
 
 # ----------------------------------------------------------------------------
@@ -100,9 +160,12 @@ class FloatGenerator(nn.Module):
 
 
 class Discriminator(nn.Module):
+    """Conv features, then real/fake = linear(h) + <embed(condition), h> (projection) and a
+    category classifier on h (auxiliary)."""
+
     def __init__(self, ch=32):
         super().__init__()
-        self.net = nn.Sequential(
+        self.features = nn.Sequential(
             nn.Conv2d(3, ch, 4, 2, 1),  # 16x16
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False),  # 8x8
@@ -111,11 +174,25 @@ class Discriminator(nn.Module):
             nn.Conv2d(ch * 2, ch * 4, 4, 2, 1, bias=False),  # 4x4
             nn.BatchNorm2d(ch * 4),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ch * 4, 1, 4, 1, 0),  # 1x1
         )
+        feat = ch * 4 * 16
+        self.out = nn.Linear(feat, 1)
+        self.embed = nn.Linear(COND_DIM, feat, bias=False)
+        self.aux = nn.Linear(feat, COND_DIM)
 
-    def forward(self, x):
-        return self.net(x).view(-1)
+    def forward(self, x, c):
+        h = self.features(x).flatten(1)
+        return self.out(h).view(-1) + (self.embed(c) * h).sum(1), self.aux(h)
+
+
+def soft_ce(logits, c):
+    """Cross-entropy against the condition read as a distribution over categories (rows
+    without a condition are skipped)."""
+    mask = c.sum(1) > 0
+    if not bool(mask.any()):
+        return logits.sum() * 0.0
+    t = c[mask] / c[mask].sum(1, keepdim=True)
+    return -(t * F.log_softmax(logits[mask], 1)).sum(1).mean()
 
 
 def dcgan_init(module):
@@ -232,11 +309,11 @@ class QuantGenerator(nn.Module):
         return x
 
     @torch.no_grad()
-    def calibrate(self, n=4096, percentile=100.0, seed=1234):
+    def calibrate(self, conds, n=4096, percentile=100.0, seed=1234):
         """Choose fy for fc/up1/up2 from activation statistics, layer by layer
         (earlier layers already quantized as they will be at inference)."""
         gen = torch.Generator().manual_seed(seed)
-        x = sample_latents(n, gen)
+        x = sample_latents(n, conds, gen)
         stats = {}
         for name in LAYERS[:-1]:
             y = F.relu(self.linear(name, x, qw=True))
@@ -275,7 +352,7 @@ class QuantGenerator(nn.Module):
 # ONNX export
 # ----------------------------------------------------------------------------
 
-def build_onnx(layers, opset=13):
+def build_onnx(layers, vocab, opset=13):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -320,19 +397,20 @@ def build_onnx(layers, opset=13):
             {"node": L["node"], "weight_frac_bits": L["fw"], "output_frac_bits": L["fy"]} for L in layers
         ],
     }
-    helper.set_model_props(model, {"section9.quantization": json.dumps(meta, separators=(",", ":"))})
+    helper.set_model_props(model, {"section9.quantization": json.dumps(meta, separators=(",", ":")),
+                                   words.META_KEY: words.to_json(vocab)})
     onnx.checker.check_model(model, full_check=True)
     model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     onnx.checker.check_model(model, full_check=True)
     return model, meta
 
 
-def verify_onnx(path, qgen, n=64, seed=99):
+def verify_onnx(path, qgen, conds, n=64, seed=99):
     import onnxruntime as ort
 
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(seed)
-    z = sample_latents(n, gen)
+    z = sample_latents(n, conds, gen)
     with torch.no_grad():
         ref = qgen(z, qw=True, qa=False).numpy()
     worst = 0.0
@@ -358,10 +436,22 @@ def save_grid(images, path):
     Image.fromarray(canvas).resize((canvas.shape[1] * 2, canvas.shape[0] * 2), Image.Resampling.NEAREST).save(path)
 
 
-def gan_epochs(G, D, optG, optD, data, epochs, batch, label, gen_fn, t0, log_every=1, epoch_offset=0,
-               snap_dir=None, snap_every=0):
-    """Non-saturating GAN loss; gen_fn(z) produces fakes. Returns per-epoch history."""
-    z_snap = sample_latents(64, torch.Generator().manual_seed(4242))
+def snapshot_latents():
+    """8 rows (the first 8 categories, each alone at 127) × 8 noise columns."""
+    noise = sample_noise(8, torch.Generator().manual_seed(4242)).repeat(8, 1)
+    cond = torch.zeros(64, COND_DIM)
+    for r in range(8):
+        cond[r * 8 : r * 8 + 8, r] = 127.0
+    return latents(noise, cond)
+
+
+def gan_epochs(G, D, optG, optD, data, conds, epochs, batch, label, gen_fn, t0, aux_weight, ms_weight,
+               log_every=1, epoch_offset=0, snap_dir=None, snap_every=0):
+    """Non-saturating conditional GAN loss; gen_fn(z) produces fakes; data[i] has the condition
+    conds.q[i]. aux_weight: the auxiliary classifier's loss (both players); ms_weight: the
+    mode-seeking term (two noises, one condition: the pictures must differ as the noises do,
+    or every prompt collapses to one picture). Returns per-epoch history."""
+    z_snap = snapshot_latents()
     bce = nn.BCEWithLogitsLoss()
     n = data.shape[0]
     hist = []
@@ -370,22 +460,30 @@ def gan_epochs(G, D, optG, optD, data, epochs, batch, label, gen_fn, t0, log_eve
         ld_sum = lg_sum = 0.0
         steps = 0
         for i in range(0, n - batch + 1, batch):
-            real = data[perm[i : i + batch]]
+            idx = perm[i : i + batch]
+            real = data[idx]
             flip = torch.rand(batch) < 0.5
             real = torch.where(flip[:, None, None, None], real.flip(3), real)
-            z = sample_latents(batch)
-            fake = gen_fn(z)
-            # discriminator (real labels smoothed to 0.9)
+            c_q = conds.dropout(conds.q[idx])
+            c = c_q / float(2 ** LATENT_FRAC_BITS)
+            n1, n2 = sample_noise(batch), sample_noise(batch)
+            fake = gen_fn(latents(n1, c_q))
+            # discriminator (real labels smoothed to 0.9); its classifier learns from real pictures
             optD.zero_grad(set_to_none=True)
-            d_real = D(real)
-            d_fake = D(fake.detach())
-            ld = bce(d_real, torch.full_like(d_real, 0.9)) + bce(d_fake, torch.zeros_like(d_fake))
+            d_real, aux_real = D(real, c)
+            d_fake, _ = D(fake.detach(), c)
+            ld = (bce(d_real, torch.full_like(d_real, 0.9)) + bce(d_fake, torch.zeros_like(d_fake))
+                  + aux_weight * soft_ce(aux_real, c))
             ld.backward()
             optD.step()
-            # generator
+            # generator: fool the discriminator, and be classified as the condition says
             optG.zero_grad(set_to_none=True)
-            d_fake = D(fake)
-            lg = bce(d_fake, torch.ones_like(d_fake))
+            d_fake, aux_fake = D(fake, c)
+            lg = bce(d_fake, torch.ones_like(d_fake)) + aux_weight * soft_ce(aux_fake, c)
+            if ms_weight > 0:
+                fake2 = gen_fn(latents(n2, c_q))
+                ratio = (fake - fake2).abs().mean() / ((n1 - n2).abs().mean() / 128.0)
+                lg = lg + ms_weight / (ratio + 1e-5)
             lg.backward()
             optG.step()
             ld_sum += ld.item()
@@ -407,7 +505,7 @@ def gan_epochs(G, D, optG, optD, data, epochs, batch, label, gen_fn, t0, log_eve
 
 
 @torch.no_grad()
-def refresh_bn_stats(G, batches=64, batch=256):
+def refresh_bn_stats(G, conds, batches=64, batch=256):
     """Recompute the generator's BN running stats as exact averages over many batches."""
     bns = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
     for m in bns:
@@ -415,7 +513,7 @@ def refresh_bn_stats(G, batches=64, batch=256):
         m.momentum = None  # cumulative moving average
     G.train()
     for _ in range(batches):
-        G(sample_latents(batch))
+        G(sample_latents(batch, conds))
     G.eval()
 
 
@@ -423,14 +521,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(HERE, ".data", "package", "img", "twitter", "64"))
     ap.add_argument("--cache", default=os.path.join(HERE, ".data", "twemoji32.npy"))
+    ap.add_argument("--emoji", default=os.path.join(HERE, ".data", "package", "emoji.json"),
+                    help="emoji-datasource's emoji.json (names and categories: the vocabulary)")
     ap.add_argument("--out", default=os.path.join(HERE, "gan.onnx"))
     ap.add_argument("--log", default=os.path.join(HERE, "training.json"))
     ap.add_argument("--ckpt", default=os.path.join(HERE, "ckpt"))
-    ap.add_argument("--epochs", type=int, default=280, help="float training epochs")
-    ap.add_argument("--qat-epochs", type=int, default=100)
+    ap.add_argument("--epochs", type=int, default=200, help="float training epochs")
+    ap.add_argument("--qat-epochs", type=int, default=80)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--d-ch", type=int, default=16, help="discriminator base width")
     ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--aux-weight", type=float, default=1.0, help="auxiliary classifier loss weight")
+    ap.add_argument("--ms-weight", type=float, default=0.5, help="mode-seeking term weight")
     ap.add_argument("--qat-lr", type=float, default=1e-4)
     ap.add_argument("--calib-percentile", type=float, default=100.0)
     ap.add_argument("--seed", type=int, default=9)
@@ -445,9 +547,15 @@ def main():
     seed_all(args.seed)
     t_start = time.time()
 
-    data_np = load_dataset(args.data, args.cache)
+    with open(args.emoji) as f:
+        vocab = words.build(json.load(f), NOISE_DIM)
+    if len(vocab["classes"]) != COND_DIM:
+        raise SystemExit(f"expected {COND_DIM} categories, the dataset has {vocab['classes']}")
+    keep, cond_np, _ = load_conditions(args.data, args.emoji, vocab)
+    data_np = load_dataset(args.data, args.cache)[keep]
     data = torch.from_numpy(data_np)
-    log(f"dataset: {data.shape[0]} images, 3x32x32")
+    conds = Conditions(cond_np)
+    log(f"dataset: {data.shape[0]} images, 3x32x32; vocabulary of {len(vocab['words'])} words")
 
     G = FloatGenerator()
     D = Discriminator(args.d_ch)
@@ -472,40 +580,41 @@ def main():
         optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=betas)
         G.train()
         D.train()
-        hist_float = gan_epochs(G, D, optG, optD, data, args.epochs, args.batch, "float", G, t0,
-                                snap_dir=args.ckpt, snap_every=args.snap_every)
+        hist_float = gan_epochs(G, D, optG, optD, data, conds, args.epochs, args.batch, "float", G, t0,
+                                args.aux_weight, args.ms_weight, snap_dir=args.ckpt, snap_every=args.snap_every)
         float_time = time.time() - t0
         torch.save({"G": G.state_dict(), "D": D.state_dict(), "hist": hist_float, "time_s": float_time}, float_ckpt)
 
     # fold BN
-    refresh_bn_stats(G)
+    refresh_bn_stats(G, conds)
     Q = QuantGenerator.from_float(G)
     with torch.no_grad():
-        z = sample_latents(256, torch.Generator().manual_seed(5))
+        z = sample_latents(256, conds, torch.Generator().manual_seed(5))
         G.eval()
         ref = G(z)
         Q.fy.update({"fc": 0, "up1": 0, "up2": 0})  # unused with qa=False
         fold_diff = float((Q(z, qw=False, qa=False) - ref).abs().max())
     log(f"BN folded, max |diff| vs eval-mode float generator: {fold_diff:.2e}")
 
-    calib = Q.calibrate(percentile=args.calib_percentile)
+    calib = Q.calibrate(conds, percentile=args.calib_percentile)
     log("calibration: " + json.dumps(calib))
 
     t1 = time.time()
     optQ = torch.optim.Adam(Q.parameters(), lr=args.qat_lr, betas=betas)
     optD = torch.optim.Adam(D.parameters(), lr=args.qat_lr, betas=betas)
     D.train()
-    hist_qat = gan_epochs(Q, D, optQ, optD, data, args.qat_epochs, args.batch, "qat",
-                          lambda z: Q(z, qw=True, qa=True), t1, epoch_offset=len(hist_float),
+    hist_qat = gan_epochs(Q, D, optQ, optD, data, conds, args.qat_epochs, args.batch, "qat",
+                          lambda z: Q(z, qw=True, qa=True), t1, args.aux_weight, args.ms_weight,
+                          epoch_offset=len(hist_float),
                           snap_dir=args.ckpt, snap_every=args.snap_every)
     qat_time = time.time() - t1
 
     layers = Q.export_arrays()
-    model, meta = build_onnx(layers)
+    model, meta = build_onnx(layers, vocab)
     import onnx
 
     onnx.save(model, args.out)
-    diff = verify_onnx(args.out, Q)
+    diff = verify_onnx(args.out, Q, conds)
     log(f"exported {os.path.basename(args.out)}; onnxruntime vs torch float max |diff| = {diff:.2e}")
     if diff > 1e-4:
         raise SystemExit("ONNX export does not match the PyTorch float model")
@@ -517,6 +626,9 @@ def main():
         "dataset_images": int(data.shape[0]),
         "batch": args.batch,
         "discriminator_channels": args.d_ch,
+        "conditioning": {"noise": NOISE_DIM, "condition": COND_DIM, "classes": vocab["classes"],
+                         "words": len(vocab["words"]), "dropout": COND_DROPOUT, "aux_weight": args.aux_weight,
+                         "mode_seeking_weight": args.ms_weight},
         "float_epochs": len(hist_float),
         "qat_epochs": args.qat_epochs,
         "lr": args.lr,

@@ -2,8 +2,9 @@
 # Section 9 generator: one command from nothing to the committed artifacts.
 #   creates model/.venv from requirements.txt, fetches Twemoji with npm into
 #   model/.data, trains (float + QAT), exports model/gan.onnx, then writes
-#   tests/vectors/gan.json, model/samples.png and model/fidelity.json and runs
-#   the integer simulation's self-check.
+#   tests/vectors/gan.json, model/samples.png and model/fidelity.json, runs
+#   the integer simulation's self-check and measures how well the prompt steers
+#   the picture (model/evaluation.json).
 # Extra arguments are passed to train.py (e.g. --epochs 1 --qat-epochs 1 for a smoke run).
 set -euo pipefail
 
@@ -32,3 +33,7 @@ fi
 # 4. test vectors, sample grid, fidelity, self-check
 .venv/bin/python outputs.py
 .venv/bin/python intsim.py
+
+# 5. does the prompt steer the picture? (a real-Twemoji classifier; EVAL_BASELINE=path scores
+#    another generator the same way)
+.venv/bin/python evaluate.py ${EVAL_BASELINE:+--baseline "$EVAL_BASELINE"}

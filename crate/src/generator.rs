@@ -101,6 +101,7 @@ pub fn compile_trained(onnx: &[u8]) -> Result<Generator, GeneratorError> {
     let samples: Vec<Vec<Vec<f64>>> =
         (0..4u8).map(|i| vec![crate::prompt::Seed([i; 32]).latent("calibration", len).iter().map(|&v| f64::from(v) * step).collect()]).collect();
     let (graph, _) = quantize::quantize(g, &samples, &quantize::Options::default(), &imported.hints)?;
+    let graph = graph.with_prompt(imported.prompt)?;
     // A linear node without trained scales would be calibrated instead: not the model
     // training simulated.
     if let Some(node) = graph.nodes().iter().find(|n| matches!(n.op, crate::graph::Op::Linear { .. }) && !imported.hints.nodes.contains_key(&n.name)) {
@@ -162,6 +163,15 @@ impl Generator {
 
     pub fn into_graph(self) -> Graph {
         self.graph
+    }
+
+    /// The latent of `prompt` under `seed` (`crate::prompt`): all hash noise, or noise followed
+    /// by the condition of the prompt's words for a generator that carries a vocabulary.
+    pub fn latent(&self, seed: &crate::prompt::Seed, prompt: &str) -> Vec<i8> {
+        match self.graph.prompt() {
+            Some(words) => words.latent(seed, prompt),
+            None => seed.latent(prompt, self.latent_len()),
+        }
     }
 
     /// Values in the latent.

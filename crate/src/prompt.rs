@@ -19,9 +19,32 @@
 //!
 //! Hash bytes are uniform, so the latent is uniform over int8 — the distribution the generator
 //! was trained on.
+//!
+//! # The prompt's words
+//!
+//! A generator trained with a condition carries its text encoder, [`Words`] (from the ONNX
+//! model's `section9.prompt` metadata, kept in the compiled model and hashed into its id): a
+//! vocabulary that maps each word to an integer vector over the training set's categories.
+//! Its latent is then `noise ‖ condition`: the first [`Words::offset`] values come from the hash
+//! above, the rest from the prompt's words ([`Words::condition`]):
+//!
+//! ```text
+//! tokens       = the maximal runs of ASCII letters and digits, lower-cased (any other character
+//!                separates words)
+//! vector(t)    = words[t], else words[t without a final "s"], else words[t without a final "es"];
+//!                a token none of these finds is ignored
+//! condition[c] = round_half_up(Σ vector(t)[c] / n) over the n tokens found; all zeros when n = 0
+//! ```
+//!
+//! The condition is a function of the prompt alone, but it is part of the committed latent: the
+//! salt keeps the commitment hiding, and the picture shows no more of the prompt than what it
+//! visibly depicts.
+
+use std::collections::BTreeMap;
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::FromUniformBytes;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Domain separator of the latent, so it never equals a hash used elsewhere.
@@ -99,6 +122,113 @@ impl Seed {
     }
 }
 
+/// File format tag of [`Words`].
+pub const WORDS_FORMAT: &str = "section9-words-v1";
+/// Largest vocabulary read (words), and longest word.
+const MAX_WORDS: usize = 100_000;
+const MAX_WORD_LEN: usize = 64;
+
+/// A generator's text encoder: the prompt's words → the last values of its latent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Words {
+    pub format: String,
+    /// Index of the latent's first condition value (the noise fills `0..offset`).
+    pub offset: usize,
+    /// What each condition value stands for (the training set's categories).
+    pub classes: Vec<String>,
+    /// Word → one value in `[0, 127]` per class.
+    pub words: BTreeMap<String, Vec<u8>>,
+}
+
+/// Why a text encoder cannot serve a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WordsError {
+    #[error("the prompt vocabulary is not valid JSON of the expected shape: {0}")]
+    Json(String),
+    #[error("prompt vocabulary format `{0}`, this version reads `{WORDS_FORMAT}`")]
+    Format(String),
+    #[error("the prompt's condition fills latent values {offset}..{end}, but the latent holds {len}")]
+    Length { offset: usize, end: usize, len: usize },
+    #[error("the prompt vocabulary has no classes, or more than 127 of them, or more than {MAX_WORDS} words")]
+    Size,
+    #[error("prompt word `{0}` is not 1 to {MAX_WORD_LEN} lower-case ASCII letters and digits")]
+    Word(String),
+    #[error("prompt word `{word}` has {got} values for {classes} classes, or one above 127")]
+    Vector { word: String, got: usize, classes: usize },
+}
+
+impl Words {
+    pub fn from_json(text: &str) -> Result<Words, WordsError> {
+        let words: Words = serde_json::from_str(text).map_err(|e| WordsError::Json(e.to_string()))?;
+        if words.format != WORDS_FORMAT {
+            return Err(WordsError::Format(words.format));
+        }
+        Ok(words)
+    }
+
+    /// Checks the vocabulary against a latent of `latent_len` values.
+    pub fn check(&self, latent_len: usize) -> Result<(), WordsError> {
+        if self.format != WORDS_FORMAT {
+            return Err(WordsError::Format(self.format.clone()));
+        }
+        let classes = self.classes.len();
+        if classes == 0 || classes > 127 || self.words.len() > MAX_WORDS {
+            return Err(WordsError::Size);
+        }
+        let end = self.offset.saturating_add(classes);
+        if end != latent_len {
+            return Err(WordsError::Length { offset: self.offset, end, len: latent_len });
+        }
+        for (word, vector) in &self.words {
+            if word.is_empty() || word.len() > MAX_WORD_LEN || !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+                return Err(WordsError::Word(word.chars().take(MAX_WORD_LEN).collect()));
+            }
+            if vector.len() != classes || vector.iter().any(|&v| v > 127) {
+                return Err(WordsError::Vector { word: word.clone(), got: vector.len(), classes });
+            }
+        }
+        Ok(())
+    }
+
+    /// The vector of one token (see the module docs for the plural rule).
+    fn lookup(&self, token: &str) -> Option<&[u8]> {
+        let stems = [Some(token), token.strip_suffix('s'), token.strip_suffix("es")];
+        stems.into_iter().flatten().filter(|t| !t.is_empty()).find_map(|t| self.words.get(t)).map(Vec::as_slice)
+    }
+
+    /// The tokens of `prompt` this vocabulary knows, in order (repeats count again).
+    pub fn known<'a>(&'a self, prompt: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        tokens(prompt).filter_map(|t| self.lookup(&t))
+    }
+
+    /// The condition of `prompt`: one value in `[0, 127]` per class.
+    pub fn condition(&self, prompt: &str) -> Vec<i8> {
+        let mut sums = vec![0u64; self.classes.len()];
+        let mut n = 0u64;
+        for vector in self.known(prompt) {
+            n += 1;
+            for (s, &v) in sums.iter_mut().zip(vector) {
+                *s += u64::from(v);
+            }
+        }
+        // Each value is a mean of values ≤ 127, so it fits an int8.
+        sums.into_iter().map(|s| if n == 0 { 0 } else { ((2 * s + n) / (2 * n)) as i8 }).collect()
+    }
+
+    /// The latent of `prompt` under `seed`: noise from the hash, then the condition.
+    pub fn latent(&self, seed: &Seed, prompt: &str) -> Vec<i8> {
+        let mut latent = seed.latent(prompt, self.offset);
+        latent.extend(self.condition(prompt));
+        latent
+    }
+}
+
+/// The maximal runs of ASCII letters and digits of `text`, lower-cased.
+pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_ascii_lowercase)
+}
+
 impl std::fmt::Debug for Seed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // A seed is a secret: never print it by accident (logs, panics, error chains).
@@ -135,6 +265,67 @@ mod tests {
         preimage.extend(b"a cat");
         let block: Vec<i8> = Sha256::digest(&preimage).iter().map(|&b| b as i8).collect();
         assert_eq!(SEED.latent("a cat", 32), block);
+    }
+
+    fn words() -> Words {
+        let words = [("cat", vec![100, 27]), ("fox", vec![0, 127]), ("red", vec![64, 63])];
+        Words {
+            format: WORDS_FORMAT.into(),
+            offset: 3,
+            classes: vec!["animal".into(), "thing".into()],
+            words: words.into_iter().map(|(w, v)| (w.to_string(), v)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_condition_is_the_rounded_mean_of_the_known_words() {
+        let w = words();
+        assert!(w.check(5).is_ok());
+        assert_eq!(w.condition("cat"), [100, 27]);
+        // (100 + 0 + 64) / 3 = 54.67 → 55; (27 + 127 + 63) / 3 = 72.33 → 72.
+        assert_eq!(w.condition("a red fox and a cat"), [55, 72]);
+        // (100 + 0) / 2 = 50 exactly; (27 + 127) / 2 = 77 exactly.
+        assert_eq!(w.condition("Cats & FOXES"), [50, 77]);
+        // A half rounds up: (100 + 64) / 2 = 82, (27 + 63) / 2 = 45; then (0 + 63)/2 = 31.5 → 32.
+        assert_eq!(w.condition("red-cat"), [82, 45]);
+        assert_eq!(w.condition("red fox"), [32, 95]);
+        assert_eq!(w.condition("the dog"), [0, 0]);
+        assert_eq!(w.condition("s es"), [0, 0]);
+        // Any non-ASCII character separates words, as punctuation does.
+        assert_eq!(w.condition("cat·fox"), [50, 77]);
+        assert_eq!(w.condition("cätfox"), [0, 0]);
+    }
+
+    #[test]
+    fn the_latent_is_noise_then_condition() {
+        let w = words();
+        let latent = w.latent(&SEED, "a fox");
+        assert_eq!(latent[..3], SEED.latent("a fox", 3)[..]);
+        assert_eq!(latent[3..], [0, 127]);
+    }
+
+    #[test]
+    fn a_vocabulary_that_cannot_serve_the_latent_is_refused() {
+        assert!(matches!(words().check(6), Err(WordsError::Length { offset: 3, end: 5, len: 6 })));
+        let mut w = words();
+        w.words.insert("Fox".into(), vec![0, 1]);
+        assert!(matches!(w.check(5), Err(WordsError::Word(ref t)) if t == "Fox"));
+        let mut w = words();
+        w.words.insert("owl".into(), vec![1]);
+        assert!(matches!(w.check(5), Err(WordsError::Vector { got: 1, classes: 2, .. })));
+        let mut w = words();
+        w.words.insert("owl".into(), vec![1, 128]);
+        assert!(matches!(w.check(5), Err(WordsError::Vector { .. })));
+        let mut w = words();
+        w.classes.clear();
+        assert!(matches!(w.check(3), Err(WordsError::Size)));
+        let mut w = words();
+        w.offset = usize::MAX;
+        assert!(matches!(w.check(5), Err(WordsError::Length { .. })));
+        let mut w = words();
+        w.format = "section9-words-v0".into();
+        assert!(matches!(w.check(5), Err(WordsError::Format(_))));
+        assert!(matches!(Words::from_json("[1, 2]"), Err(WordsError::Json(_))));
     }
 
     #[test]

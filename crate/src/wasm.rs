@@ -87,12 +87,6 @@ fn seed(hex: &str) -> Result<Seed, JsError> {
     Seed::from_hex(hex).map_err(|e| js_error("bad seed", e))
 }
 
-/// The latent a prompt maps to under a seed: `len` int8 values (`crate::prompt`).
-#[wasm_bindgen(js_name = latentOf)]
-pub fn latent_js(prompt: &str, seed_hex: &str, len: usize) -> Result<Vec<i8>, JsError> {
-    Ok(seed(seed_hex)?.latent(prompt, len))
-}
-
 /// A fresh secret seed from the browser's cryptographic randomness, `0x` + 64 hex digits.
 #[wasm_bindgen(js_name = randomSeed)]
 pub fn random_seed() -> String {
@@ -113,9 +107,23 @@ impl ModelJs {
 
     /// The picture the model makes from a prompt and seed: `{ width, height, rgb: Uint8Array }`.
     pub fn generate(&self, prompt: &str, seed_hex: &str) -> Result<JsValue, JsError> {
-        let latent = seed(seed_hex)?.latent(prompt, self.0.latent_len());
+        let latent = self.0.latent(&seed(seed_hex)?, prompt);
         let picture = self.0.picture(&latent).map_err(|e| js_error("inference failed", e))?;
         to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
+    }
+
+    /// The latent a prompt maps to under a seed (`crate::prompt`): int8 values, the prompt's
+    /// condition last when the model carries a vocabulary.
+    pub fn latent(&self, prompt: &str, seed_hex: &str) -> Result<Vec<i8>, JsError> {
+        Ok(self.0.latent(&seed(seed_hex)?, prompt))
+    }
+
+    /// The prompt's words this model knows (empty when it has no vocabulary): the page shows
+    /// which words steer the picture.
+    #[wasm_bindgen(js_name = knownWords)]
+    pub fn known_words(&self, prompt: &str) -> Vec<String> {
+        let Some(words) = self.0.graph().prompt() else { return Vec::new() };
+        crate::prompt::tokens(prompt).filter(|t| words.known(t).next().is_some()).collect()
     }
 
     /// The model id (SHA-256 of the compiled graph), 64 hex digits.
@@ -126,7 +134,7 @@ impl ModelJs {
     /// The commitment `Poseidon(salt, latent chunks)` of a prompt and seed, `0x` + 64 hex.
     pub fn commitment(&self, prompt: &str, seed_hex: &str) -> Result<String, JsError> {
         let seed = seed(seed_hex)?;
-        Ok(fr_to_hex(&statement::commitment(&seed.latent(prompt, self.0.latent_len()), seed.salt())))
+        Ok(fr_to_hex(&statement::commitment(&self.0.latent(&seed, prompt), seed.salt())))
     }
 }
 
@@ -262,7 +270,7 @@ impl Prover {
         let seed = seed(seed_hex)?;
         let salt = seed.salt();
         report(progress, "witness", now() - start);
-        let latent = seed.latent(prompt, self.model.latent_len());
+        let latent = self.model.latent(&seed, prompt);
         let picture = self.model.picture(&latent).map_err(|e| js_error("inference failed", e))?;
         report(progress, "proving", now() - start);
         let witness = GraphWitness::mint(&latent, salt, minter);

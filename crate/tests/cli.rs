@@ -21,6 +21,10 @@ fn generate_writes_a_png_and_prints_the_model_id() {
     // IHDR: width and height, big-endian, at bytes 16..24.
     assert_eq!(&png[16..24], &[0, 0, 0, 128, 0, 0, 0, 128]);
     assert!(!stdout.contains("a cat in space"), "the prompt must not be printed");
+    // What the words steer toward is: the categories of the model's vocabulary, not the words.
+    assert!(stdout.contains("steering toward ") && stdout.contains("Animals & Nature"), "{stdout}");
+    let free = section9().args(["generate", "--prompt", "xyzzy plugh", "--out"]).arg(dir.path().join("free.png")).output().unwrap();
+    assert!(String::from_utf8_lossy(&free.stdout).contains("steering none: no word of the prompt"), "{}", String::from_utf8_lossy(&free.stdout));
 }
 
 #[test]
@@ -146,7 +150,7 @@ fn setup_prove_verify_with_the_development_srs() {
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret_path).unwrap().permissions()) & 0o777, 0o600);
     // The secret opens the public commitment: prompt and seed give the same latent and salt.
     let seed = section9::prompt::Seed::from_hex(secret["seed"].as_str().unwrap()).unwrap();
-    let commitment = section9::circuit::statement::commitment(&seed.latent("a paper crane", 32), seed.salt());
+    let commitment = section9::circuit::statement::commitment(&common::gan().latent(&seed, "a paper crane"), seed.salt());
     let file: serde_json::Value = serde_json::from_str(&proof).unwrap();
     assert_eq!(file["commitment"], section9::prover::proof::fr_to_hex(&commitment));
     assert_eq!(secret["commitment"], file["commitment"]);

@@ -6,7 +6,7 @@ mod common;
 use prost::Message;
 use proptest::prelude::*;
 use section9::generator::{compile_trained, GeneratorError};
-use section9::graph::import::{ImportError, HINTS_KEY};
+use section9::graph::import::{ImportError, HINTS_KEY, PROMPT_KEY};
 use tract_onnx::pb::{ModelProto, NodeProto};
 
 fn proto() -> ModelProto {
@@ -28,6 +28,40 @@ fn initializer<'a>(p: &'a mut ModelProto, of_node: &str, input: usize) -> &'a mu
 
 fn set_metadata(p: &mut ModelProto, value: &str) {
     p.metadata_props.iter_mut().find(|m| m.key == HINTS_KEY).unwrap().value = value.into();
+}
+
+fn prompt_metadata(p: &mut ModelProto) -> &mut String {
+    &mut p.metadata_props.iter_mut().find(|m| m.key == PROMPT_KEY).expect("the committed generator carries its vocabulary").value
+}
+
+#[test]
+fn a_broken_prompt_vocabulary_is_reported() {
+    let mut p = proto();
+    *prompt_metadata(&mut p) = "{\"format\": \"section9-words-v1\", \"offset\": ".into();
+    let err = compile_proto(&p).unwrap_err();
+    assert!(matches!(err, GeneratorError::Import(ImportError::Prompt(section9::prompt::WordsError::Json(_)))), "{err}");
+    assert!(err.to_string().contains(PROMPT_KEY), "{err}");
+}
+
+#[test]
+fn a_prompt_vocabulary_that_does_not_fit_the_latent_is_refused() {
+    // The condition would end past the latent's 32 values.
+    let mut p = proto();
+    let meta = prompt_metadata(&mut p);
+    *meta = meta.replacen("\"offset\":23", "\"offset\":24", 1);
+    let err = compile_proto(&p).unwrap_err();
+    assert!(err.to_string().contains("fills latent values 24..33, but the latent holds 32"), "{err}");
+    // A word the tokenizer can never produce, and a vector of the wrong length.
+    let mut p = proto();
+    let meta = prompt_metadata(&mut p);
+    *meta = meta.replacen("\"words\":{", "\"words\":{\"Cat\":[0,0,127,0,0,0,0,0,0],", 1);
+    let err = compile_proto(&p).unwrap_err();
+    assert!(err.to_string().contains("prompt word `Cat` is not"), "{err}");
+    let mut p = proto();
+    let meta = prompt_metadata(&mut p);
+    *meta = meta.replacen("\"words\":{", "\"words\":{\"0cat\":[0,0,128,0,0,0,0,0,0],", 1);
+    let err = compile_proto(&p).unwrap_err();
+    assert!(err.to_string().contains("prompt word `0cat` has 9 values for 9 classes, or one above 127"), "{err}");
 }
 
 #[test]

@@ -26,14 +26,41 @@ fn vectors() -> Vectors {
 
 #[test]
 fn prompts_and_seeds_derive_the_python_latents() {
+    let model = common::gan();
     let cases = vectors().cases;
     let with_prompt: Vec<&Case> = cases.iter().filter(|c| c.prompt.is_some()).collect();
     assert!(with_prompt.len() >= 8, "the vectors should include prompt cases");
     for case in with_prompt {
         let prompt = case.prompt.as_deref().unwrap();
         let seed = Seed::from_hex(case.seed.as_deref().expect("a prompt case names its seed")).unwrap();
-        assert_eq!(seed.latent(prompt, 32), case.latent, "prompt {prompt:?}");
+        assert_eq!(model.latent(&seed, prompt), case.latent, "prompt {prompt:?}");
     }
+}
+
+#[test]
+fn the_prompt_words_fill_the_end_of_the_latent() {
+    let model = common::gan();
+    let words = model.graph().prompt().expect("the committed generator is conditioned on its prompt");
+    assert_eq!((words.offset, words.classes.len()), (23, 9));
+    let class = |name: &str| words.classes.iter().position(|c| c == name).unwrap();
+    let argmax = |v: &[i8]| v.iter().enumerate().max_by_key(|&(_, x)| *x).map(|(i, _)| i).unwrap();
+    let seed = Seed([3; 32]);
+    for (prompt, category) in [("a pizza slice", "Food & Drink"), ("a flag", "Flags"), ("a rocket", "Travel & Places"), ("a guitar", "Objects")] {
+        let latent = model.latent(&seed, prompt);
+        assert_eq!(argmax(&latent[23..]), class(category), "{prompt}");
+        // The noise is the prompt's hash under the seed, as for any generator.
+        assert_eq!(latent[..23], seed.latent(prompt, 23)[..]);
+    }
+    // Plurals, case and punctuation find the same words; unknown words are ignored; nothing
+    // known (or nothing at all) is the all-zero condition the generator was trained on.
+    assert_eq!(words.condition("PIZZAS!"), words.condition("pizza"));
+    assert_eq!(words.condition("a pizza, xyzzy"), words.condition("pizza"));
+    assert_eq!(words.condition(""), vec![0; 9]);
+    assert_eq!(words.condition("東京 xyzzy"), vec![0; 9]);
+    // Another seed: the same condition, other noise.
+    let (a, b) = (model.latent(&seed, "a flag"), model.latent(&Seed([4; 32]), "a flag"));
+    assert_eq!(a[23..], b[23..]);
+    assert_ne!(a[..23], b[..23]);
 }
 
 #[test]

@@ -18,9 +18,10 @@ const PROMPT = 'a small red fox asleep under a paper moon';
 let env;
 after(() => env?.stop());
 
-/// The latent the prompt and seed map to (crate/src/prompt.rs), to look for it on the wire.
+/// The noise part of the latent the prompt and seed map to (its first 23 values; the last 9 are
+/// the prompt words' condition: crate/src/prompt.rs), to look for it on the wire.
 function latentHex(prompt, seed) {
-  return createHash('sha256').update(Buffer.concat([Buffer.from('section9/latent/v2\0'), Buffer.from(seed.slice(2), 'hex'), Buffer.from(prompt)])).digest('hex');
+  return createHash('sha256').update(Buffer.concat([Buffer.from('section9/latent/v2\0'), Buffer.from(seed.slice(2), 'hex'), Buffer.from(prompt)])).digest('hex').slice(0, 46);
 }
 
 test('prompt → picture → threaded proof → wallet mint → on-chain token, in Chromium', { timeout: 600_000 }, async () => {
@@ -38,6 +39,10 @@ test('prompt → picture → threaded proof → wallet mint → on-chain token, 
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'the page must be cross-origin isolated');
   await page.waitForFunction(() => window.section9?.model);
   await page.fill('#prompt', PROMPT);
+  // The page says which words steer the picture (the model's own vocabulary).
+  const steering = await page.textContent('#words-line');
+  assert.match(steering, /^Steered by: .*\bfox\b/, steering);
+  assert.match(steering, /\bmoon\b/, steering);
   const pixels = () => page.evaluate(() => {
     const data = document.getElementById('art').getContext('2d').getImageData(0, 0, 32, 32).data;
     return Array.from({ length: 1024 * 3 }, (_, i) => data[Math.floor(i / 3) * 4 + (i % 3)]);

@@ -97,10 +97,20 @@ function currentPicture() {
   return state.model.generate($('prompt').value, state.seed);
 }
 
+/// Which of the prompt's words the model knows: they choose what the picture shows; the secret
+/// seed chooses the variation.
+function showWords(prompt) {
+  const known = [...new Set(state.model.knownWords(prompt))];
+  $('words-line').textContent = known.length
+    ? `Steered by: ${known.join(', ')}.`
+    : prompt.trim() ? 'No word here that the model knows: the picture is free.' : '';
+}
+
 function onPrompt() {
   const picture = currentPicture();
   state.picture = picture;
   draw(picture.rgb, picture.width, picture.height);
+  showWords($('prompt').value);
   if (state.proof && (state.proof.prompt !== $('prompt').value || state.proof.seed !== state.seed)) {
     state.proof = null;
     $('mint').disabled = true;

@@ -125,7 +125,7 @@ pub fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -
     let text = secret.prompt()?;
     let (seed, fresh) = secret.seed()?;
     let start = Instant::now();
-    let latent = seed.latent(&text, model.latent_len());
+    let latent = model.latent(&seed, &text);
     let picture = model.picture(&latent)?;
     let elapsed = start.elapsed();
     let png = picture.to_png(scale)?;
@@ -144,6 +144,9 @@ pub fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -
         picture.width * scale as usize,
         picture.height * scale as usize
     );
+    if let Some(words) = model.graph().prompt() {
+        println!("steering {}", steering(words, &words.condition(&text)));
+    }
     if fresh {
         let path = out.with_extension("secret.json");
         let commitment = prover::proof::fr_to_hex(&section9::circuit::statement::commitment(&latent, seed.salt()));
@@ -151,6 +154,18 @@ pub fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -
         println!("secret   {} (prompt and seed: `prove --seed` with them proves this picture)", path.display());
     }
     Ok(())
+}
+
+/// The classes a condition leans to, strongest first (the prompt itself is never printed).
+fn steering(words: &section9::prompt::Words, condition: &[i8]) -> String {
+    let total: i64 = condition.iter().map(|&v| i64::from(v)).sum();
+    if total == 0 {
+        return "none: no word of the prompt is in the model's vocabulary, so the picture is free".into();
+    }
+    let mut shares: Vec<(i64, &str)> = condition.iter().zip(&words.classes).map(|(&v, c)| (i64::from(v), c.as_str())).filter(|&(v, _)| v > 0).collect();
+    shares.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let parts: Vec<String> = shares.iter().take(3).map(|&(v, c)| format!("{c} {}%", (100 * v + total / 2) / total)).collect();
+    format!("toward {}", parts.join(", "))
 }
 
 pub fn info(model: &ModelArg) -> Result<()> {
@@ -162,6 +177,15 @@ pub fn info(model: &ModelArg) -> Result<()> {
     println!("model    {}", hex_string(&model.id()));
     println!("latent   `{}`: {} × int8 at 2^-{}", latent.name, latent.len(), latent.frac_bits);
     println!("picture  {w}×{h}, {}", if c == 1 { "grey (shown as RGB)" } else { "RGB" });
+    if let Some(words) = graph.prompt() {
+        println!(
+            "prompt   {} words steer latent values {}..{} toward: {}",
+            words.words.len(),
+            words.offset,
+            latent.len(),
+            words.classes.join(", ")
+        );
+    }
     println!("{:<16} {:<8} {:>16} {:>10} {:>14} {:>7}", "node", "op", "output", "MACs", "range", "scale");
     for node in graph.nodes() {
         let out = &tensors[node.output];
@@ -252,7 +276,7 @@ pub fn prove(secret: &SecretArgs, minter: &str, out: &Path, secret_out: Option<&
     let (seed, _) = secret.seed()?;
     let s = args.load(model)?;
     let pk = s.proving_key()?;
-    let latent = seed.latent(&text, s.model.latent_len());
+    let latent = s.model.latent(&seed, &text);
     let picture = s.model.picture(&latent)?;
     let witness = GraphWitness::mint(&latent, seed.salt(), minter);
     let ((instances, proof), _) = step("proving", || Ok(prover::prove(&s.params, &pk, &s.circuit, witness, rand::rngs::OsRng)?))?;
@@ -358,7 +382,7 @@ impl Setup {
 pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -> Result<()> {
     let s = args.load(model)?;
     let (pk, keygen_s) = step("key generation", || Ok(keys::generate(&s.params, &s.circuit)?))?;
-    let latent = Seed([0x5e; 32]).latent("bench", s.model.latent_len());
+    let latent = s.model.latent(&Seed([0x5e; 32]), "bench");
     let minter = [0x11u8; 20];
     let witness = GraphWitness::mint(&latent, Fr::from(7), minter);
     let (_, witness_s) = step("witness (integer inference + trace)", || Ok(GraphTrace::new(&s.circuit.plan, s.model.graph(), &witness.inputs)))?;

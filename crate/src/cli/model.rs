@@ -87,6 +87,8 @@ pub fn compile_graph(onnx: &Path, calibrate: Option<&Path>, options: &Options, p
     let check: Vec<_> = samples.iter().take(8).cloned().collect();
     step("checking the float reading against tract", || Ok(import::check_with_tract(&bytes, g, &check)?))?;
     let ((graph, report), _) = step("calibrating", || Ok(quantize(g, &samples, options, &imported.hints)?))?;
+    // A generator's vocabulary travels with it (a model of another shape is refused here).
+    let graph = graph.with_prompt(imported.prompt).with_context(|| format!("cannot compile {}", onnx.display()))?;
     Ok((graph, report))
 }
 

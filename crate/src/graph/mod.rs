@@ -198,6 +198,10 @@ pub struct Graph {
     /// embedding keep their JSON and their id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     indices: Vec<IndexInput>,
+    /// A generator's text encoder (its prompt's words → the end of its one input). Absent from
+    /// the file when there is none, so other graphs keep their JSON and their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prompt: Option<crate::prompt::Words>,
 }
 
 /// An input that holds table indices (an embedding's token ids): integers at scale `2^0`
@@ -218,7 +222,7 @@ struct GraphFile {
 
 impl Graph {
     pub fn new(tensors: Vec<TensorInfo>, inputs: Vec<usize>, outputs: Vec<usize>, nodes: Vec<Node>) -> Result<Graph, GraphError> {
-        let graph = Graph { tensors, inputs, outputs, nodes, indices: Vec::new() };
+        let graph = Graph { tensors, inputs, outputs, nodes, indices: Vec::new(), prompt: None };
         graph.check()?;
         Ok(graph)
     }
@@ -229,6 +233,18 @@ impl Graph {
         self.indices = indices;
         self.check()?;
         Ok(self)
+    }
+
+    /// The graph with a text encoder filling the end of its one input (checked against it).
+    pub fn with_prompt(mut self, prompt: Option<crate::prompt::Words>) -> Result<Graph, GraphError> {
+        self.prompt = prompt;
+        self.check()?;
+        Ok(self)
+    }
+
+    /// The text encoder of a generator trained with a condition.
+    pub fn prompt(&self) -> Option<&crate::prompt::Words> {
+        self.prompt.as_ref()
     }
 
     pub fn tensors(&self) -> &[TensorInfo] {
@@ -258,7 +274,7 @@ impl Graph {
             return Err(GraphError::File(format!("format `{}`, this version reads `{FORMAT}`", file.format)));
         }
         let g = file.graph;
-        Graph::new(g.tensors, g.inputs, g.outputs, g.nodes)?.with_indices(g.indices)
+        Graph::new(g.tensors, g.inputs, g.outputs, g.nodes)?.with_indices(g.indices)?.with_prompt(g.prompt)
     }
 
     /// SHA-256 of the graph's JSON: names every integer the function depends on.
@@ -324,6 +340,12 @@ impl Graph {
             if !once || self.tensors[i.tensor].frac_bits != 0 || i.lo > i.hi || i.lo < self.tensors[i.tensor].lo || i.hi > self.tensors[i.tensor].hi {
                 return Err(GraphError::File(format!("index input {} is not an input at scale 2^0 listed once, with rows [{}, {}] inside its range", i.tensor, i.lo, i.hi)));
             }
+        }
+        if let Some(words) = &self.prompt {
+            let &[input] = &self.inputs[..] else {
+                return Err(GraphError::File("a prompt vocabulary needs a graph with one input".into()));
+            };
+            words.check(self.tensors[input].len()).map_err(|e| GraphError::File(e.to_string()))?;
         }
         Ok(())
     }

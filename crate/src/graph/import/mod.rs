@@ -37,6 +37,8 @@ use super::Geometry;
 /// "weight_frac_bits", "output_frac_bits"}]}`. Calibration then keeps the trained scales, so
 /// the compiled graph is exactly the integer model training simulated.
 pub const HINTS_KEY: &str = "section9.quantization";
+/// The metadata key of a conditioned generator's text encoder ([`crate::prompt::Words`]).
+pub const PROMPT_KEY: &str = "section9.prompt";
 const HINTS_FORMAT: &str = "section9-pow2-v1";
 
 /// The most values one tensor may hold. Far above what a circuit can prove (2^22 values need
@@ -75,12 +77,16 @@ pub enum ImportError {
     Tract(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the `{HINTS_KEY}` metadata (trained scales) is not valid: {0}")]
     Hints(String),
+    #[error("the `{PROMPT_KEY}` metadata (the prompt's vocabulary) is not valid: {0}")]
+    Prompt(#[from] crate::prompt::WordsError),
 }
 
 /// A model read from ONNX: the float graph and any scales it fixes itself.
 pub struct Imported {
     pub graph: FloatGraph,
     pub hints: ScaleHints,
+    /// A generator's text encoder (the [`PROMPT_KEY`] metadata).
+    pub prompt: Option<crate::prompt::Words>,
 }
 
 /// A constant tensor: both readings of its values (shape arithmetic reads `ints`, weights read
@@ -154,7 +160,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
         r.graph.outputs.push(id);
     }
     r.graph.simplify();
-    Ok(Imported { graph: r.graph, hints: hints(&proto)? })
+    Ok(Imported { graph: r.graph, hints: hints(&proto)?, prompt: prompt_words(&proto)? })
 }
 
 /// Runs tract on `samples` and compares with the float graph's outputs (relative tolerance
@@ -230,6 +236,12 @@ fn is_integer(elem_type: i32) -> bool {
 
 /// The trained scales, if the model carries them. A model that carries the entry but not in
 /// the form this version reads is refused: its scales would otherwise be silently recalibrated.
+/// The text encoder in the model's metadata, if any (checked against the graph when compiled).
+fn prompt_words(proto: &pb::ModelProto) -> Result<Option<crate::prompt::Words>, ImportError> {
+    let Some(entry) = proto.metadata_props.iter().find(|p| p.key == PROMPT_KEY) else { return Ok(None) };
+    Ok(Some(crate::prompt::Words::from_json(&entry.value)?))
+}
+
 fn hints(proto: &pb::ModelProto) -> Result<ScaleHints, ImportError> {
     #[derive(serde::Deserialize)]
     struct Meta {
