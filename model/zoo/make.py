@@ -9,7 +9,8 @@ onnx.helper and seeded numpy weights (no training: the point is the operators an
                → Relu → pointwise Conv 8 → Add (residual) → GlobalAveragePool → Flatten → Gemm 4
 
 Also gan.input.json and gan.expected.json: the committed generator (model/gan.onnx) on the
-latent of the prompt "a quiet robot watering a tiny plant", as onnxruntime runs it.
+latent a mint derives from the prompt "a quiet robot watering a tiny plant" under the all-zero
+seed (noise, then the prompt words' condition), as onnxruntime runs it.
 
 For each <name>: <name>.onnx, <name>.input.json (one sample, EZKL's shape),
 <name>.calibration.json (16 samples back to back) and <name>.expected.json (onnxruntime's
@@ -132,9 +133,10 @@ def main():
 def generator():
     """The committed generator on one prompt's latent: gan.input.json and gan.expected.json."""
     sys.path.insert(0, os.path.join(HERE, ".."))
-    from intsim import sample_latent  # the training code's public sample latents
+    import intsim  # the training code's integer simulation: latents exactly as a mint derives them
 
-    x = np.asarray([sample_latent(GENERATOR_PROMPT)], dtype=np.float32) / 128.0
+    words = intsim.load_model(os.path.join(HERE, "..", "gan.onnx"))["words"]
+    x = np.asarray([intsim.latent_from(bytes(32), GENERATOR_PROMPT, words)], dtype=np.float32) / 128.0
     sess = ort.InferenceSession(os.path.join(HERE, "..", "gan.onnx"), providers=["CPUExecutionProvider"])
     out = sess.run(None, {sess.get_inputs()[0].name: x})[0]
     json.dump({"input_data": [x.ravel().tolist()]}, open(os.path.join(HERE, "gan.input.json"), "w"))
