@@ -197,16 +197,16 @@ impl Words {
         stems.into_iter().flatten().filter(|t| !t.is_empty()).find_map(|t| self.words.get(t)).map(Vec::as_slice)
     }
 
-    /// The tokens of `prompt` this vocabulary knows, in order (repeats count again).
-    pub fn known<'a>(&'a self, prompt: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        tokens(prompt).filter_map(|t| self.lookup(&t))
+    /// Whether a token of [`tokens`] is in the vocabulary (by the plural rule too).
+    pub fn knows(&self, token: &str) -> bool {
+        self.lookup(token).is_some()
     }
 
     /// The condition of `prompt`: one value in `[0, 127]` per class.
     pub fn condition(&self, prompt: &str) -> Vec<i8> {
         let mut sums = vec![0u64; self.classes.len()];
         let mut n = 0u64;
-        for vector in self.known(prompt) {
+        for vector in tokens(prompt).filter_map(|t| self.lookup(&t)) {
             n += 1;
             for (s, &v) in sums.iter_mut().zip(vector) {
                 *s += u64::from(v);
@@ -326,6 +326,23 @@ mod tests {
         w.format = "section9-words-v0".into();
         assert!(matches!(w.check(5), Err(WordsError::Format(_))));
         assert!(matches!(Words::from_json("[1, 2]"), Err(WordsError::Json(_))));
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text as a vocabulary file is read or refused, never a panic; any prompt
+        /// gives one int8 value in [0, 127] per class, and the same one every time.
+        #[test]
+        fn arbitrary_vocabularies_and_prompts_never_panic(text in ".{0,200}", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200), prompt in proptest::prelude::any::<String>()) {
+            if let Ok(w) = Words::from_json(&text) {
+                let _ = w.check(32);
+            }
+            let _ = Words::from_json(&String::from_utf8_lossy(&bytes));
+            let w = words();
+            let condition = w.condition(&prompt);
+            proptest::prop_assert_eq!(condition.len(), 2);
+            proptest::prop_assert!(condition.iter().all(|&v| (0..=127).contains(&v)));
+            proptest::prop_assert_eq!(condition, w.condition(&prompt));
+        }
     }
 
     #[test]

@@ -112,18 +112,12 @@ impl ModelJs {
         to_js(&PictureJs { width: picture.width, height: picture.height, rgb: picture.rgb })
     }
 
-    /// The latent a prompt maps to under a seed (`crate::prompt`): int8 values, the prompt's
-    /// condition last when the model carries a vocabulary.
-    pub fn latent(&self, prompt: &str, seed_hex: &str) -> Result<Vec<i8>, JsError> {
-        Ok(self.0.latent(&seed(seed_hex)?, prompt))
-    }
-
     /// The prompt's words this model knows (empty when it has no vocabulary): the page shows
     /// which words steer the picture.
     #[wasm_bindgen(js_name = knownWords)]
     pub fn known_words(&self, prompt: &str) -> Vec<String> {
         let Some(words) = self.0.graph().prompt() else { return Vec::new() };
-        crate::prompt::tokens(prompt).filter(|t| words.known(t).next().is_some()).collect()
+        crate::prompt::tokens(prompt).filter(|t| words.knows(t)).collect()
     }
 
     /// The model id (SHA-256 of the compiled graph), 64 hex digits.

@@ -145,7 +145,7 @@ pub fn generate(secret: &SecretArgs, out: &Path, scale: u32, model: &ModelArg) -
         picture.height * scale as usize
     );
     if let Some(words) = model.graph().prompt() {
-        println!("steering {}", steering(words, &words.condition(&text)));
+        println!("steering {}", steering(words, &latent[words.offset..]));
     }
     if fresh {
         let path = out.with_extension("secret.json");

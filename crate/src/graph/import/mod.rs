@@ -234,14 +234,14 @@ fn is_integer(elem_type: i32) -> bool {
     elem_type == DataType::Int64 as i32 || elem_type == DataType::Int32 as i32
 }
 
-/// The trained scales, if the model carries them. A model that carries the entry but not in
-/// the form this version reads is refused: its scales would otherwise be silently recalibrated.
 /// The text encoder in the model's metadata, if any (checked against the graph when compiled).
 fn prompt_words(proto: &pb::ModelProto) -> Result<Option<crate::prompt::Words>, ImportError> {
     let Some(entry) = proto.metadata_props.iter().find(|p| p.key == PROMPT_KEY) else { return Ok(None) };
     Ok(Some(crate::prompt::Words::from_json(&entry.value)?))
 }
 
+/// The trained scales, if the model carries them. A model that carries the entry but not in
+/// the form this version reads is refused: its scales would otherwise be silently recalibrated.
 fn hints(proto: &pb::ModelProto) -> Result<ScaleHints, ImportError> {
     #[derive(serde::Deserialize)]
     struct Meta {
