@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use section9::circuit::graph::{GraphParams, Optimize, Visibility};
+use section9::circuit::graph::{GraphParams, Optimize, Visibility, Weights};
 use section9::circuit::DEFAULT_WIDTH;
 
 mod cli;
@@ -75,6 +75,11 @@ enum Command {
         /// again as many rows per output (tables and max pooling read 8-bit values either way).
         #[arg(long, default_value_t = 16)]
         activation_bits: u32,
+        /// `committed`: the learned weights will be private behind a public Poseidon commitment
+        /// (printed); also writes the public shape (`*.shape.s9`, weights zeroed) that verifiers
+        /// use. Committed weights are 8-bit: pass `--weight-bits 8` or fewer.
+        #[arg(long, default_value = "fixed")]
+        weights: Weights,
         /// Where to write the compiled model.
         #[arg(long, default_value = "model.s9")]
         out: PathBuf,
@@ -109,6 +114,10 @@ enum Command {
         /// proof and Solidity verifier, the least gas). The proof file records it.
         #[arg(long, default_value = "prover", requires = "input")]
         optimize: Optimize,
+        /// The learned weights: `fixed` (constants of the circuit, the verifier knows them) or
+        /// `committed` (private; the proof's last public value is their Poseidon commitment).
+        #[arg(long, default_value = "fixed", requires = "input")]
+        weights: Weights,
         /// The proof file to write (JSON).
         #[arg(long, default_value = "proof.json")]
         out: PathBuf,
@@ -151,6 +160,10 @@ enum Command {
         /// `prover` (default) or `verifier` (fewer columns: a smaller verifier, less gas).
         #[arg(long)]
         optimize: Option<Optimize>,
+        /// A model circuit: `fixed` weights (default) or `committed` (the verifier serves every
+        /// model of the shape; pass the shape file as the model).
+        #[arg(long)]
+        weights: Option<Weights>,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
@@ -186,6 +199,9 @@ enum Command {
         /// For a compiled model: the layout, `prover` (default) or `verifier`.
         #[arg(long, default_value = "prover")]
         optimize: Optimize,
+        /// For a compiled model: `fixed` (default) or `committed` weights.
+        #[arg(long, default_value = "fixed")]
+        weights: Weights,
     },
 }
 
@@ -205,16 +221,17 @@ fn main() -> ExitCode {
         Command::Generate { secret, out, scale, model } => mint::generate(&secret, &out, scale, &model),
         Command::Info { model } => mint::info(&model),
         Command::Setup { model, keys } => mint::setup(&model, &keys),
-        Command::Compile { onnx, calibrate, weight_bits, activation_bits, out } => {
-            cli::model::compile(&onnx, calibrate.as_deref(), section9::graph::quantize::Options { weight_bits, activation_bits }, &out)
+        Command::Compile { onnx, calibrate, weight_bits, activation_bits, weights, out } => {
+            cli::model::compile(&onnx, calibrate.as_deref(), section9::graph::quantize::Options { weight_bits, activation_bits }, weights, &out)
         }
         Command::Run { model, input } => cli::model::run(&model, &input),
-        Command::Prove { input: Some(input), input_visibility, output_visibility, optimize, out, model, keys, .. } => match &model.model {
+        Command::Prove { input: Some(input), input_visibility, output_visibility, optimize, weights, out, model, keys, .. } => match &model.model {
             Some(path) => cli::model::prove(cli::model::ModelProve {
                 model: path,
                 input: &input,
                 inputs: input_visibility,
                 outputs: output_visibility,
+                weights,
                 optimize,
                 out: &out,
                 keys: &keys,
@@ -226,21 +243,21 @@ fn main() -> ExitCode {
             None => Err(anyhow::anyhow!("a mint proof names its minter: pass --minter 0x…")),
         },
         Command::Verify { proof, derive_vk, model, keys } => mint::verify(&proof, &model, &keys, derive_vk),
-        Command::ExportVerifier { out, input_visibility, output_visibility, optimize, model, keys } => match &model.model {
-            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || !cli::is_generator(path)) => {
+        Command::ExportVerifier { out, input_visibility, output_visibility, optimize, weights, model, keys } => match &model.model {
+            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || weights.is_some() || !cli::is_generator(path)) => {
                 let (inputs, outputs) = (input_visibility.unwrap_or_default(), output_visibility.unwrap_or(Visibility::Public));
-                cli::model::export_verifier(path, inputs, outputs, optimize.unwrap_or_default(), &keys, &out)
+                cli::model::export_verifier(path, inputs, outputs, weights.unwrap_or_default(), optimize.unwrap_or_default(), &keys, &out)
             }
-            _ if input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() => {
-                Err(anyhow::anyhow!("--input-visibility, --output-visibility and --optimize are for a compiled model's circuit: pass --model model.s9"))
+            _ if input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || weights.is_some() => {
+                Err(anyhow::anyhow!("--input-visibility, --output-visibility, --optimize and --weights are for a compiled model's circuit: pass --model model.s9"))
             }
             _ => mint::export_verifier(&out, &model, &keys),
         },
         Command::ExportWeb { out_dir, model, keys } => mint::export_web(&out_dir, &model, &keys),
-        Command::Bench { model: ModelArg { model: Some(path) }, input, optimize, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
-            cli::model::bench(&path, input.as_deref(), optimize, &keys, repeat, json.as_deref())
+        Command::Bench { model: ModelArg { model: Some(path) }, input, optimize, weights, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
+            cli::model::bench(&path, input.as_deref(), weights, optimize, &keys, repeat, json.as_deref())
         }
-        Command::Bench { model, keys, json, repeat, .. } => mint::bench(&model, &keys, json.as_deref(), repeat),
+        Command::Bench { model, keys, json, repeat, weights, .. } => mint::bench(&model, &keys, json.as_deref(), repeat, weights),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

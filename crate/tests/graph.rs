@@ -6,7 +6,7 @@ mod common;
 use common::onnx::{af, ai, ais, astr, Builder};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::halo2curves::bn256::Fr;
-use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility};
+use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility, Weights};
 use section9::circuit::graph_plan::{GraphTamper, GraphTrace, Step};
 use section9::circuit::DEFAULT_WIDTH;
 use section9::graph::import::{check_with_tract, import, ImportError};
@@ -594,11 +594,11 @@ fn range_blocks_spread_over_lanes_and_every_lane_is_checked() {
 #[test]
 fn auto_layout_adds_lanes_only_when_they_lower_k() {
     let (mlp_graph, _, _) = compile(&mlp());
-    let mlp_params = GraphParams::auto_layout(mlp_graph, Visibility::Private, Visibility::Public).unwrap();
+    let mlp_params = GraphParams::auto_layout(mlp_graph, Visibility::Private, Visibility::Public, Weights::Fixed).unwrap();
     assert_eq!(mlp_params.lanes, 1);
     let (graph, _, fresh) = compile_with(&layer_norm_of(256), &Options::accurate());
     let one = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
-    let auto = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public).unwrap();
+    let auto = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public, Weights::Fixed).unwrap();
     let (dot, range, _) = one.rows();
     eprintln!("layer norm: one lane (dot, range) rows ({dot}, {range}), k {}; auto: {} lanes, W {}, k {}", one.k(), auto.lanes, auto.width, auto.k());
     assert!(auto.lanes > 1 && auto.k() < one.k(), "{} lanes at k {}", auto.lanes, auto.k());

@@ -5,7 +5,7 @@ mod common;
 
 use common::onnx::Builder;
 use halo2_proofs::halo2curves::bn256::Fr;
-use section9::circuit::graph::{GraphParams, Visibility};
+use section9::circuit::graph::{GraphParams, Visibility, Weights};
 use section9::circuit::graph_plan::{GraphTrace, PlanError};
 use section9::circuit::{MAX_LANES, MAX_WIDTH};
 use section9::graph::quantize::{quantize, Options};
@@ -92,7 +92,7 @@ fn a_width_above_the_compilers_bound_is_refused_before_any_column_exists() {
     }
     assert_eq!(GraphParams::new(g.clone(), MAX_WIDTH, Visibility::Private, Visibility::Public).unwrap().width, MAX_WIDTH);
     // The compiler's own search stays within the bound.
-    assert!(GraphParams::auto_layout(g, Visibility::Private, Visibility::Public).unwrap().width <= MAX_WIDTH);
+    assert!(GraphParams::auto_layout(g, Visibility::Private, Visibility::Public, Weights::Fixed).unwrap().width <= MAX_WIDTH);
 }
 
 /// The file names the circuit's range lanes; files written before lanes existed read as one

@@ -180,7 +180,7 @@ fn pytorch_transformers_match_onnxruntime() {
 fn the_transformer_circuit_is_satisfied() {
     use halo2_proofs::dev::MockProver;
     use halo2_proofs::halo2curves::bn256::Fr;
-    use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility};
+    use section9::circuit::graph::{GraphCircuit, GraphParams, GraphWitness, Visibility, Weights};
     use section9::circuit::graph_plan::GraphTrace;
 
     let data = |suffix: &str| std::fs::read_to_string(common::repo_path(&format!("model/zoo/torch_transformer{suffix}"))).unwrap();
@@ -190,7 +190,7 @@ fn the_transformer_circuit_is_satisfied() {
     let sample = input::parse(&data(".input.json"), &[128]).unwrap().remove(0);
     let (graph, _) = quantize(&imported.graph, &calibration, &Options::accurate(), &imported.hints).unwrap();
     let q = graph.quantize_inputs(&sample).unwrap();
-    let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public).unwrap();
+    let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public, Weights::Fixed).unwrap();
     let trace = GraphTrace::new(&params.plan, &graph, &q);
     let values = graph.run(&q).unwrap();
     let out = graph.outputs()[0];

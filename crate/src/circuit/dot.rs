@@ -129,3 +129,115 @@ impl DotConfig {
         Ok((results, row + 1))
     }
 }
+
+/// One dot product over committed weights: `b + Σ (w + WEIGHT_LO)·(x + lo)`, the bias `b` and
+/// the stored weights `w` copied from the cells the weight commitment hashes.
+pub struct CommittedJob<'a> {
+    pub bias: &'a Wire,
+    /// Per term: its stored weight, its source and the source's low end.
+    pub terms: Vec<(&'a Wire, &'a Wire, i64)>,
+    /// Added to the result cell: zero except in negative tests.
+    pub lie: Fr,
+    /// Added to the first term's weight in its row: zero except in negative tests.
+    pub copy_lie: Fr,
+}
+
+/// The dot product of committed weights, `W` terms a row beside the fixed-weight one:
+///
+/// ```text
+/// | x_0 … x_{W-1} | acc | lo_0 … lo_{W-1} (fixed) | w_0 … w_{W-1} | bias (advice) |
+/// ```
+///
+/// `acc' = bias + Σ (w_i + WEIGHT_LO)·(x_i + lo_i)` on an output's first row, `acc' = acc + …`
+/// on the next ones. The fixed columns hold only the operands' low ends, which the shape
+/// decides, so the verifying key does not depend on the weights.
+///
+/// Soundness: every `w_i` and the bias are copy-constrained to the cells the commitment
+/// hashes, and every `x_i` to the cell that produced it; a position no term uses copies the
+/// constant zero weight (stored 128), so whatever its `x_i`, it adds nothing.
+#[derive(Clone, Debug)]
+pub struct CommittedDotConfig {
+    q_first: Selector,
+    q_next: Selector,
+    inputs: Vec<Column<Advice>>,
+    acc: Column<Advice>,
+    lo: Vec<Column<Fixed>>,
+    weights: Vec<Column<Advice>>,
+    bias: Column<Advice>,
+}
+
+impl CommittedDotConfig {
+    /// `weights` (as many as `inputs`) and `bias` are copy-enabled advice columns; `lo` the
+    /// fixed-weight dot's weight columns, idle on these rows.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, dot: &DotConfig, weights: Vec<Column<Advice>>, bias: Column<Advice>) -> Self {
+        let (inputs, acc, lo) = (dot.inputs.clone(), dot.acc, dot.weights.clone());
+        let q_first = meta.selector();
+        let q_next = meta.selector();
+        let offset = Expression::Constant(super::fr_from_i64(super::graph_plan::WEIGHT_LO));
+        let sum = |meta: &mut VirtualCells<'_, Fr>| {
+            inputs.iter().zip(&lo).zip(&weights).fold(Expression::Constant(Fr::zero()), |s, ((&x, &l), &w)| {
+                let weight = meta.query_advice(w, Rotation::cur()) + offset.clone();
+                s + weight * (meta.query_advice(x, Rotation::cur()) + meta.query_fixed(l, Rotation::cur()))
+            })
+        };
+        meta.create_gate("committed dot first row: acc' = bias + Σ (w - 128)·(x + lo)", |meta| {
+            let q = meta.query_selector(q_first);
+            let acc_next = meta.query_advice(acc, Rotation::next());
+            let bias = meta.query_advice(bias, Rotation::cur());
+            vec![q * (acc_next - bias - sum(meta))]
+        });
+        meta.create_gate("committed dot next row: acc' = acc + Σ (w - 128)·(x + lo)", |meta| {
+            let q = meta.query_selector(q_next);
+            let acc_cur = meta.query_advice(acc, Rotation::cur());
+            let acc_next = meta.query_advice(acc, Rotation::next());
+            vec![q * (acc_next - acc_cur - sum(meta))]
+        });
+        CommittedDotConfig { q_first, q_next, inputs, acc, lo, weights, bias }
+    }
+
+    /// Lays out `jobs` from `row` on (rows as [`DotConfig::rows_for`]); `zero` is the constant
+    /// zero weight. Returns each job's result and the first free row.
+    pub fn assign(&self, region: &mut Region<'_, Fr>, mut row: usize, jobs: &[CommittedJob<'_>], zero: &Wire) -> Result<(Vec<Wire>, usize), Error> {
+        let w = self.inputs.len();
+        let offset = super::fr_from_i64(super::graph_plan::WEIGHT_LO);
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mut acc = job.bias.value;
+            let chunks: Vec<&[(&Wire, &Wire, i64)]> = if job.terms.is_empty() { vec![&[]] } else { job.terms.chunks(w).collect() };
+            for (i, chunk) in chunks.iter().enumerate() {
+                if i == 0 {
+                    self.q_first.enable(region, row)?;
+                    let cell = region.assign_advice(self.bias, row, job.bias.value);
+                    region.constrain_equal(cell.cell(), job.bias.cell);
+                } else {
+                    self.q_next.enable(region, row)?;
+                }
+                for slot in 0..w {
+                    let Some(&(weight, source, lo)) = chunk.get(slot) else {
+                        let cell = region.assign_advice(self.weights[slot], row, zero.value);
+                        region.constrain_equal(cell.cell(), zero.cell);
+                        continue;
+                    };
+                    let lie = if i == 0 && slot == 0 { job.copy_lie } else { Fr::zero() };
+                    let wv = weight.value.map(|v| v + lie);
+                    let cell = region.assign_advice(self.weights[slot], row, wv);
+                    region.constrain_equal(cell.cell(), weight.cell);
+                    let lo = super::fr_from_i64(lo);
+                    region.assign_fixed(self.lo[slot], row, lo);
+                    let cell = region.assign_advice(self.inputs[slot], row, source.value);
+                    region.constrain_equal(cell.cell(), source.cell);
+                    acc = acc + wv.zip(source.value).map(|(w, x)| (w + offset) * (x + lo));
+                }
+                if i + 1 == chunks.len() {
+                    acc = acc.map(|v| v + job.lie);
+                }
+                let cell = region.assign_advice(self.acc, row + 1, acc);
+                row += 1;
+                if i + 1 == chunks.len() {
+                    results.push(Wire { cell: cell.cell(), value: acc });
+                }
+            }
+        }
+        Ok((results, row + 1))
+    }
+}

@@ -38,8 +38,9 @@ use serde::{Deserialize, Serialize};
 use super::div::DivConfig;
 use super::inner::InnerConfig;
 use super::sqrt::SqrtConfig;
-use super::dot::{DotConfig, DotJob, Wire};
-use super::graph_plan::{GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
+use super::dot::{CommittedDotConfig, CommittedJob, DotConfig, DotJob, Wire};
+pub use super::graph_plan::Weights;
+use super::graph_plan::{CommittedWeights, GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
 use super::horner::HornerConfig;
 use super::max::MaxConfig;
 use super::mul::MulConfig;
@@ -145,7 +146,7 @@ pub struct GraphParams {
 
 impl Default for GraphParams {
     fn default() -> Self {
-        let plan = GraphPlan { wires: 0, inputs: Vec::new(), input_limbs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new() };
+        let plan = GraphPlan { wires: 0, inputs: Vec::new(), input_limbs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new(), committed: None };
         GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, lanes: 1, inputs: Visibility::Private, outputs: Visibility::Public, picture: None }
     }
 }
@@ -171,6 +172,30 @@ pub fn hash_message(values: &[i64]) -> Vec<Fr> {
     let mut message = vec![Fr::from(values.len() as u64)];
     message.extend(values.chunks(CHUNK_VALUES).map(|c| c.iter().fold(Fr::zero(), |acc, &v| acc * Fr::from(65536) + fr_from_i64(v))));
     message
+}
+
+/// The message a weight commitment hashes: the [shape id](super::graph_plan::shape_id) (its
+/// first 31 bytes, big-endian), the stored weights `w + 128` packed 31 to a word (big-endian),
+/// then each bias as one word (a signed integer in the field). `wires` are the stored values
+/// of a trace.
+pub fn weight_message(committed: &CommittedWeights, wires: &[i64]) -> Vec<Fr> {
+    let mut message = statement::pack_bytes(&committed.shape[..statement::CHUNK_BYTES]);
+    message.extend(statement::pack_values(&committed.weights.iter().map(|&w| wires[w]).collect::<Vec<_>>()));
+    message.extend(committed.biases.iter().map(|&b| fr_from_i64(wires[b])));
+    message
+}
+
+/// The weight commitment of `graph`: Poseidon over [`weight_message`] of its learned weights.
+/// Unsalted: the weights are tens of thousands of values, and anyone holding the model file
+/// can check that it is the committed one.
+pub fn weight_commitment(graph: &Graph) -> Result<Fr, PlanError> {
+    let plan = GraphPlan::new(graph, Weights::Committed)?;
+    let c = plan.committed.as_ref().ok_or_else(|| PlanError::Statement("no committed weights".into()))?;
+    let mut wires = vec![0i64; plan.wires];
+    for (&w, &v) in c.weights.iter().zip(&c.weight_values).chain(c.biases.iter().zip(&c.bias_values)) {
+        wires[w] = v;
+    }
+    Ok(poseidon::hash(&weight_message(c, &wires)))
 }
 
 /// Values per word of a committed input with `limbs` bytes per value: 31 bytes, or 15 16-bit
@@ -217,8 +242,29 @@ impl GraphParams {
         } else {
             None
         };
-        let plan = GraphPlan::new(&graph)?;
+        let plan = GraphPlan::new(&graph, Weights::Fixed)?;
         Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), lanes: 1, inputs, outputs, picture })
+    }
+
+    /// The same parameters with the learned weights fixed or committed (re-planned: committed
+    /// weights keep zero weights and size accumulators from the shape).
+    pub fn with_weights(self, weights: Weights) -> Result<Self, PlanError> {
+        if weights == self.weights() {
+            return Ok(self);
+        }
+        let graph = self.graph.as_deref().ok_or_else(|| PlanError::Statement("parameters without a graph".into()))?;
+        let plan = GraphPlan::new(graph, weights)?;
+        Ok(GraphParams { plan: Arc::new(plan), ..self })
+    }
+
+    /// Whether the learned weights are fixed or committed.
+    pub fn weights(&self) -> Weights {
+        if self.plan.committed.is_some() { Weights::Committed } else { Weights::Fixed }
+    }
+
+    /// Range-column rows the committed weights take (a byte each).
+    fn weight_rows(&self) -> usize {
+        self.plan.committed.as_ref().map_or(0, |c| c.weights.len())
     }
 
     /// The mint statement for a generator at `W = width`: the latent committed, the picture
@@ -240,7 +286,7 @@ impl GraphParams {
 
     /// The first row of the requantization blocks.
     pub fn range_start(&self) -> usize {
-        (self.input_start() + self.plan.input_rows()).max(self.reserved_aux())
+        (self.input_start() + self.plan.input_rows() + self.weight_rows()).max(self.reserved_aux())
     }
 
     /// Bytes of the public RGB picture.
@@ -262,8 +308,8 @@ impl GraphParams {
     /// the proving time; a transformer's range group is four times its dot group, so its second
     /// lane is what lowers `k`. Model proofs are verified natively or by a generated verifier
     /// of their own, so unlike the mint circuit they need not keep the mint's layout.
-    pub fn auto_layout(graph: Graph, inputs: Visibility, outputs: Visibility) -> Result<Self, PlanError> {
-        let first = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?;
+    pub fn auto_layout(graph: Graph, inputs: Visibility, outputs: Visibility, weights: Weights) -> Result<Self, PlanError> {
+        let first = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?.with_weights(weights)?;
         let mut best = (first.k(), first.clone());
         for lanes in 1..=MAX_LANES {
             for width in MIN_WIDTH..=MAX_WIDTH {
@@ -279,10 +325,10 @@ impl GraphParams {
 
     /// The parameters laid out for `goal`: [`GraphParams::auto_layout`] for the prover, the
     /// narrowest single-lane layout for the verifier.
-    pub fn layout_for(graph: Graph, inputs: Visibility, outputs: Visibility, goal: Optimize) -> Result<Self, PlanError> {
+    pub fn layout_for(graph: Graph, inputs: Visibility, outputs: Visibility, weights: Weights, goal: Optimize) -> Result<Self, PlanError> {
         match goal {
-            Optimize::Prover => GraphParams::auto_layout(graph, inputs, outputs),
-            Optimize::Verifier => GraphParams::new(graph, MIN_WIDTH, inputs, outputs),
+            Optimize::Prover => GraphParams::auto_layout(graph, inputs, outputs, weights),
+            Optimize::Verifier => GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?.with_weights(weights),
         }
     }
 
@@ -358,6 +404,12 @@ impl GraphParams {
                 Visibility::Private | Visibility::Public => {}
             }
         }
+        if let Some(c) = &plan.committed {
+            let (words, biases) = (c.weights.len().div_ceil(statement::CHUNK_BYTES), c.biases.len());
+            dot += biases.div_ceil(w);
+            dot += DotConfig::rows_for(w, std::iter::once(0).chain(chunks(c.weights.len(), statement::CHUNK_BYTES))) + 1;
+            dot += PoseidonConfig::rows(1 + words + biases);
+        }
         let tables = 1 + plan.tables.iter().map(Vec::len).sum::<usize>();
         (dot, range, tables)
     }
@@ -378,7 +430,9 @@ impl GraphParams {
     /// How many public values the statement has (`instances_of`'s length).
     pub fn num_instances(&self) -> usize {
         let minter = usize::from(self.outputs == Visibility::Picture);
+        let weights = usize::from(self.plan.committed.is_some());
         minter
+            + weights
             + self
                 .sides()
                 .map(|(vis, wires, _)| match vis {
@@ -414,6 +468,9 @@ impl GraphParams {
                     out.extend_from_slice(&statement::instances_of_values(minter, commitment, &picture)[2..]);
                 }
             }
+        }
+        if let Some(c) = &self.plan.committed {
+            out.push(poseidon::hash(&weight_message(c, wires)));
         }
         out
     }
@@ -503,6 +560,7 @@ pub struct GraphConfig {
     poseidon: Option<PoseidonConfig>,
     horner: Option<HornerConfig>,
     wide: Option<WideConfig>,
+    committed: Option<CommittedDotConfig>,
     aux: Column<Advice>,
     instance: Column<Instance>,
 }
@@ -549,12 +607,24 @@ impl Circuit<Fr> for GraphCircuit {
             .collect();
         let table = (!plan.tables.is_empty()).then(|| TableConfig::configure(meta, inputs[0], inputs[1], weights[0]));
         let mul = plan.has_mul().then(|| MulConfig::configure(meta, [inputs[0], inputs[1], inputs[2]], [weights[0], weights[1], bias]));
-        let hashed = [params.inputs, params.outputs].iter().any(|v| matches!(v, Visibility::Hashed | Visibility::Committed));
+        let hashed = plan.committed.is_some() || [params.inputs, params.outputs].iter().any(|v| matches!(v, Visibility::Hashed | Visibility::Committed));
         // The hash and the evaluation borrow the dot group's columns (inputs, then `acc`).
         let pool: Vec<Column<Advice>> = inputs.iter().copied().chain([acc]).collect();
         let poseidon = hashed.then(|| PoseidonConfig::configure(meta, &pool, &weights));
         let horner = (params.outputs == Visibility::Picture).then(|| HornerConfig::configure(meta, &pool));
-        GraphConfig { dot, lanes, table, max, mul, inner, poseidon, horner, wide, aux, instance }
+        // Committed weights: their own advice columns, created last so that circuits of fixed
+        // weights keep their keys.
+        let committed = plan.committed.is_some().then(|| {
+            let mut advice = || {
+                let c = meta.advice_column();
+                meta.enable_equality(c);
+                c
+            };
+            let weights = (0..params.width).map(|_| advice()).collect();
+            let bias = advice();
+            CommittedDotConfig::configure(meta, &dot, weights, bias)
+        });
+        GraphConfig { dot, lanes, table, max, mul, inner, poseidon, horner, wide, committed, aux, instance }
     }
 
     fn configure(_meta: &mut ConstraintSystem<Fr>) -> GraphConfig {
@@ -598,6 +668,13 @@ impl Circuit<Fr> for GraphCircuit {
                         row += limbs as usize;
                     }
                 }
+                // Committed weights, a byte each (stored `w + 128`).
+                for &w in plan.committed.as_ref().map_or(&[][..], |c| &c.weights[..]) {
+                    region.assign_fixed(range.bits, row, Fr::from(8));
+                    let cell = region.assign_advice(range.range, row, val(w));
+                    wires[w] = Some(Wire { cell: cell.cell(), value: val(w) });
+                    row += 1;
+                }
                 let minter = (self.params.outputs == Visibility::Picture).then(|| region.assign_advice(config.aux, 0, minter_value).cell());
                 let salt = (self.params.inputs == Visibility::Committed)
                     .then(|| Wire { cell: region.assign_advice(config.aux, 1, salt_value).cell(), value: salt_value });
@@ -606,6 +683,20 @@ impl Circuit<Fr> for GraphCircuit {
         )?;
         let (range_at, _) = self.params.range_layout();
         let mut dot_row = 0;
+        // Committed biases: free cells, fixed by the commitment they are copied into.
+        if let Some(c) = &plan.committed {
+            let width = config.dot.width();
+            dot_row = layouter.assign_region(
+                || "committed biases",
+                |mut region| {
+                    for (i, &b) in c.biases.iter().enumerate() {
+                        let cell = region.assign_advice(config.dot.inputs[i % width], dot_row + i / width, val(b));
+                        wires[b] = Some(Wire { cell: cell.cell(), value: val(b) });
+                    }
+                    Ok(dot_row + c.biases.len().div_ceil(width))
+                },
+            )?;
+        }
         // Constants: dot products with no terms, `acc' = bias`.
         let jobs: Vec<DotJob> = plan.constants.iter().map(|&(_, v)| DotJob { bias: fr_from_i64(v), terms: Vec::new(), lie: Fr::zero() }).collect();
         if !jobs.is_empty() {
@@ -630,6 +721,40 @@ impl Circuit<Fr> for GraphCircuit {
                 |mut region| {
                     let mut d = dot_row;
                     match step {
+                        Step::Linear { dots, kind, outputs, .. } if dots.first().is_some_and(|d| d.committed.is_some()) => {
+                            let chip = config.committed.as_ref().ok_or(Error::Synthesis)?;
+                            let zero = get(&wires, plan.committed.as_ref().ok_or(Error::Synthesis)?.zero_weight)?;
+                            let cells: Vec<(Wire, Vec<(Wire, Wire, i64)>)> = dots
+                                .iter()
+                                .map(|dt| {
+                                    let c = dt.committed.as_ref().ok_or(Error::Synthesis)?;
+                                    let terms = dt.terms.iter().zip(&c.weights).map(|(&(x, _), &(wt, lo))| Ok((get(&wires, wt)?, get(&wires, x)?, lo))).collect::<Result<_, Error>>()?;
+                                    Ok((get(&wires, c.bias)?, terms))
+                                })
+                                .collect::<Result<_, Error>>()?;
+                            let jobs: Vec<CommittedJob> = cells
+                                .iter()
+                                .zip(outputs)
+                                .map(|((bias, terms), &out)| CommittedJob {
+                                    bias,
+                                    terms: terms.iter().map(|(w, x, lo)| (w, x, *lo)).collect(),
+                                    lie: match tamper {
+                                        Some(GraphTamper::DotResult { wire, delta }) if wire == out => fr_from_i64(delta),
+                                        _ => Fr::zero(),
+                                    },
+                                    copy_lie: match tamper {
+                                        Some(GraphTamper::WeightCopy { wire, delta }) if wire == out => fr_from_i64(delta),
+                                        _ => Fr::zero(),
+                                    },
+                                })
+                                .collect();
+                            let (accs, next) = chip.assign(&mut region, d, &jobs, &zero)?;
+                            d = next;
+                            for (o, (acc, &w)) in accs.iter().zip(outputs).enumerate() {
+                                let (lane, r) = lane(o)?;
+                                wires[w] = Some(lane.requant.assign(&mut region, r, *kind, acc, blocks.map(|b| &b[o]))?);
+                            }
+                        }
                         Step::Linear { dots, kind, outputs, .. } => {
                             let ins: Vec<Vec<(Fr, Wire)>> = dots
                                 .iter()
@@ -813,6 +938,35 @@ impl Circuit<Fr> for GraphCircuit {
                     row += 2;
                 }
             }
+        }
+        // The weight commitment, the last public value: the shape word, the weight bytes
+        // packed 31 to a word, the biases.
+        if let Some(c) = &plan.committed {
+            let poseidon = config.poseidon.as_ref().ok_or(Error::Synthesis)?;
+            let weights: Vec<Wire> = c.weights.iter().map(|&w| get(&wires, w)).collect::<Result<_, _>>()?;
+            let biases: Vec<Wire> = c.biases.iter().map(|&w| get(&wires, w)).collect::<Result<_, _>>()?;
+            let shape = statement::pack_bytes(&c.shape[..statement::CHUNK_BYTES]);
+            let digest = layouter.assign_region(
+                || "weight commitment",
+                |mut region| {
+                    let mut jobs: Vec<DotJob> = shape.iter().map(|&word| DotJob { bias: word, terms: Vec::new(), lie: Fr::zero() }).collect();
+                    jobs.extend(weights.chunks(statement::CHUNK_BYTES).map(|chunk| DotJob {
+                        bias: Fr::zero(),
+                        terms: statement::chunk_weights(chunk.len()).into_iter().zip(chunk.iter()).collect(),
+                        lie: Fr::zero(),
+                    }));
+                    let (mut message, next) = config.dot.assign(&mut region, dot_row, &jobs)?;
+                    message.extend(biases.iter().copied());
+                    let lie = match tamper {
+                        Some(GraphTamper::PoseidonSquare { round }) => Some(round),
+                        _ => None,
+                    };
+                    let digest = poseidon.assign(&mut region, next, &message, lie)?;
+                    dot_row = next + PoseidonConfig::rows(message.len());
+                    Ok(digest)
+                },
+            )?;
+            layouter.constrain_instance(digest.cell, config.instance, row);
         }
         Ok(())
     }

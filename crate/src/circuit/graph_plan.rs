@@ -9,18 +9,106 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
 use super::div::{DivCells, DivKind};
 use super::sqrt::{SqrtCells, SqrtKind};
 use super::witness::Block;
 use crate::generator::GeneratorError;
 use crate::graph::{round_shift, Graph, Op};
 
+/// Where the weights and biases of a model's learned linear nodes (dense, matrix product,
+/// convolution, transposed convolution) live in its circuit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    /// Constants of the circuit (fixed columns of the verifying key): the verifier knows the
+    /// model, and zero weights cost nothing.
+    #[default]
+    Fixed,
+    /// Private witnesses behind a public Poseidon commitment ([`CommittedWeights`]): the
+    /// verifying key depends on the graph's shape alone, so one verifier serves every model of
+    /// that shape, and only the holder of the weights can prove.
+    Committed,
+}
+
+impl std::fmt::Display for Weights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Weights::Fixed => "fixed",
+            Weights::Committed => "committed",
+        })
+    }
+}
+
+impl std::str::FromStr for Weights {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fixed" => Ok(Weights::Fixed),
+            "committed" => Ok(Weights::Committed),
+            other => Err(format!("`{other}` is not a weight visibility (fixed, committed)")),
+        }
+    }
+}
+
+/// The low end of a committed weight: weights are signed bytes, stored as `w + 128`.
+pub const WEIGHT_LO: i64 = -128;
+
 /// One output value of a linear node: `acc = bias + Σ weight · stored value of wire`, the
 /// stored values being `q - lo` (the offsets are folded into `bias`; zero weights dropped).
+/// With committed weights every tap is a term, zero or not, and [`CommittedDot`] names the
+/// wires its weights and bias are copied from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dot {
     pub bias: i64,
     pub terms: Vec<(usize, i64)>,
+    pub committed: Option<CommittedDot>,
+}
+
+/// A dot product over committed weights: `acc = b + Σ (w_t + WEIGHT_LO)·(x_t + lo_t)` with the
+/// stored weights `w_t` and bias `b` copied from the wires that are hashed into the commitment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedDot {
+    /// The wire of the bias (a constant 0 for a node without bias).
+    pub bias: usize,
+    /// Per term: the wire of its stored weight and the low end of its operand.
+    pub weights: Vec<(usize, i64)>,
+}
+
+/// The committed weights of a plan: wires holding each learned node's stored weights `w + 128`
+/// (range-checked bytes) and biases, in node order, and the shape they are committed under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedWeights {
+    pub weights: Vec<usize>,
+    /// The stored weights `w + 128`, as the wires hold them.
+    pub weight_values: Vec<i64>,
+    pub biases: Vec<usize>,
+    pub bias_values: Vec<i64>,
+    /// The constant wire of a zero weight (stored 128): what a dot row's unused positions copy.
+    pub zero_weight: usize,
+    /// [`shape_id`] of the graph.
+    pub shape: [u8; 32],
+}
+
+/// The graph with the learned weights and biases set to zero: what a verifier of committed
+/// weights may know (the architecture, the scales, the tables), and all it needs to rebuild
+/// the circuit and its keys.
+pub fn shape(graph: &Graph) -> Graph {
+    graph.map_learned(|weights, bias| {
+        weights.iter_mut().for_each(|w| *w = 0);
+        bias.iter_mut().for_each(|b| *b = 0);
+    })
+}
+
+/// The SHA-256 of the graph's [`shape`]: the first word of a weight commitment, so the same
+/// weights under another architecture commit differently.
+pub fn shape_id(graph: &Graph) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"section9-shape-v1");
+    h.update(shape(graph).id());
+    h.finalize().into()
 }
 
 /// How accumulators become stored outputs (one requantization gate per kind).
@@ -141,6 +229,8 @@ pub struct GraphPlan {
     pub outputs: Vec<Vec<usize>>,
     /// Stored table outputs, tag `i + 1` at index `i`.
     pub tables: Vec<Vec<u64>>,
+    /// The committed weights, when the learned weights are private.
+    pub committed: Option<CommittedWeights>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,12 +244,15 @@ pub enum PlanError {
     Lanes { lanes: usize, max: usize },
     #[error("{0}")]
     Statement(String),
+    #[error("node `{node}`: {what}")]
+    Committed { node: String, what: String },
     #[error(transparent)]
     Generator(#[from] GeneratorError),
 }
 
 impl GraphPlan {
-    pub fn new(graph: &Graph) -> Result<GraphPlan, PlanError> {
+    /// The plan of `graph` with its learned weights fixed or committed.
+    pub fn new(graph: &Graph, weight_mode: Weights) -> Result<GraphPlan, PlanError> {
         let tensors = graph.tensors();
         let mut wires = 0usize;
         let mut fresh = |n: usize| -> Vec<usize> {
@@ -182,6 +275,14 @@ impl GraphPlan {
             slots[t] = w.iter().map(|&w| Some(w)).collect();
             inputs.push(w);
         }
+        let mut committed = (weight_mode == Weights::Committed).then(|| CommittedWeights {
+            weights: Vec::new(),
+            weight_values: Vec::new(),
+            biases: Vec::new(),
+            bias_values: Vec::new(),
+            zero_weight: 0,
+            shape: shape_id(graph),
+        });
         let mut constants: Vec<(usize, i64)> = Vec::new();
         let mut constant_of: HashMap<i64, usize> = HashMap::new();
         let mut steps = Vec::new();
@@ -204,6 +305,54 @@ impl GraphPlan {
                     slots[node.output] = sources.iter().map(|s| s.and_then(|(o, i)| slots[node.inputs[o]][i])).collect();
                     continue;
                 }
+                Op::Linear { geometry, weights, bias, shift } if committed.is_some() && geometry.learned() => {
+                    let c = committed.as_mut().ok_or_else(|| PlanError::Statement("no committed weights".into()))?;
+                    let bad = |what: String| PlanError::Committed { node: node.name.clone(), what };
+                    if let Some(w) = weights.iter().find(|w| !(WEIGHT_LO..=-WEIGHT_LO - 1).contains(*w)) {
+                        return Err(bad(format!("weight {w} is not a signed byte; committed weights are 8-bit (quantize with --weight-bits 8 or fewer)")));
+                    }
+                    let weight_wires = fresh(weights.len());
+                    c.weights.extend(&weight_wires);
+                    c.weight_values.extend(weights.iter().map(|w| w - WEIGHT_LO));
+                    let bias_wires = fresh(bias.len());
+                    c.biases.extend(&bias_wires);
+                    c.bias_values.extend(bias);
+                    // The bound comes from the shape alone (any weights of 8 bits), so the
+                    // requantization blocks, like the rest of the key, do not depend on them; a
+                    // bias may be as large as the largest sum of products.
+                    let mut max_sum = 0i64;
+                    let dots: Vec<Dot> = (0..out.len())
+                        .map(|o| {
+                            let mut d = Dot { bias: bias.get(geometry.bias_index(o)).copied().unwrap_or(0), terms: Vec::new(), committed: None };
+                            let mut taps = Vec::new();
+                            let mut sum = 0i64;
+                            geometry.taps(o, |t| {
+                                let operand = ins[t.operand];
+                                if let Some(wire) = slots[node.inputs[t.operand]][t.index] {
+                                    let w = weights[t.weight];
+                                    d.bias += w * operand.lo;
+                                    d.terms.push((wire, w));
+                                    taps.push((weight_wires[t.weight], operand.lo));
+                                    sum += -WEIGHT_LO * operand.lo.abs().max(operand.hi.abs());
+                                }
+                            });
+                            max_sum = max_sum.max(sum);
+                            let bias_wire = match bias_wires.get(geometry.bias_index(o)) {
+                                Some(&b) => b,
+                                None => wire(None, 0, &mut fresh),
+                            };
+                            d.committed = Some(CommittedDot { bias: bias_wire, weights: taps });
+                            d
+                        })
+                        .collect();
+                    if let Some(b) = bias.iter().find(|b| b.abs() > max_sum) {
+                        return Err(bad(format!("bias {b} exceeds {max_sum}, the largest sum of its products; committed weights size the accumulator from the shape")));
+                    }
+                    let kind = RequantKind::for_bound(*shift, out.lo, out.hi, 2 * max_sum);
+                    let outputs = fresh(out.len());
+                    slots[node.output] = outputs.iter().map(|&w| Some(w)).collect();
+                    steps.push(Step::Linear { node: n, dots, kind, outputs });
+                }
                 Op::Linear { geometry, weights, bias, shift } => {
                     let mut max_acc = 0i64;
                     let dots: Vec<Dot> = (0..out.len())
@@ -222,7 +371,7 @@ impl GraphPlan {
                                 }
                             });
                             max_acc = max_acc.max((b + pos).abs()).max((b - neg).abs());
-                            Dot { bias: b, terms }
+                            Dot { bias: b, terms, committed: None }
                         })
                         .collect();
                     let kind = RequantKind::for_bound(*shift, out.lo, out.hi, max_acc);
@@ -317,7 +466,11 @@ impl GraphPlan {
             .iter()
             .map(|&t| slots[t].clone().into_iter().map(|s| wire(s, tensors[t].lo, &mut fresh)).collect())
             .collect();
-        Ok(GraphPlan { wires, inputs, input_limbs, constants, steps, outputs, tables })
+        if let Some(c) = committed.as_mut() {
+            // A zero weight for the unused positions of dot rows.
+            c.zero_weight = wire(None, WEIGHT_LO, &mut fresh);
+        }
+        Ok(GraphPlan { wires, inputs, input_limbs, constants, steps, outputs, tables, committed })
     }
 
     /// Range-column rows the inputs take.
@@ -416,6 +569,13 @@ pub enum GraphTamper {
     /// Add `delta` to the root behind the square-root output `wire` (its differences to `A`
     /// recomputed honestly: one of them negative).
     SqrtRoot { wire: usize, delta: i64 },
+    /// With committed weights: add `delta` to the weight of the first term of the dot product
+    /// behind the linear output `wire`, in its dot row only (the product computed honestly with
+    /// it): the row no longer holds the committed weight it copies.
+    WeightCopy { wire: usize, delta: i64 },
+    /// With committed weights: take 1 from stored weight `index` and add 256 to weight
+    /// `index + 1` (of the same 31-byte word): the packed word is unchanged, one "byte" is not.
+    WeightCarry { index: usize },
 }
 
 /// Everything the circuit assigns, as integers.
@@ -453,6 +613,10 @@ impl GraphTrace {
             Some(GraphTamper::DotResult { wire, delta }) if wire == w => delta,
             _ => 0,
         };
+        let copy_lie = |w: usize| match tamper {
+            Some(GraphTamper::WeightCopy { wire, delta }) if wire == w => delta,
+            _ => 0,
+        };
         // The requantization of `acc` into output wire `w` (with any lie about `w`).
         let requantize = |kind: RequantKind, acc: i64, w: usize, wires: &mut [i64]| {
             let mut blk = Block::honest(kind, acc);
@@ -469,6 +633,19 @@ impl GraphTrace {
         for &(w, v) in &plan.constants {
             wires[w] = v;
         }
+        if let Some(c) = &plan.committed {
+            for (&w, &v) in c.weights.iter().zip(&c.weight_values).chain(c.biases.iter().zip(&c.bias_values)) {
+                wires[w] = v + lie(w);
+            }
+            if let Some(GraphTamper::WeightCarry { index }) = tamper {
+                // Byte `index` one lower and byte `index + 1` 256 higher: the packed word (and
+                // so the commitment) is unchanged, the weights are not.
+                if let (Some(&a), Some(&b)) = (c.weights.get(index), c.weights.get(index + 1)) {
+                    wires[a] -= 1;
+                    wires[b] += 256;
+                }
+            }
+        }
         let mut blocks = Vec::with_capacity(plan.steps.len());
         let mut divisions = Vec::with_capacity(plan.steps.len());
         let mut roots = Vec::with_capacity(plan.steps.len());
@@ -479,7 +656,16 @@ impl GraphTrace {
             match step {
                 Step::Linear { dots, kind, outputs, .. } => {
                     for (d, &w) in dots.iter().zip(outputs) {
-                        let acc = d.bias + d.terms.iter().map(|&(i, wt)| wt * wires[i]).sum::<i64>() + dot_lie(w);
+                        let acc = match &d.committed {
+                            Some(c) => {
+                                let products = d.terms.iter().zip(&c.weights).enumerate().map(|(t, (&(x, _), &(wt, lo)))| {
+                                    let weight = wires[wt] + WEIGHT_LO + if t == 0 { copy_lie(w) } else { 0 };
+                                    weight * (wires[x] + lo)
+                                });
+                                wires[c.bias] + products.sum::<i64>()
+                            }
+                            None => d.bias + d.terms.iter().map(|&(i, wt)| wt * wires[i]).sum::<i64>(),
+                        } + dot_lie(w);
                         let mut b = Block::honest(*kind, acc);
                         match tamper {
                             Some(GraphTamper::Remainder { wire }) if wire == w => {

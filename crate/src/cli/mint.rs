@@ -379,8 +379,13 @@ impl Setup {
     }
 }
 
-pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -> Result<()> {
-    let s = args.load(model)?;
+/// `weights`: measure the mint with the generator's learned weights committed instead of fixed.
+pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize, weights: section9::circuit::graph::Weights) -> Result<()> {
+    let mut s = args.load(model)?;
+    if weights != s.circuit.weights() {
+        s.circuit = s.circuit.with_weights(weights)?;
+        s.params = args.srs(s.circuit.k())?.params;
+    }
     let (pk, keygen_s) = step("key generation", || Ok(keys::generate(&s.params, &s.circuit)?))?;
     let latent = s.model.latent(&Seed([0x5e; 32]), "bench");
     let minter = [0x11u8; 20];
@@ -410,6 +415,7 @@ pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usiz
         "advice_columns": cs.num_advice_columns(),
         "fixed_columns": cs.num_fixed_columns(),
         "selectors": cs.num_selectors(),
+        "weights": weights.to_string(),
         "lookups": cs.lookups().len(),
         "macs": macs,
         "keygen_s": keygen_s,

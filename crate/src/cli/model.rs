@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use section9::circuit::graph::{GraphParams, Optimize, Visibility};
+use section9::circuit::graph::{GraphParams, Optimize, Visibility, Weights};
 use section9::circuit::graph_plan::GraphTrace;
 use section9::graph::quantize::{quantize, Options, Report};
 use section9::graph::{import, input, Graph};
@@ -43,14 +43,30 @@ pub fn print_report(report: &Report) {
     }
 }
 
-pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, out: &Path) -> Result<()> {
+/// Where `compile --weights committed` writes the public shape of `out`: `model.s9` →
+/// `model.shape.s9`.
+pub fn shape_path(out: &Path) -> std::path::PathBuf {
+    let stem = out.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}.shape.s9"))
+}
+
+pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, weights: Weights, out: &Path) -> Result<()> {
     let (graph, report) = compile_graph(onnx, calibrate, &options, false)?;
+    // Checked before anything is written: committed weights must be bytes.
+    let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public, weights)?;
     std::fs::write(out, graph.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
-    let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public)?;
     print_report(&report);
-    println!("model        {} ({} nodes, {} MACs, {} in the circuit after zero weights)", section9::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
-    println!("circuit      k = {}, W = {}, {} range lane{} (private inputs, public outputs)", params.k(), params.width, params.lanes, if params.lanes == 1 { "" } else { "s" });
+    let after = if weights == Weights::Fixed { "after zero weights" } else { "every weight, committed" };
+    println!("model        {} ({} nodes, {} MACs, {} in the circuit {after})", section9::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
+    println!("circuit      k = {}, W = {}, {} range lane{} (private inputs, public outputs, {weights} weights)", params.k(), params.width, params.lanes, if params.lanes == 1 { "" } else { "s" });
     println!("wrote        {}", out.display());
+    if weights == Weights::Committed {
+        let shape = shape_path(out);
+        std::fs::write(&shape, section9::circuit::graph_plan::shape(&graph).to_json()).with_context(|| format!("cannot write {}", shape.display()))?;
+        let commitment = section9::circuit::graph::weight_commitment(&graph)?;
+        println!("commitment   {} (Poseidon of the weights and biases under shape {})", section9::prover::proof::fr_to_hex(&commitment), &section9::hex_string(&section9::circuit::graph_plan::shape_id(&graph))[..16]);
+        println!("wrote        {} (the shape, weights zeroed: what a verifier needs; keep {} private)", shape.display(), out.display());
+    }
     Ok(())
 }
 
@@ -106,6 +122,7 @@ pub struct ModelProve<'a> {
     pub input: &'a Path,
     pub inputs: Visibility,
     pub outputs: Visibility,
+    pub weights: Weights,
     pub optimize: Optimize,
     pub out: &'a Path,
     pub keys: &'a KeyArgs,
@@ -115,7 +132,7 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
     let graph = load_graph(a.model)?;
     let sample = one_sample(&graph, a.input)?;
     let q = graph.quantize_inputs(&sample)?;
-    let circuit = GraphParams::layout_for(graph.clone(), a.inputs, a.outputs, a.optimize)?;
+    let circuit = GraphParams::layout_for(graph.clone(), a.inputs, a.outputs, a.weights, a.optimize)?;
     let k = circuit.k();
     let Srs { params, dev } = a.keys.srs(k)?;
     let pk = KeyCache::new(&a.keys.keys_dir, "model", &circuit, &params).proving_key(&params)?;
@@ -133,21 +150,30 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
 pub fn verify(text: &str, model: &Path, args: &KeyArgs, derive_vk: bool) -> Result<()> {
     let file = ModelProofFile::from_json(text)?;
     let graph = load_graph(model)?;
-    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?.with_lanes(file.lanes)?;
+    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?.with_lanes(file.lanes)?.with_weights(file.weights)?;
     let (instances, proof) = file.check(&graph, &circuit)?;
     let k = circuit.k();
     let verifier = args.verifier_srs(k)?.params;
     let vk = KeyCache::new(&args.keys_dir, "model", &circuit, &verifier).verifying_key(derive_vk, || Ok(args.srs(k)?.params))?;
     step("verifying", || Ok(prover::verify(&verifier, &vk, &instances, &proof)?))?;
-    println!("valid: the outputs come from model {} ({} inputs, {} outputs)", &file.model_id[..16], serde_json::to_string(&file.visibility.inputs)?, serde_json::to_string(&file.visibility.outputs)?);
+    match (file.weights, instances.last()) {
+        (Weights::Committed, Some(commitment)) => println!(
+            "valid: the outputs come from the model committed to {} (shape {}; {} inputs, {} outputs)",
+            section9::prover::proof::fr_to_hex(commitment),
+            &file.model_id[..16],
+            serde_json::to_string(&file.visibility.inputs)?,
+            serde_json::to_string(&file.visibility.outputs)?
+        ),
+        _ => println!("valid: the outputs come from model {} ({} inputs, {} outputs)", &file.model_id[..16], serde_json::to_string(&file.visibility.inputs)?, serde_json::to_string(&file.visibility.outputs)?),
+    }
     Ok(())
 }
 
 /// Writes the Solidity verifier of a model circuit: the public values are the statement's
 /// (hashed sides one Poseidon value each, public ones every value), in `prove`'s order.
-pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, optimize: Optimize, args: &KeyArgs, out: &Path) -> Result<()> {
+pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, weights: Weights, optimize: Optimize, args: &KeyArgs, out: &Path) -> Result<()> {
     let graph = load_graph(model)?;
-    let circuit = GraphParams::layout_for(graph.clone(), inputs, outputs, optimize)?;
+    let circuit = GraphParams::layout_for(graph.clone(), inputs, outputs, weights, optimize)?;
     let k = circuit.k();
     let Srs { params: verifier, dev } = args.verifier_srs(k)?;
     let vk = KeyCache::new(&args.keys_dir, "model", &circuit, &verifier).verifying_key(false, || Ok(args.srs(k)?.params))?;
@@ -163,13 +189,13 @@ pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, op
     Ok(())
 }
 
-pub fn bench(model: &Path, input_path: Option<&Path>, optimize: Optimize, args: &KeyArgs, repeat: usize, json: Option<&Path>) -> Result<()> {
+pub fn bench(model: &Path, input_path: Option<&Path>, weights: Weights, optimize: Optimize, args: &KeyArgs, repeat: usize, json: Option<&Path>) -> Result<()> {
     let graph = load_graph(model)?;
     let q = match input_path {
         Some(p) => graph.quantize_inputs(&one_sample(&graph, p)?)?,
         None => graph.inputs().iter().map(|&t| vec![0; graph.tensors()[t].len()]).collect(),
     };
-    let circuit = GraphParams::layout_for(graph.clone(), Visibility::Private, Visibility::Public, optimize)?;
+    let circuit = GraphParams::layout_for(graph.clone(), Visibility::Private, Visibility::Public, weights, optimize)?;
     let k = circuit.k();
     let params = args.srs(k)?.params;
     let (pk, keygen_s) = step(&format!("key generation (k = {k})"), || Ok(keys::generate(&params, &circuit)?))?;
@@ -196,6 +222,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, optimize: Optimize, args: 
         "degree": cs.degree(),
         "macs": graph.macs(),
         "circuit_terms": circuit.plan.terms(),
+        "weights": weights.to_string(),
         "width": circuit.width,
         "lanes": circuit.lanes,
         "keygen_s": keygen_s,

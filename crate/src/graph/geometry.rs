@@ -114,6 +114,12 @@ impl Geometry {
         }
     }
 
+    /// True when the weights are learned (and so committed when a model's weights are):
+    /// pooling and sums weigh by `1/n` or 1, part of the architecture.
+    pub fn learned(&self) -> bool {
+        !matches!(self, Geometry::Pool { .. } | Geometry::Sum { .. })
+    }
+
     /// The bias of output `out`.
     pub fn bias_index(&self, out: usize) -> usize {
         match *self {

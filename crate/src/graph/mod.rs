@@ -256,6 +256,20 @@ impl Graph {
     pub fn outputs(&self) -> &[usize] {
         &self.outputs
     }
+    /// The graph with `f` applied to the weights and biases of every learned linear node
+    /// ([`Geometry::learned`]), in node order.
+    pub fn map_learned(&self, mut f: impl FnMut(&mut Vec<i64>, &mut Vec<i64>)) -> Graph {
+        let mut graph = self.clone();
+        for node in &mut graph.nodes {
+            if let Op::Linear { geometry, weights, bias, .. } = &mut node.op {
+                if geometry.learned() {
+                    f(weights, bias);
+                }
+            }
+        }
+        graph
+    }
+
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }

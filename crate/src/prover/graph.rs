@@ -6,6 +6,7 @@
 //!   "model_id": "<64 hex: SHA-256 of the compiled graph>",
 //!   "k": 12, "dev_srs": true, "width": 5,
 //!   "visibility": {"inputs": "private", "outputs": "public"},
+//!   "weights": "committed",                  (absent when the weights are fixed)
 //!   "inputs": [[...dequantized, when public...]], "outputs": [[...dequantized, when public...]],
 //!   "instances": ["0x<64 hex, big-endian>", ...],
 //!   "proof": "0x<hex>"
@@ -16,12 +17,17 @@
 //! and refuses it when `instances` says something else, or when a stated value is not exactly
 //! one the tensor can hold (a value that merely rounds to the proven one is refused). The dot-row
 //! `width` it names is bounded by [`MAX_WIDTH`](crate::circuit::MAX_WIDTH) before any key is made.
+//!
+//! With committed weights `model_id` is the [shape id](crate::circuit::graph_plan::shape_id)
+//! (the weights are not the verifier's to know: it checks against the shape file, or the model
+//! itself) and the last public value is the weight commitment.
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
 use super::proof::{fr_to_hex, hex_to_fr, parse_hex, ProofError};
-use crate::circuit::graph::{GraphParams, Visibility};
+use crate::circuit::graph::{GraphParams, Visibility, Weights};
+use crate::circuit::graph_plan::shape_id;
 use crate::graph::Graph;
 use crate::hex_string;
 
@@ -44,6 +50,9 @@ pub struct ModelProofFile {
     #[serde(default = "one_lane")]
     pub lanes: usize,
     pub visibility: VisibilityJson,
+    /// Whether the learned weights were constants of the circuit or committed.
+    #[serde(default, skip_serializing_if = "is_fixed")]
+    pub weights: Weights,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<Vec<f64>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +89,16 @@ fn one_lane() -> usize {
     1
 }
 
+fn is_fixed(w: &Weights) -> bool {
+    *w == Weights::Fixed
+}
+
+/// What a proof names its model by: the graph's id, or its shape's when the weights are
+/// committed.
+fn model_id(graph: &Graph, weights: Weights) -> String {
+    hex_string(&if weights == Weights::Committed { shape_id(graph) } else { graph.id() })
+}
+
 impl ModelProofFile {
     /// The file for a proof of `graph` with `inputs` (real integer values).
     #[allow(clippy::too_many_arguments)]
@@ -89,12 +108,13 @@ impl ModelProofFile {
         };
         ModelProofFile {
             format: FORMAT.into(),
-            model_id: hex_string(&graph.id()),
+            model_id: model_id(graph, circuit.weights()),
             k,
             dev_srs,
             width: circuit.width,
             lanes: circuit.lanes,
             visibility: VisibilityJson { inputs: circuit.inputs, outputs: circuit.outputs },
+            weights: circuit.weights(),
             inputs: (circuit.inputs == Visibility::Public).then(|| deq(graph.inputs(), inputs)),
             outputs: (circuit.outputs == Visibility::Public).then(|| deq(graph.outputs(), outputs)),
             instances: instances.iter().map(fr_to_hex).collect(),
@@ -116,7 +136,7 @@ impl ModelProofFile {
 
     /// Checks the file against `graph` and `circuit`; returns the instances and proof bytes.
     pub fn check(&self, graph: &Graph, circuit: &GraphParams) -> Result<(Vec<Fr>, Vec<u8>), ModelProofError> {
-        let expected = hex_string(&graph.id());
+        let expected = model_id(graph, self.weights);
         if self.model_id != expected {
             return Err(ModelProofError::Model { found: self.model_id.clone(), expected });
         }
@@ -167,6 +187,9 @@ impl ModelProofFile {
                 Visibility::Private => {}
                 Visibility::Picture => return Err(ModelProofError::Picture),
             }
+        }
+        if self.weights == Weights::Committed {
+            at += 1;
         }
         if at != instances.len() {
             return Err(ModelProofError::InstancesMismatch);

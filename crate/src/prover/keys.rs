@@ -43,8 +43,14 @@ pub fn circuit_digest(circuit: &GraphParams, params: &ParamsKZG<Bn256>) -> [u8; 
     h.update(b"section9-circuit-v3");
     // Every column, gate, lookup and copy-enabled column; the fixed values come from the model.
     h.update(format!("{:?}", cs.pinned()).as_bytes());
-    h.update(circuit.graph.as_ref().map(|g| g.id()).unwrap_or_default());
+    // Committed weights: the key is the shape's, whoever holds the weights.
+    let committed = circuit.weights() == crate::circuit::graph::Weights::Committed;
+    let id = |g: &crate::graph::Graph| if committed { crate::circuit::graph_plan::shape_id(g) } else { g.id() };
+    h.update(circuit.graph.as_deref().map(id).unwrap_or_default());
     h.update(format!("{}/{}", circuit.inputs, circuit.outputs).as_bytes());
+    if committed {
+        h.update(b"/committed weights");
+    }
     h.update((circuit.width as u64).to_le_bytes());
     h.update(circuit.k().to_le_bytes());
     h.update(srs::fingerprint(params));
