@@ -222,3 +222,23 @@ fn every_sampled_advice_cell_of_an_attention_block_witness_is_constrained() {
     assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
     assert_eq!(columns, DEFAULT_WIDTH + 3, "every advice column (W inputs, acc, range, aux) was swept");
 }
+
+/// The mint witness with the generator's weights committed: the weight bytes, the bias cells,
+/// the committed dot rows (weights, biases, padding copies) and the weight commitment's hash.
+#[test]
+fn every_sampled_advice_cell_of_a_committed_weights_mint_witness_is_constrained() {
+    use section9::circuit::graph::{weight_commitment, Weights};
+    let model = common::fixed_tiny();
+    let latent = [-128i8, 5, 90, 127];
+    let minter = [0x42; 20];
+    let salt = Fr::from(77);
+    let params = GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap().with_weights(Weights::Committed).unwrap();
+    let k = params.k();
+    let picture = model.picture(&latent).unwrap();
+    let mut instances = statement::instances(&minter, statement::commitment(&latent, salt), &picture.rgb);
+    instances.push(weight_commitment(model.graph()).unwrap());
+    let circuit = Swept(GraphCircuit { params, witness: Some(GraphWitness::mint(&latent, salt, minter)) });
+    let (columns, accepted) = sweep(circuit, k, instances, 8, "committed weights");
+    assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
+    assert_eq!(columns, 2 * DEFAULT_WIDTH + 4, "every advice column (W inputs, acc, range, aux, W weights, bias) was swept");
+}
