@@ -3,7 +3,8 @@
 #   bash scripts/contracts.sh        # EVM tests (in-process Hardhat EVM and a `hardhat node`)
 #   bash scripts/contracts.sh gas    # gas report, written to contracts/gas.json
 # Generates the verifier and two proofs (Hardhat's first two accounts as minters) with the CLI
-# and the development SRS, and a verifier and a proof with parameters imported from a
+# and the development SRS, the verifier of the generator's shape and a proof with its weights
+# committed, and a verifier and a proof with parameters imported from a
 # Powers-of-Tau ceremony file (scripts/ptau.sh: made by snarkjs); installs the npm packages,
 # compiles with solc-js, runs.
 set -euo pipefail
@@ -20,6 +21,13 @@ mkdir -p "$gen"
     --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/proof-alice.json" 2>/dev/null
 "$bin" prove --dev-srs --prompt "a paper crane on a windowsill" \
     --minter 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --out "$gen/proof-bob.json" 2>/dev/null
+
+# Committed weights: the generator's shape's verifier and a proof made with its weights (the
+# collection names the weight commitment the proof file states).
+mkdir -p "$gen/committed"
+"$bin" export-verifier --dev-srs --weights committed --out "$gen/committed/Halo2Verifier.sol" 2>/dev/null
+"$bin" prove --dev-srs --weights committed --prompt "a fox under the moon" \
+    --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/committed/proof-alice.json" 2>/dev/null
 
 # Model circuits: the zoo's models compiled, proved (hashed inputs, public outputs) and their
 # verifiers exported — split across contracts where one would be over EIP-170.
@@ -49,6 +57,7 @@ printf 'a harbour in the rain\n' | "$bin" prove --params target/ptau/mint.srs --
 
 npm_install contracts
 (cd contracts && VERIFIER_SOL=generated/imported/Halo2Verifier.sol BUILD_DIR=build/imported node scripts/compile.js >/dev/null)
+(cd contracts && VERIFIER_SOL=generated/committed/Halo2Verifier.sol BUILD_DIR=build/committed node scripts/compile.js >/dev/null)
 case "${1:-test}" in
     test) npm --prefix contracts test ;;
     gas) npm --prefix contracts run gas ;;

@@ -73,6 +73,14 @@ for (const [side, value] of Object.entries({ width, height })) {
   }
 }
 const royaltyBps = integer('ROYALTY_BPS', 500, 0, 10000);
+// A verifier of committed weights serves every model of its shape; the collection names whose.
+const committed = header.weights === 'committed';
+const weightText = process.env.WEIGHT_COMMITMENT ?? '';
+if (committed && !/^0x[0-9a-fA-F]{64}$/.test(weightText)) {
+  fail('this verifier checks committed weights: set WEIGHT_COMMITMENT to the artist\'s commitment (0x + 64 hex; `section9 compile --weights committed` prints it)');
+}
+if (!committed && weightText) fail('WEIGHT_COMMITMENT is for a verifier of committed weights; this one has the weights built in');
+const weightCommitment = committed ? BigInt(weightText) : 0n;
 
 const account = privateKeyToAccount(key);
 const royaltyReceiver = process.env.ROYALTY_RECEIVER ?? account.address;
@@ -121,7 +129,7 @@ console.log(`deploying to chain ${chainId} (${chain.name}) at ${url} from ${acco
 console.log(`collection "${name}" (${symbol}): ${width}×${height} pictures, royalty ${royaltyBps / 100} % to ${getAddress(royaltyReceiver)}`);
 if (devSrs) console.log('WARNING: the verifier trusts the INSECURE development SRS: local chain only');
 const verifier = (await deployVerifier(verifierArtifact, (c, partName) => deployContract(partName, c))).address;
-const art = await deploy('Section9Art', [name, symbol, verifier, `0x${modelId}`, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)]);
+const art = await deploy('Section9Art', [name, symbol, verifier, `0x${modelId}`, weightCommitment, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)]);
 const deployment = {
   chainId,
   chainName: chain.name,

@@ -34,6 +34,13 @@ interface IERC7007 is IERC165, IERC721 {
 /// SSTORE2 blob each, and rendered by `tokenURI` as ERC-7007 metadata JSON with an SVG that
 /// embeds the picture as a BMP, all built on-chain. Sales pay the artist an ERC-2981 royalty.
 ///
+/// A collection of a model with committed weights (`section9 … --weights committed`) names the
+/// artist's weight commitment at deployment — its registration: the verifier is then the one
+/// of the model's shape, which every model of that shape shares, and a mint's proof must also
+/// show that the picture came from the weights committed to (a fifth public input), which only
+/// their holder can prove. A proof made with other weights, or for another collection's
+/// commitment, is refused.
+///
 /// ERC-7007 mapping: `prompt` = `abi.encode(uint256 commitment, address minter)` — what the
 /// proof reveals of the prompt (its Poseidon commitment) and the address the proof was made
 /// for, which the statement binds, so `verify` needs nothing else; `aigcData` = the picture
@@ -54,8 +61,14 @@ contract Section9Art is IERC7007, ERC721, ERC2981 {
     /// accepts by not reverting.
     address public immutable verifier;
 
-    /// SHA-256 of the model's canonical bytes (`section9 info` prints it).
+    /// SHA-256 of the model's canonical bytes (`section9 info` prints it), or of its shape when
+    /// the weights are committed.
     bytes32 public immutable modelId;
+
+    /// The Poseidon commitment to the model's weights and biases (`section9 compile --weights
+    /// committed` prints it), the verifier's fifth public input; 0 when the weights are the
+    /// verifier's own constants (four public inputs).
+    uint256 public immutable weightCommitment;
 
     /// The picture size in pixels, and in bytes as RGB8 (grey models repeat the value into R, G, B).
     uint256 public immutable width;
@@ -91,6 +104,7 @@ contract Section9Art is IERC7007, ERC721, ERC2981 {
         string memory symbol_,
         address verifier_,
         bytes32 modelId_,
+        uint256 weightCommitment_,
         uint256 width_,
         uint256 height_,
         address royaltyReceiver,
@@ -103,8 +117,11 @@ contract Section9Art is IERC7007, ERC721, ERC2981 {
         if (width_ == 0 || height_ == 0 || width_ > MAX_PIXELS || height_ > MAX_PIXELS || width_ * height_ > MAX_PIXELS) {
             revert BadPictureSize(width_, height_);
         }
+        // The verifier compares public inputs modulo R: only the canonical form can be matched.
+        if (weightCommitment_ >= R) revert CommitmentOutOfField();
         verifier = verifier_;
         modelId = modelId_;
+        weightCommitment = weightCommitment_;
         width = width_;
         height = height_;
         imageBytes = width_ * height_ * 3;
@@ -155,7 +172,7 @@ contract Section9Art is IERC7007, ERC721, ERC2981 {
         (uint256 commitment, uint256 minter) = abi.decode(prompt, (uint256, uint256));
         if (commitment >= R || minter >> 160 != 0) return false;
         uint256[4] memory inputs = publicInputs(address(uint160(minter)), aigcData, commitment);
-        (success,) = verifier.staticcall(abi.encodePacked(inputs, proof));
+        success = _verifies(inputs, proof);
     }
 
     function _mintArt(bytes memory image, bytes memory packed, uint256 commitment, bytes calldata proof)
@@ -169,8 +186,7 @@ contract Section9Art is IERC7007, ERC721, ERC2981 {
         if (existing != 0) revert AlreadyMinted(existing);
 
         uint256[4] memory inputs = publicInputs(msg.sender, image, commitment);
-        (bool ok,) = verifier.staticcall(abi.encodePacked(inputs, proof));
-        if (!ok) revert InvalidProof();
+        if (!_verifies(inputs, proof)) revert InvalidProof();
 
         tokenId = ++totalSupply;
         tokenOfImage[imageHash] = tokenId;
@@ -179,6 +195,13 @@ contract Section9Art is IERC7007, ERC721, ERC2981 {
         _mint(msg.sender, tokenId);
         emit Minted(tokenId, msg.sender, imageHash, commitment);
         emit AigcData(tokenId, abi.encode(commitment, msg.sender), image, proof);
+    }
+
+    /// Whether the verifier accepts `proof` for `inputs`, and for this collection's weight
+    /// commitment when it has one.
+    function _verifies(uint256[4] memory inputs, bytes calldata proof) private view returns (bool ok) {
+        bytes memory statement = weightCommitment == 0 ? abi.encodePacked(inputs) : abi.encodePacked(inputs, weightCommitment);
+        (ok,) = verifier.staticcall(bytes.concat(statement, proof));
     }
 
     /// @notice The circuit's public inputs for a mint, exactly as `statement.rs` defines them:

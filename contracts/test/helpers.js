@@ -56,8 +56,8 @@ async function connect() {
 
 /// The art contract's constructor arguments, in order, from named settings: the collection as
 /// deploy.js makes it by default (a 32×32 "Section 9" with 5 % to `royaltyReceiver`).
-export function artArgs({ name = 'Section 9', symbol = 'S9', verifier, modelId, width = 32, height = 32, royaltyReceiver, royaltyBps = 500 }) {
-  return [name, symbol, verifier, modelId, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)];
+export function artArgs({ name = 'Section 9', symbol = 'S9', verifier, modelId, weightCommitment = 0n, width = 32, height = 32, royaltyReceiver, royaltyBps = 500 }) {
+  return [name, symbol, verifier, modelId, BigInt(weightCommitment), BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)];
 }
 
 /// Deploys the verifier and the art contract (bound to `modelId`) from `from`; `settings`

@@ -114,10 +114,6 @@ enum Command {
         /// proof and Solidity verifier, the least gas). The proof file records it.
         #[arg(long, default_value = "prover", requires = "input")]
         optimize: Optimize,
-        /// The learned weights: `fixed` (constants of the circuit, the verifier knows them) or
-        /// `committed` (private; the proof's last public value is their Poseidon commitment).
-        #[arg(long, default_value = "fixed", requires = "input")]
-        weights: Weights,
         /// The proof file to write (JSON).
         #[arg(long, default_value = "proof.json")]
         out: PathBuf,
@@ -160,10 +156,6 @@ enum Command {
         /// `prover` (default) or `verifier` (fewer columns: a smaller verifier, less gas).
         #[arg(long)]
         optimize: Option<Optimize>,
-        /// A model circuit: `fixed` weights (default) or `committed` (the verifier serves every
-        /// model of the shape; pass the shape file as the model).
-        #[arg(long)]
-        weights: Option<Weights>,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
@@ -199,9 +191,6 @@ enum Command {
         /// For a compiled model: the layout, `prover` (default) or `verifier`.
         #[arg(long, default_value = "prover")]
         optimize: Optimize,
-        /// For a compiled model: `fixed` (default) or `committed` weights.
-        #[arg(long, default_value = "fixed")]
-        weights: Weights,
     },
 }
 
@@ -225,13 +214,13 @@ fn main() -> ExitCode {
             cli::model::compile(&onnx, calibrate.as_deref(), section9::graph::quantize::Options { weight_bits, activation_bits }, weights, &out)
         }
         Command::Run { model, input } => cli::model::run(&model, &input),
-        Command::Prove { input: Some(input), input_visibility, output_visibility, optimize, weights, out, model, keys, .. } => match &model.model {
+        Command::Prove { input: Some(input), input_visibility, output_visibility, optimize, out, model, keys, .. } => match &model.model {
             Some(path) => cli::model::prove(cli::model::ModelProve {
                 model: path,
                 input: &input,
                 inputs: input_visibility,
                 outputs: output_visibility,
-                weights,
+                weights: keys.weights,
                 optimize,
                 out: &out,
                 keys: &keys,
@@ -243,21 +232,21 @@ fn main() -> ExitCode {
             None => Err(anyhow::anyhow!("a mint proof names its minter: pass --minter 0x…")),
         },
         Command::Verify { proof, derive_vk, model, keys } => mint::verify(&proof, &model, &keys, derive_vk),
-        Command::ExportVerifier { out, input_visibility, output_visibility, optimize, weights, model, keys } => match &model.model {
-            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || weights.is_some() || !cli::is_generator(path)) => {
+        Command::ExportVerifier { out, input_visibility, output_visibility, optimize, model, keys } => match &model.model {
+            Some(path) if cli::is_compiled(path) && (input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || !cli::is_generator(path)) => {
                 let (inputs, outputs) = (input_visibility.unwrap_or_default(), output_visibility.unwrap_or(Visibility::Public));
-                cli::model::export_verifier(path, inputs, outputs, weights.unwrap_or_default(), optimize.unwrap_or_default(), &keys, &out)
+                cli::model::export_verifier(path, inputs, outputs, keys.weights, optimize.unwrap_or_default(), &keys, &out)
             }
-            _ if input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() || weights.is_some() => {
-                Err(anyhow::anyhow!("--input-visibility, --output-visibility, --optimize and --weights are for a compiled model's circuit: pass --model model.s9"))
+            _ if input_visibility.is_some() || output_visibility.is_some() || optimize.is_some() => {
+                Err(anyhow::anyhow!("--input-visibility, --output-visibility and --optimize are for a compiled model's circuit: pass --model model.s9"))
             }
             _ => mint::export_verifier(&out, &model, &keys),
         },
         Command::ExportWeb { out_dir, model, keys } => mint::export_web(&out_dir, &model, &keys),
-        Command::Bench { model: ModelArg { model: Some(path) }, input, optimize, weights, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
-            cli::model::bench(&path, input.as_deref(), weights, optimize, &keys, repeat, json.as_deref())
+        Command::Bench { model: ModelArg { model: Some(path) }, input, optimize, keys, json, repeat } if cli::is_compiled(&path) && (input.is_some() || !cli::is_generator(&path)) => {
+            cli::model::bench(&path, input.as_deref(), keys.weights, optimize, &keys, repeat, json.as_deref())
         }
-        Command::Bench { model, keys, json, repeat, weights, .. } => mint::bench(&model, &keys, json.as_deref(), repeat, weights),
+        Command::Bench { model, keys, json, repeat, .. } => mint::bench(&model, &keys, json.as_deref(), repeat),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

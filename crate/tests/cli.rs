@@ -436,3 +436,74 @@ fn collection_new_refuses_a_model_that_is_not_a_generator_and_bad_settings() {
     assert!(err.contains("--royalty-receiver"), "{err}");
     assert!(!dir.path().join("out").exists(), "nothing is written for a refused collection");
 }
+
+#[test]
+fn committed_weights_prove_with_the_model_and_verify_with_its_public_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoo = |f: &str| common::repo_path(&format!("model/zoo/{f}"));
+    let model = dir.path().join("mlp.s9");
+    let compile = |bits: &str| {
+        section9()
+            .arg("compile")
+            .arg(zoo("mlp.onnx"))
+            .arg("--calibrate")
+            .arg(zoo("mlp.calibration.json"))
+            .args(["--weights", "committed", "--weight-bits", bits, "--out"])
+            .arg(&model)
+            .output()
+            .unwrap()
+    };
+    // 16-bit weights cannot be committed as bytes: a clear error, and nothing written.
+    let refused = compile("16");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a signed byte; committed weights are 8-bit"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(!model.exists());
+
+    let run = compile("8");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    let commitment = stdout.lines().find_map(|l| l.strip_prefix("commitment   ")).expect("the commitment is printed").split(' ').next().unwrap().to_string();
+    let shape = dir.path().join("mlp.shape.s9");
+    // The shape: the same graph with every learned weight zero.
+    let zero = |path: &std::path::Path| {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["graph"]["nodes"].as_array().unwrap().iter().filter_map(|n| n["op"]["Linear"]["weights"].as_array().cloned()).flatten().all(|w| w == 0)
+    };
+    assert!(zero(&shape) && !zero(&model));
+
+    let keys = dir.path().join("keys");
+    let proof = dir.path().join("proof.json");
+    let run = section9()
+        .args(["prove", "--dev-srs", "--weights", "committed", "--model"])
+        .arg(&model)
+        .arg("--keys-dir")
+        .arg(&keys)
+        .arg("--input")
+        .arg(zoo("mlp.input.json"))
+        .arg("--out")
+        .arg(&proof)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    assert_eq!(file["weights"], "committed");
+    let instances = file["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 10 + 1, "10 public outputs, then the weight commitment");
+    assert_eq!(instances[10], commitment.as_str());
+
+    // The verifier holds only the shape (weights zeroed): enough to rebuild the key.
+    let verify = |path: &std::path::Path| section9().args(["verify", "--dev-srs", "--model"]).arg(&shape).arg(path).arg("--keys-dir").arg(&keys).output().unwrap();
+    let ok = verify(&proof);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(&format!("the model committed to {commitment}")), "{}", String::from_utf8_lossy(&ok.stdout));
+
+    // Another commitment in the file: the proof does not verify.
+    let mut other = file.clone();
+    let last = if commitment.ends_with('1') { '2' } else { '1' };
+    other["instances"][10] = serde_json::json!(format!("0x{}{last}", &commitment[2..65]));
+    let other_path = dir.path().join("other.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    let bad = verify(&other_path);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("does not verify"), "{}", String::from_utf8_lossy(&bad.stderr));
+}

@@ -34,6 +34,11 @@ pub struct KeyArgs {
     /// Terms per dot-product row of the mint circuit (model proofs choose theirs).
     #[arg(long, default_value_t = DEFAULT_WIDTH)]
     pub width: usize,
+    /// The learned weights: `fixed` (constants of the circuit: the verifier knows the model) or
+    /// `committed` (private witnesses; the last public value is their Poseidon commitment, and
+    /// the keys and verifier are the model's shape's, shared by every model of that shape).
+    #[arg(long, default_value = "fixed")]
+    pub weights: section9::circuit::graph::Weights,
 }
 
 /// An SRS and whether it is the (insecure) development one.

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use section9::circuit::graph::{GraphParams, GraphWitness};
+use section9::circuit::graph::{GraphParams, GraphWitness, Weights};
 use section9::circuit::graph_plan::GraphTrace;
 use section9::circuit::DEFAULT_WIDTH;
 use section9::prompt::Seed;
@@ -223,7 +223,7 @@ pub fn mint_circuit(model: &Generator, args: &KeyArgs) -> Result<GraphParams> {
     if !(section9::circuit::MIN_WIDTH..=section9::circuit::MAX_WIDTH).contains(&args.width) {
         bail!("--width must be between {} and {}", section9::circuit::MIN_WIDTH, section9::circuit::MAX_WIDTH);
     }
-    Ok(GraphParams::mint(model.graph().clone(), args.width)?)
+    Ok(GraphParams::mint(model.graph().clone(), args.width)?.with_weights(args.weights)?)
 }
 
 impl KeyArgs {
@@ -240,7 +240,22 @@ impl KeyArgs {
     }
 }
 
+/// What a mint proof names its model by: the model's id, or its shape's when the weights are
+/// committed (the verifier need not hold the weights).
+pub fn mint_model_id(circuit: &GraphParams) -> [u8; 32] {
+    match (circuit.weights(), circuit.graph.as_deref()) {
+        (Weights::Committed, Some(g)) => section9::circuit::graph_plan::shape_id(g),
+        (_, Some(g)) => g.id(),
+        (_, None) => [0; 32],
+    }
+}
+
 impl Setup {
+    /// The id proofs and verifiers of this circuit name ([`mint_model_id`]).
+    pub fn model_id(&self) -> [u8; 32] {
+        mint_model_id(&self.circuit)
+    }
+
     pub fn keys(&self) -> KeyCache<'_> {
         KeyCache { dir: &self.keys_dir, kind: "mint", circuit: &self.circuit, digest: self.digest }
     }
@@ -280,7 +295,7 @@ pub fn prove(secret: &SecretArgs, minter: &str, out: &Path, secret_out: Option<&
     let picture = s.model.picture(&latent)?;
     let witness = GraphWitness::mint(&latent, seed.salt(), minter);
     let ((instances, proof), _) = step("proving", || Ok(prover::prove(&s.params, &pk, &s.circuit, witness, rand::rngs::OsRng)?))?;
-    let file = ProofFile::new(&s.model.id(), s.circuit.k(), s.dev, &minter, &picture, &instances, &proof);
+    let file = ProofFile::new(&s.model_id(), s.circuit.k(), s.dev, &minter, &picture, &instances, &proof);
     std::fs::write(out, file.to_json()).with_context(|| format!("cannot write {}", out.display()))?;
     let secret_path = secret_out.map(Path::to_path_buf).unwrap_or_else(|| out.with_extension("secret.json"));
     write_secret(&secret_path, &text, &seed, &file.commitment)?;
@@ -299,16 +314,20 @@ pub fn verify(path: &Path, model: &ModelArg, args: &KeyArgs, derive_vk: bool) ->
     let file = ProofFile::from_json(&text).with_context(|| format!("cannot read the proof file {}", path.display()))?;
     let parsed = file.parse().with_context(|| format!("invalid proof file {}", path.display()))?;
     let model = model.load()?;
-    let id = hex_string(&model.id());
+    let weights = if parsed.weights.is_some() { Weights::Committed } else { Weights::Fixed };
+    let circuit = mint_circuit(&model, args)?.with_weights(weights)?;
+    let id = hex_string(&mint_model_id(&circuit));
     if file.model_id != id {
         bail!("the proof is for model {}, this model is {id}", file.model_id);
     }
-    let circuit = mint_circuit(&model, args)?;
     let k = circuit.k();
     let verifier = args.verifier_srs(k)?.params;
     let vk = KeyCache::new(&args.keys_dir, "mint", &circuit, &verifier).verifying_key(derive_vk, || Ok(args.srs(k)?.params))?;
     step("verifying", || Ok(prover::verify(&verifier, &vk, &parsed.instances, &parsed.proof)?))?;
-    println!("valid: the picture comes from model {} for minter {}", &file.model_id[..16], file.minter);
+    match &file.weights {
+        Some(c) => println!("valid: the picture comes from the model committed to {c} (shape {}) for minter {}", &file.model_id[..16], file.minter),
+        None => println!("valid: the picture comes from model {} for minter {}", &file.model_id[..16], file.minter),
+    }
     Ok(())
 }
 
@@ -335,11 +354,11 @@ impl Setup {
     /// SRS); returns its source length.
     pub fn write_verifier(&self, out: &Path) -> Result<usize> {
         let vk = self.verifying_key()?;
-        let instances = section9::circuit::statement::INSTANCES;
+        let instances = self.circuit.num_instances();
         let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&self.params, &vk, instances)?))?;
         let (_, h, w) = self.model.shape();
-        let statement = prover::evm::Statement::Mint { picture: (w, h) };
-        let code = prover::evm::with_header(&code, &hex_string(&self.model.id()), &statement, self.circuit.k(), &srs::fingerprint(&self.params), self.dev);
+        let statement = prover::evm::Statement::Mint { picture: (w, h), weights: self.circuit.weights() };
+        let code = prover::evm::with_header(&code, &hex_string(&self.model_id()), &statement, self.circuit.k(), &srs::fingerprint(&self.params), self.dev);
         super::write_creating_dir(out, code.as_bytes())?;
         println!("verifier {} ({} bytes of Solidity, {instances} public inputs)", out.display(), code.len());
         Ok(code.len())
@@ -379,13 +398,8 @@ impl Setup {
     }
 }
 
-/// `weights`: measure the mint with the generator's learned weights committed instead of fixed.
-pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize, weights: section9::circuit::graph::Weights) -> Result<()> {
-    let mut s = args.load(model)?;
-    if weights != s.circuit.weights() {
-        s.circuit = s.circuit.with_weights(weights)?;
-        s.params = args.srs(s.circuit.k())?.params;
-    }
+pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usize) -> Result<()> {
+    let s = args.load(model)?;
     let (pk, keygen_s) = step("key generation", || Ok(keys::generate(&s.params, &s.circuit)?))?;
     let latent = s.model.latent(&Seed([0x5e; 32]), "bench");
     let minter = [0x11u8; 20];
@@ -411,11 +425,15 @@ pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usiz
         "model_id": hex_string(&s.model.id()),
         "k": s.circuit.k(),
         "rows": dot.max(range),
+        "dot_rows": dot,
+        "range_rows": range,
+        "lanes": s.circuit.lanes,
+        "weight_count": s.circuit.plan.committed.as_ref().map_or(0, |c| c.weights.len() + c.biases.len()),
         "width": s.circuit.width,
         "advice_columns": cs.num_advice_columns(),
         "fixed_columns": cs.num_fixed_columns(),
         "selectors": cs.num_selectors(),
-        "weights": weights.to_string(),
+        "weights": s.circuit.weights().to_string(),
         "lookups": cs.lookups().len(),
         "macs": macs,
         "keygen_s": keygen_s,

@@ -55,8 +55,10 @@ pub fn solidity_verifier(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>,
 
 /// What a verifier checks, for its header.
 pub enum Statement {
-    /// A mint: the picture's size (deploy.js checks the art contract's against it).
-    Mint { picture: (usize, usize) },
+    /// A mint: the picture's size (deploy.js checks the art contract's against it) and whether
+    /// the weights are committed (then the model is the shape's id and a collection names the
+    /// weight commitment).
+    Mint { picture: (usize, usize), weights: crate::circuit::graph::Weights },
     /// A model proof: how its inputs and outputs appear, and how many public values it takes.
     Model { inputs: Visibility, outputs: Visibility, instances: usize },
 }
@@ -72,7 +74,7 @@ pub fn with_header(code: &str, model_id: &str, statement: &Statement, k: u32, sr
         "imported (not the development SRS)"
     };
     let (what, fields) = match statement {
-        Statement::Mint { picture } => ("mint", format!("// picture-width: {}\n// picture-height: {}\n", picture.0, picture.1)),
+        Statement::Mint { picture, weights } => ("mint", format!("// picture-width: {}\n// picture-height: {}\n// weights: {weights}\n", picture.0, picture.1)),
         Statement::Model { inputs, outputs, instances } => ("model", format!("// inputs: {inputs}\n// outputs: {outputs}\n// instances: {instances}\n")),
     };
     format!(

@@ -63,6 +63,9 @@ pub struct ProofFile {
     pub picture: PictureJson,
     pub instances: Vec<String>,
     pub proof: String,
+    /// The weight commitment, when the model's weights are committed (the last instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
 }
 
 /// A parsed and checked proof file.
@@ -73,6 +76,8 @@ pub struct ParsedProof {
     pub rgb: Vec<u8>,
     pub instances: Vec<Fr>,
     pub proof: Vec<u8>,
+    /// The weight commitment of a committed-weights mint.
+    pub weights: Option<Fr>,
 }
 
 impl ProofFile {
@@ -88,6 +93,7 @@ impl ProofFile {
             picture: PictureJson { width: picture.width, height: picture.height, rgb: hex_string(&picture.rgb) },
             instances: instances.iter().map(fr_to_hex).collect(),
             proof: format!("0x{}", hex_string(proof)),
+            weights: instances.get(statement::INSTANCES).map(fr_to_hex),
         }
     }
 
@@ -113,14 +119,17 @@ impl ProofFile {
             return Err(ProofError::PictureSize { len: rgb.len(), width, height });
         }
         let instances = self.instances.iter().map(|s| hex_to_fr(s, "instances")).collect::<Result<Vec<_>, _>>()?;
-        if instances != statement::instances(&minter, commitment, &rgb) {
+        let weights = self.weights.as_deref().map(|w| hex_to_fr(w, "weights")).transpose()?;
+        let mut expected = statement::instances(&minter, commitment, &rgb);
+        expected.extend(weights);
+        if instances != expected {
             return Err(ProofError::InstancesMismatch);
         }
         let proof = parse_hex(&self.proof, "proof")?;
         if proof.is_empty() {
             return Err(ProofError::EmptyProof);
         }
-        Ok(ParsedProof { minter, commitment, rgb, instances, proof })
+        Ok(ParsedProof { minter, commitment, rgb, instances, proof, weights })
     }
 }
 
