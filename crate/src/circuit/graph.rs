@@ -535,6 +535,10 @@ impl GraphWitness {
     }
 }
 
+/// The cells of a dot product over committed weights: its bias, and per term its weight, its
+/// source and the source's low end.
+type CommittedCells = (Wire, Vec<(Wire, Wire, i64)>);
+
 #[derive(Clone, Debug)]
 pub struct GraphCircuit {
     pub params: GraphParams,
@@ -724,7 +728,7 @@ impl Circuit<Fr> for GraphCircuit {
                         Step::Linear { dots, kind, outputs, .. } if dots.first().is_some_and(|d| d.committed.is_some()) => {
                             let chip = config.committed.as_ref().ok_or(Error::Synthesis)?;
                             let zero = get(&wires, plan.committed.as_ref().ok_or(Error::Synthesis)?.zero_weight)?;
-                            let cells: Vec<(Wire, Vec<(Wire, Wire, i64)>)> = dots
+                            let cells: Vec<CommittedCells> = dots
                                 .iter()
                                 .map(|dt| {
                                     let c = dt.committed.as_ref().ok_or(Error::Synthesis)?;
