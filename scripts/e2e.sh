@@ -32,6 +32,8 @@ rm -rf target/e2e
     --params target/ptau/mint.srs --out target/e2e/gan 2>/dev/null
 "$bin" collection new --model model/sprite/sprite.onnx --name "Sprites" --symbol SPR --royalty-bps 250 \
     --params target/ptau/mint.srs --out target/e2e/sprite 2>/dev/null
+"$bin" collection new --model model/sprite/sprite.onnx --name "Private Sprites" --symbol PSPR --private-weights \
+    --params target/ptau/mint.srs --out target/e2e/sprite-private 2>/dev/null
 bash scripts/wasm.sh
 npx webpack --mode production
 node --test --test-concurrency=1 --test-reporter=spec tests/e2e/

@@ -69,8 +69,10 @@ done
 step "deploying the verifier and the art contract"
 setting() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = c[process.argv[2]]; process.stdout.write(v == null ? "" : String(v))' "$collection/collection.json" "$1"; }
 receiver=$(setting royalty_receiver)
+weights=$(setting weight_commitment)
 env RPC_URL="http://127.0.0.1:$CHAIN_PORT" MODEL_ID="$(setting model_id)" NAME="$(setting name)" SYMBOL="$(setting symbol)" \
-    ROYALTY_BPS="$(setting royalty_bps)" ${receiver:+ROYALTY_RECEIVER="$receiver"} node contracts/scripts/deploy.js
+    ROYALTY_BPS="$(setting royalty_bps)" ${receiver:+ROYALTY_RECEIVER="$receiver"} ${weights:+WEIGHT_COMMITMENT="$weights"} \
+    node contracts/scripts/deploy.js
 
 url="http://127.0.0.1:$PORT/"
 cat <<EOT

@@ -21,6 +21,8 @@ const WALLET_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cd
 /// and a second one unlike it (model/sprite: upsampling + convolutions, 16×16 grey).
 export const GAN = path.join(root, 'target/e2e/gan');
 export const SPRITE = path.join(root, 'target/e2e/sprite');
+/// The same generator as a collection of private weights (`collection new --private-weights`).
+export const PRIVATE_SPRITE = path.join(root, 'target/e2e/sprite-private');
 
 const LAUNCH = {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -52,6 +54,7 @@ export async function start({ isolated = true, collection = GAN } = {}) {
         NAME: settings.name,
         SYMBOL: settings.symbol,
         ROYALTY_BPS: String(settings.royalty_bps),
+        ...(settings.weight_commitment ? { WEIGHT_COMMITMENT: settings.weight_commitment } : {}),
         OUT: path.join(collection, 'static/deployment.json'),
       },
     });

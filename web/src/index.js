@@ -179,6 +179,7 @@ function setBar(fraction) {
 }
 
 async function prove() {
+  if (state.manifest?.weights === 'committed') return say(state.deploymentProblem);
   if (!state.account) return say('Connect your wallet first: the proof names the account that may mint.');
   const prompt = $('prompt').value;
   const seed = state.seed;
@@ -424,14 +425,20 @@ async function start() {
   ]);
   Object.assign(state, { wasm, model: new wasm.Model(model), manifest, deployment, seed: wasm.randomSeed() });
   $('dev-warning').hidden = !(manifest.dev_srs || deployment?.devSrs);
-  state.deploymentProblem = deploymentProblem(manifest, deployment);
+  // A collection of private weights: the page has the model's shape only, so it shows the
+  // gallery and says who can mint; the artist proves with the model file.
+  const privateWeights = manifest.weights === 'committed';
+  state.deploymentProblem = privateWeights
+    ? `Only the holder of this collection's model can mint: its weights are private, committed to ${String(manifest.weight_commitment).slice(0, 18)}…. The artist proves with the model file (section9 prove --weights committed).`
+    : deploymentProblem(manifest, deployment);
   if (state.deploymentProblem) say(state.deploymentProblem);
   // The collection's name: the one deployed, else the one the collection was made with.
   const name = deployment?.name ?? manifest.collection?.name ?? 'Section 9';
   $('collection-name').textContent = name;
   document.title = `${name} — provable AI art`;
   const size = manifest.picture ? ` · ${manifest.picture.width}×${manifest.picture.height}` : '';
-  $('model-line').textContent = `${name} · model ${manifest.model_id.slice(0, 16)}…${size} · k = ${manifest.k}`;
+  const shape = privateWeights ? ' · private weights' : '';
+  $('model-line').textContent = `${name} · model ${manifest.model_id.slice(0, 16)}…${size} · k = ${manifest.k}${shape}`;
   if (!$('prompt').value) $('prompt').value = 'a quiet robot watering a tiny plant';
   onPrompt();
   // Warm the prover up while the artist types: wasm, threads, params, proving key (from this
@@ -442,14 +449,14 @@ async function start() {
     if (!state.proving && state.setupPhase) $('prove-status').textContent = `${state.setupPhase}…`;
   };
   progressListeners.add(warmup);
-  ask('init').then(
+  (privateWeights ? Promise.reject(new Error('the weights are private')) : ask('init')).then(
     (info) => {
       state.prover = info;
       if (!state.proving) $('prove-status').textContent = keyLine(info);
     },
     (e) => {
-      if (!state.proving) $('prove-status').textContent = 'No prover.';
-      say(`The prover could not start: ${e.message}`);
+      if (!state.proving) $('prove-status').textContent = privateWeights ? 'Only the model\'s holder can prove.' : 'No prover.';
+      if (!privateWeights) say(`The prover could not start: ${e.message}`);
     },
   ).finally(() => {
     progressListeners.delete(warmup);

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use section9::graph::quantize::Options;
 use section9::generator::{compile_trained, GeneratorError};
+use section9::circuit::graph::{weight_commitment, Weights};
+use section9::prover::proof::fr_to_hex;
 use section9::{hex_string, Generator};
 
 use super::keys::KeyArgs;
@@ -42,6 +44,11 @@ pub struct NewArgs {
     /// The directory to write the collection into.
     #[arg(long)]
     pub out: PathBuf,
+    /// Keep the weights the artist's own (`--weights committed`): the verifier is the model's
+    /// shape's, the collection registers the weights' Poseidon commitment, the page and its
+    /// files hold only the shape, and only the holder of `model.s9` can prove.
+    #[arg(long)]
+    pub private_weights: bool,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -94,11 +101,14 @@ fn new(a: &NewArgs) -> Result<()> {
     if width * height > MAX_PIXELS {
         bail!("a {width}×{height} picture is over the {MAX_PIXELS} pixels a contract can store in one blob (EIP-170): make the generator's picture smaller");
     }
-    let s = a.keys.setup(generator)?;
+    let committed = a.private_weights || a.keys.weights == Weights::Committed;
+    let s = if committed { KeyArgs { weights: Weights::Committed, ..a.keys.clone() }.setup(generator)? } else { a.keys.setup(generator)? };
+    let weight_commitment = if committed { Some(fr_to_hex(&weight_commitment(s.model.graph())?)) } else { None };
+    let model_id = hex_string(&s.model_id());
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let model_path = a.out.join("model.s9");
     std::fs::write(&model_path, s.model.graph().to_json()).with_context(|| format!("cannot write {}", model_path.display()))?;
-    println!("model    {}", model_path.display());
+    println!("model    {}{}", model_path.display(), if committed { " (holds the weights: keep it private)" } else { "" });
     let verifier = a.out.join("Halo2Verifier.sol");
     s.write_verifier(&verifier)?;
     check_size(&verifier, &a.out.join("build"))?;
@@ -108,14 +118,17 @@ fn new(a: &NewArgs) -> Result<()> {
         "symbol": a.symbol,
         "royalty_bps": a.royalty_bps,
         "royalty_receiver": receiver,
-        "model_id": hex_string(&s.model.id()),
+        "model_id": model_id,
+        "weights": s.circuit.weights().to_string(),
+        "weight_commitment": weight_commitment,
         "picture": { "channels": channels, "height": height, "width": width },
         "k": s.circuit.k(),
         "width": s.circuit.width,
         "circuit_digest": hex_string(&s.digest),
         "dev_srs": s.dev,
     });
-    s.write_web(&a.out.join("static"), serde_json::json!({ "collection": { "name": a.name, "symbol": a.symbol } }))?;
+    let extra = serde_json::json!({ "collection": { "name": a.name, "symbol": a.symbol }, "weights": s.circuit.weights().to_string(), "weight_commitment": weight_commitment });
+    s.write_web(&a.out.join("static"), extra)?;
     let path = a.out.join("collection.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&collection)?).with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote    {}", path.display());
@@ -124,10 +137,13 @@ fn new(a: &NewArgs) -> Result<()> {
         a.name,
         a.symbol,
         if channels == 1 { "grey" } else { "RGB" },
-        &hex_string(&s.model.id())[..16],
+        &model_id[..16],
         s.circuit.k(),
         a.out.display()
     );
+    if let Some(c) = &weight_commitment {
+        println!("Private weights: the collection registers the commitment {c}; its page and files hold only the shape, and only the holder of model.s9 can prove (`section9 prove --weights committed --model model.s9`).");
+    }
     if s.dev {
         println!("WARNING  built on the INSECURE development SRS: for a local chain only (--params FILE.srs from `section9 srs import`)");
     }

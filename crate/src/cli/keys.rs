@@ -20,7 +20,7 @@ use section9::prover::{keys, srs};
 
 use super::step;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct KeyArgs {
     /// A halo2 KZG params file (raw or compressed points, k at least the circuit's).
     #[arg(long, conflicts_with = "dev_srs")]

@@ -370,9 +370,12 @@ impl Setup {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let params = srs::write_compressed(&self.params);
         let (channels, height, width) = self.model.shape();
+        // With committed weights the page gets the shape only: the weights stay with the artist.
+        let committed = self.circuit.weights() == Weights::Committed;
+        let model = if committed { section9::circuit::graph_plan::shape(self.model.graph()) } else { self.model.graph().clone() };
         let mut manifest = serde_json::json!({
             "format": "section9-web-v1",
-            "model_id": hex_string(&self.model.id()),
+            "model_id": hex_string(&self.model_id()),
             "picture": { "channels": channels, "height": height, "width": width },
             "k": self.circuit.k(),
             "width": self.circuit.width,
@@ -385,7 +388,7 @@ impl Setup {
             m.extend(extra);
         }
         let files = [
-            ("model.json", self.model.graph().to_json().into_bytes()),
+            ("model.json", model.to_json().into_bytes()),
             ("params.bin", params),
             ("manifest.json", serde_json::to_vec_pretty(&manifest)?),
         ];

@@ -1,0 +1,71 @@
+// A collection of private weights, end to end: `collection new --private-weights` (the sprite
+// generator), deployed with the artist's weight commitment. Its page files hold the model's
+// shape only (every learned weight zero), so no weight is ever served; the page shows the
+// gallery, says who can mint and starts no prover. The artist proves with the CLI and the model
+// file and mints; the page's gallery then shows the token.
+//
+// Needs target/e2e/sprite-private (scripts/e2e.sh makes it), web/dist and pkg/.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPublicClient, createWalletClient, http } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { start, openPage, root, PRIVATE_SPRITE } from './harness.js';
+
+// Hardhat's account 0: the artist, who deployed the collection and holds the model file.
+const ARTIST_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+let env;
+after(() => env?.stop());
+
+const learnedWeights = (file) => JSON.parse(fs.readFileSync(file, 'utf8')).graph.nodes.flatMap((n) => n.op.Linear?.weights ?? []);
+
+test('private weights: the page serves the shape only and says who can mint (no prover, Prove disabled); the artist mints with the model file', { timeout: 600_000 }, async () => {
+  env = await start({ collection: PRIVATE_SPRITE });
+  const settings = JSON.parse(fs.readFileSync(path.join(PRIVATE_SPRITE, 'collection.json'), 'utf8'));
+  assert.equal(settings.weights, 'committed');
+  assert.match(settings.weight_commitment, /^0x[0-9a-f]{64}$/);
+  assert.ok(learnedWeights(path.join(PRIVATE_SPRITE, 'static/model.json')).every((w) => w === 0), 'the page\'s model file holds no weight');
+  assert.ok(learnedWeights(path.join(PRIVATE_SPRITE, 'model.s9')).some((w) => w !== 0), 'the artist\'s model file does');
+
+  const deployment = JSON.parse(fs.readFileSync(path.join(PRIVATE_SPRITE, 'static/deployment.json'), 'utf8'));
+  const reader = createPublicClient({ transport: http(env.rpc) });
+  const read = (functionName, args = []) => reader.readContract({ address: deployment.art, abi: deployment.abi, functionName, args });
+  assert.equal(await read('weightCommitment'), BigInt(settings.weight_commitment), 'the collection registered the artist\'s commitment');
+
+  const { page, errors } = await openPage(env);
+  await page.goto(env.url);
+  await page.waitForFunction(() => window.section9?.model);
+  assert.match(await page.textContent('#model-line'), /^Private Sprites · model [0-9a-f]{16}… · 16×16 · k = \d+ · private weights$/);
+  await page.waitForFunction(() => document.getElementById('prove-status').textContent.includes('holder'));
+  assert.equal(await page.isDisabled('#prove'), true, 'no prover, no proving');
+  assert.match(await page.textContent('#message'), /^Only the holder of this collection's model can mint: its weights are private, committed to 0x/);
+  await page.waitForFunction(() => document.getElementById('gallery').textContent === 'Nothing minted yet.');
+
+  // The artist: a proof from the model file, for the artist's address, minted directly.
+  const artist = privateKeyToAccount(ARTIST_KEY);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'section9-private-'));
+  const proofPath = path.join(dir, 'proof.json');
+  await promisify(execFile)(path.join(root, 'target/debug/section9'), [
+    'prove', '--params', path.join(root, 'target/ptau/mint.srs'), '--weights', 'committed', '--model', path.join(PRIVATE_SPRITE, 'model.s9'),
+    '--prompt', 'a lantern in the fog', '--minter', artist.address, '--out', proofPath, '--keys-dir', path.join(dir, 'keys'),
+  ], { cwd: root });
+  const proof = JSON.parse(fs.readFileSync(proofPath, 'utf8'));
+  assert.equal(proof.weights, settings.weight_commitment, 'the proof is for the registered commitment');
+  const image = `0x${proof.picture.rgb}`;
+  const packed = await read('pack', [image]);
+  const chain = { id: 31337, name: 'local', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [env.rpc] } } };
+  const wallet = createWalletClient({ account: artist, transport: http(env.rpc), chain });
+  const hash = await wallet.writeContract({ address: deployment.art, abi: deployment.abi, functionName: 'mint', args: [packed, BigInt(proof.commitment), proof.proof] });
+  assert.equal((await reader.waitForTransactionReceipt({ hash })).status, 'success');
+  assert.equal((await read('ownerOf', [1n])).toLowerCase(), artist.address.toLowerCase());
+
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('#gallery figure').length === 1, null, { timeout: 60_000 });
+  assert.equal(await page.textContent('#gallery figcaption'), '#1');
+  assert.deepEqual(errors, []);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
