@@ -125,6 +125,21 @@ impl ModelJs {
         hex_string(&self.0.id())
     }
 
+    /// The id of the model's shape (its graph with the learned weights zeroed), 64 hex digits:
+    /// what a collection of private weights names.
+    #[wasm_bindgen(js_name = shapeId)]
+    pub fn shape_id(&self) -> String {
+        hex_string(&crate::circuit::graph_plan::shape_id(self.0.graph()))
+    }
+
+    /// The Poseidon commitment to the model's weights and biases, `0x` + 64 hex (an error for
+    /// weights that cannot be committed: wider than 8 bits).
+    #[wasm_bindgen(js_name = weightCommitment)]
+    pub fn weight_commitment(&self) -> Result<String, JsError> {
+        let c = crate::circuit::graph::weight_commitment(self.0.graph()).map_err(|e| js_error("the weights cannot be committed", e))?;
+        Ok(fr_to_hex(&c))
+    }
+
     /// The commitment `Poseidon(salt, latent chunks)` of a prompt and seed, `0x` + 64 hex.
     pub fn commitment(&self, prompt: &str, seed_hex: &str) -> Result<String, JsError> {
         let seed = seed(seed_hex)?;
@@ -142,6 +157,8 @@ pub fn prover_threads() -> usize {
 struct MintJs {
     minter: String,
     commitment: String,
+    /// The weight commitment, for private weights.
+    weights: Option<String>,
     instances: Vec<String>,
     proof: String,
     #[serde(with = "serde_bytes_js")]
@@ -163,12 +180,16 @@ pub struct ProverSetup {
 impl ProverSetup {
     /// Reads the params (a halo2 KZG params file, e.g. `section9 export-web`'s compressed
     /// params.bin, downsized to the circuit's `k`) for dot rows of `width` terms (the
-    /// manifest's; the CLI's default is `DEFAULT_WIDTH`). `progress(phase, ms)` hears "params".
+    /// manifest's; the CLI's default is `DEFAULT_WIDTH`), the learned weights `"fixed"` or
+    /// `"committed"` (the manifest's). `progress(phase, ms)` hears "params".
     #[wasm_bindgen(constructor)]
-    pub fn new(model_json: &str, params: &[u8], width: usize, progress: &js_sys::Function) -> Result<ProverSetup, JsError> {
+    pub fn new(model_json: &str, params: &[u8], width: usize, weights: &str, progress: &js_sys::Function) -> Result<ProverSetup, JsError> {
         let start = now();
         let model = read_model(model_json)?;
-        let circuit = GraphParams::mint(model.graph().clone(), width).map_err(|e| js_error("the model cannot be minted", e))?;
+        let weights: crate::circuit::graph::Weights = weights.parse().map_err(|e: String| JsError::new(&e))?;
+        let circuit = GraphParams::mint(model.graph().clone(), width)
+            .and_then(|c| c.with_weights(weights))
+            .map_err(|e| js_error("the model cannot be minted", e))?;
         report(progress, "params", now() - start);
         let params = srs::read(params, circuit.k()).map_err(|e| js_error("bad params file", e))?;
         let digest = keys::circuit_digest(&circuit, &params);
@@ -275,6 +296,7 @@ impl Prover {
         to_js(&MintJs {
             minter: format!("0x{}", hex_string(&minter)),
             commitment: fr_to_hex(&instances[1]),
+            weights: instances.get(statement::INSTANCES).map(fr_to_hex),
             instances: instances.iter().map(fr_to_hex).collect(),
             proof: format!("0x{}", hex_string(&proof)),
             rgb: picture.rgb,

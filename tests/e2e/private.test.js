@@ -1,8 +1,10 @@
 // A collection of private weights, end to end: `collection new --private-weights` (the sprite
 // generator), deployed with the artist's weight commitment. Its page files hold the model's
 // shape only (every learned weight zero), so no weight is ever served; the page shows the
-// gallery, says who can mint and starts no prover. The artist proves with the CLI and the model
-// file and mints; the page's gallery then shows the token.
+// gallery, says who can mint and starts no prover. The artist mints with the CLI and the model
+// file, then in the page: a model file with other weights is refused, the collection's own is
+// opened locally, proved in the worker and minted through the wallet, and no request carries
+// the weights.
 //
 // Needs target/e2e/sprite-private (scripts/e2e.sh makes it), web/dist and pkg/.
 import { test, after } from 'node:test';
@@ -23,7 +25,7 @@ after(() => env?.stop());
 
 const learnedWeights = (file) => JSON.parse(fs.readFileSync(file, 'utf8')).graph.nodes.flatMap((n) => n.op.Linear?.weights ?? []);
 
-test('private weights: the page serves the shape only and says who can mint (no prover, Prove disabled); the artist mints with the model file', { timeout: 600_000 }, async () => {
+test('private weights: the page serves the shape only and says who can mint; the artist mints from the CLI and from the page with the model file opened locally', { timeout: 600_000 }, async () => {
   env = await start({ collection: PRIVATE_SPRITE });
   const settings = JSON.parse(fs.readFileSync(path.join(PRIVATE_SPRITE, 'collection.json'), 'utf8'));
   assert.equal(settings.weights, 'committed');
@@ -66,6 +68,42 @@ test('private weights: the page serves the shape only and says who can mint (no 
   await page.reload();
   await page.waitForFunction(() => document.querySelectorAll('#gallery figure').length === 1, null, { timeout: 60_000 });
   assert.equal(await page.textContent('#gallery figcaption'), '#1');
+
+  // The artist in the page. Every request from here on is recorded.
+  const requests = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
+  // A model file with one weight changed: the shape is the collection's, the weights are not.
+  const modelPath = path.join(PRIVATE_SPRITE, 'model.s9');
+  const other = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
+  const linear = other.graph.nodes.find((n) => n.op.Linear?.weights.some((w) => w !== 0)).op.Linear;
+  const at = linear.weights.findIndex((w) => w !== 0);
+  linear.weights[at] += linear.weights[at] > 0 ? -1 : 1;
+  const otherPath = path.join(dir, 'other.s9');
+  fs.writeFileSync(otherPath, JSON.stringify(other));
+  await page.setInputFiles('#model-file', otherPath);
+  await page.waitForFunction(() => document.getElementById('message').textContent.includes('holds other weights than this collection\'s'));
+  assert.ok(!(await page.evaluate(() => window.section9.prover)), 'no prover for other weights');
+  // The collection's own model: proved in the worker, minted through the wallet.
+  await page.setInputFiles('#model-file', modelPath);
+  const slow = { timeout: 300_000, polling: 250 };
+  await page.waitForFunction(() => window.section9.prover, null, slow);
+  await page.click('#connect');
+  await page.waitForFunction(() => window.section9.account && window.section9.chainOk);
+  await page.fill('#prompt', 'a harbour at night');
+  await page.click('#prove');
+  await page.waitForFunction(() => window.section9.proof, null, slow);
+  const made = await page.evaluate(() => window.section9.proof);
+  assert.equal(made.weights, settings.weight_commitment, 'the page proves for the registered commitment');
+  await page.click('#mint');
+  await page.waitForFunction(() => window.section9.minted, null, { timeout: 120_000 });
+  assert.equal(await read('totalSupply'), 2n);
+  await page.waitForFunction(() => document.querySelectorAll('#gallery figure').length === 2, null, { timeout: 60_000 });
+
+  // The weights never left the page: no request carries any run of them, as JSON or as bytes.
+  const weights = JSON.stringify(JSON.parse(fs.readFileSync(modelPath, 'utf8')).graph.nodes.find((n) => n.op.Linear?.weights.some((w) => w !== 0)).op.Linear.weights);
+  const needles = [weights.slice(1, 41), Buffer.from(weights.slice(1, 41)).toString('hex')];
+  for (const r of requests) for (const n of needles) assert.ok(!r.includes(n), `a request carries the weights: ${r.slice(0, 200)}`);
+  assert.ok(requests.some((r) => r.startsWith('POST') && r.includes('eth_call')), 'the recorder saw the page\'s chain reads');
   assert.deepEqual(errors, []);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -179,7 +179,7 @@ function setBar(fraction) {
 }
 
 async function prove() {
-  if (state.manifest?.weights === 'committed') return say(state.deploymentProblem);
+  if (state.manifest?.weights === 'committed' && !state.artistModel) return say(state.deploymentProblem);
   if (!state.account) return say('Connect your wallet first: the proof names the account that may mint.');
   const prompt = $('prompt').value;
   const seed = state.seed;
@@ -391,6 +391,55 @@ async function gallery() {
   if (total === 0n) box.textContent = 'Nothing minted yet.';
 }
 
+// ---------------------------------------------------------------- private weights
+
+/// The artist opens the collection's model file: read here, checked against the collection's
+/// shape and weight commitment, handed to the prover worker — never sent anywhere.
+async function openModel() {
+  const file = $('model-file').files?.[0];
+  if (!file) return;
+  const { manifest } = state;
+  let text;
+  let model;
+  try {
+    text = await file.text();
+    model = new state.wasm.Model(text);
+  } catch (e) {
+    return say(`${file.name} is not a model file: ${e.message ?? e}`);
+  }
+  if (model.shapeId() !== manifest.model_id) {
+    return say(`${file.name} is not a model of this collection's shape (${model.shapeId().slice(0, 16)}…, the collection's is ${manifest.model_id.slice(0, 16)}…).`);
+  }
+  let commitment;
+  try {
+    commitment = model.weightCommitment();
+  } catch (e) {
+    return say(`${file.name}: ${e.message ?? e}`);
+  }
+  if (commitment.toLowerCase() !== String(manifest.weight_commitment).toLowerCase()) {
+    return say(`${file.name} holds other weights than this collection's: they commit to ${commitment.slice(0, 18)}…, the collection's to ${String(manifest.weight_commitment).slice(0, 18)}…. Only the collection's own model mints here.`);
+  }
+  Object.assign(state, { model, artistModel: true, proof: null, prover: null });
+  state.deploymentProblem = deploymentProblem(manifest, state.deployment);
+  say(state.deploymentProblem ?? `${file.name}: the collection's model (weights committed to ${commitment.slice(0, 18)}…). It stays in this page.`, !state.deploymentProblem);
+  $('model-line').textContent = $('model-line').textContent.replace(/ · private weights.*$/, ' · private weights: your model file');
+  onPrompt();
+  const warmup = ({ phase }) => {
+    const line = setupPhase(phase);
+    if (!state.proving && line) $('prove-status').textContent = `${line}…`;
+  };
+  progressListeners.add(warmup);
+  try {
+    state.prover = await ask('init', { model: text });
+    if (!state.proving) $('prove-status').textContent = keyLine(state.prover);
+  } catch (e) {
+    $('prove-status').textContent = 'No prover.';
+    say(`The prover could not start: ${e.message}`);
+  } finally {
+    progressListeners.delete(warmup);
+  }
+}
+
 // ---------------------------------------------------------------- start
 
 /// Why the deployed contracts cannot mint this page's pictures, if they cannot: a token bound to
@@ -426,10 +475,12 @@ async function start() {
   Object.assign(state, { wasm, model: new wasm.Model(model), manifest, deployment, seed: wasm.randomSeed() });
   $('dev-warning').hidden = !(manifest.dev_srs || deployment?.devSrs);
   // A collection of private weights: the page has the model's shape only, so it shows the
-  // gallery and says who can mint; the artist proves with the model file.
+  // gallery and says who can mint; the artist opens the model file to prove.
   const privateWeights = manifest.weights === 'committed';
+  $('model-file-line').hidden = !privateWeights;
+  $('model-file').addEventListener('change', openModel);
   state.deploymentProblem = privateWeights
-    ? `Only the holder of this collection's model can mint: its weights are private, committed to ${String(manifest.weight_commitment).slice(0, 18)}…. The artist proves with the model file (section9 prove --weights committed).`
+    ? `Only the holder of this collection's model can mint: its weights are private, committed to ${String(manifest.weight_commitment).slice(0, 18)}…. The artist opens the model file to prove.`
     : deploymentProblem(manifest, deployment);
   if (state.deploymentProblem) say(state.deploymentProblem);
   // The collection's name: the one deployed, else the one the collection was made with.

@@ -3,7 +3,9 @@
 // session stored a valid one, else by key generation, then stored — and proves on request. The
 // page's main thread never proves.
 //
-// Messages in:  { id, type: 'init' } | { id, type: 'prove', prompt, seed, minter }
+// Messages in:  { id, type: 'init', model? } | { id, type: 'prove', prompt, seed, minter }
+// (`model`: the text of a model file the artist opened in the page, for a collection of
+// private weights; it stays in this worker's memory and is never sent anywhere.)
 // Messages out: { type: 'progress', phase, ms } | { id, ok: true, result } | { id, ok: false, error }
 // Progress phases of init: wasm, download, keys:params, cache:read, keys:cache (reading the
 // cached key) or keys:keygen (generating), keys:ready, cache:store.
@@ -31,20 +33,22 @@ async function fetchOk(url, kind) {
   return response;
 }
 
-async function init() {
+async function init(artistModel) {
   const progress = (phase, ms) => self.postMessage({ type: 'progress', phase, ms });
   const started = performance.now();
   const { threaded, threads } = await loadWasm();
   progress('wasm', performance.now() - started);
   const manifest = await (await fetchOk('static/manifest.json', 'manifest')).json();
+  const committed = manifest.weights === 'committed';
+  if (committed && !artistModel) throw new Error('this collection\'s weights are private: open the model file first');
   const [model, params] = await Promise.all([
-    fetchOk('static/model.json', 'model').then((r) => r.text()),
+    committed ? artistModel : fetchOk('static/model.json', 'model').then((r) => r.text()),
     fetchOk('static/params.bin', 'proving parameters').then((r) => r.arrayBuffer()),
   ]);
   progress('download', performance.now() - started);
   const keyProgress = (phase, ms) => progress(`keys:${phase}`, ms);
   const setupStart = performance.now();
-  const setup = new wasm.ProverSetup(model, new Uint8Array(params), manifest.width, keyProgress);
+  const setup = new wasm.ProverSetup(model, new Uint8Array(params), manifest.width, committed ? 'committed' : 'fixed', keyProgress);
   const digest = setup.digest();
   const readStart = performance.now();
   progress('cache:read', readStart - started);
@@ -90,7 +94,12 @@ async function init() {
 self.onmessage = async ({ data }) => {
   const { id, type } = data;
   try {
-    if (type === 'init') {
+    if (type === 'init' && data.model) {
+      // Another model file opened: a new prover for it.
+      prover = null;
+      ready = init(data.model);
+      self.postMessage({ id, ok: true, result: await ready });
+    } else if (type === 'init') {
       ready ??= init();
       self.postMessage({ id, ok: true, result: await ready });
     } else if (type === 'prove') {
