@@ -10,7 +10,7 @@ use common::{fixed_tiny, linear_outputs, tiny_generator};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::halo2curves::bn256::Fr;
 use rand_chacha::rand_core::SeedableRng;
-use section9::circuit::graph::{weight_commitment, GraphCircuit, GraphParams, GraphWitness, Weights};
+use section9::circuit::graph::{weight_commitment, GraphCircuit, GraphParams, GraphWitness, Visibility, Weights};
 use section9::circuit::graph_plan::{shape, shape_id, GraphTamper, PlanError, Step, WEIGHT_LO};
 use section9::circuit::{statement, DEFAULT_WIDTH};
 use section9::graph::{Graph, Op};
@@ -252,6 +252,14 @@ fn committed_weights_must_be_bytes_and_biases_within_the_shapes_bound() {
     // Fixed weights take both.
     assert!(GraphParams::mint(wide.graph().clone(), DEFAULT_WIDTH).is_ok());
     assert_eq!(WEIGHT_LO, -128);
+}
+
+#[test]
+fn a_graph_without_learned_weights_has_nothing_to_commit() {
+    let tensors = vec![common::tensor("x", &[1, 4], 7, -128, 127), common::tensor("y", &[4], 7, -128, 127)];
+    let graph = Graph::new(tensors, vec![0], vec![1], vec![common::reshape("flatten", 0, 1, 4)]).unwrap();
+    let params = GraphParams::new(graph, DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    assert!(matches!(params.with_weights(Weights::Committed), Err(PlanError::NothingToCommit)));
 }
 
 /// Real keys (development SRS): the verifying key of committed weights is the shape's — the

@@ -246,6 +246,8 @@ pub enum PlanError {
     Statement(String),
     #[error("node `{node}`: {what}")]
     Committed { node: String, what: String },
+    #[error("committed weights: the graph has no learned weights (dense, matrix-product or convolution nodes) to commit")]
+    NothingToCommit,
     #[error(transparent)]
     Generator(#[from] GeneratorError),
 }
@@ -467,6 +469,9 @@ impl GraphPlan {
             .map(|&t| slots[t].clone().into_iter().map(|s| wire(s, tensors[t].lo, &mut fresh)).collect())
             .collect();
         if let Some(c) = committed.as_mut() {
+            if c.weights.is_empty() && c.biases.is_empty() {
+                return Err(PlanError::NothingToCommit);
+            }
             // A zero weight for the unused positions of dot rows.
             c.zero_weight = wire(None, WEIGHT_LO, &mut fresh);
         }
