@@ -44,20 +44,7 @@ export async function start({ isolated = true, collection = GAN } = {}) {
   const stop = () => stops.reverse().forEach((f) => f());
   try {
     const rpc = await hardhatNode(stops);
-    const settings = JSON.parse(fs.readFileSync(path.join(collection, 'collection.json'), 'utf8'));
-    await run('node', [path.join(root, 'contracts/scripts/deploy.js')], {
-      env: {
-        ...process.env,
-        RPC_URL: rpc,
-        BUILD_DIR: path.join(collection, 'build'),
-        MODEL_ID: settings.model_id,
-        NAME: settings.name,
-        SYMBOL: settings.symbol,
-        ROYALTY_BPS: String(settings.royalty_bps),
-        ...(settings.weight_commitment ? { WEIGHT_COMMITMENT: settings.weight_commitment } : {}),
-        OUT: path.join(collection, 'static/deployment.json'),
-      },
-    });
+    await deploy(rpc, collection, path.join(collection, 'static/deployment.json'));
     const url = await servePage(stops, isolated ? isolationHeaders : {}, path.join(collection, 'static'));
     const browser = await chromium.launch(LAUNCH);
     stops.push(() => browser.close());
@@ -66,6 +53,27 @@ export async function start({ isolated = true, collection = GAN } = {}) {
     stop();
     throw e;
   }
+}
+
+/// Deploys `collection` (its verifier and art contract, from its build/ with its settings, any
+/// of them overridden by `env`) to the chain at `rpc`; writes the deployment to `out`.
+export async function deploy(rpc, collection, out, env = {}) {
+  const settings = JSON.parse(fs.readFileSync(path.join(collection, 'collection.json'), 'utf8'));
+  await run('node', [path.join(root, 'contracts/scripts/deploy.js')], {
+    env: {
+      ...process.env,
+      RPC_URL: rpc,
+      BUILD_DIR: path.join(collection, 'build'),
+      MODEL_ID: settings.model_id,
+      NAME: settings.name,
+      SYMBOL: settings.symbol,
+      ROYALTY_BPS: String(settings.royalty_bps),
+      ...(settings.weight_commitment ? { WEIGHT_COMMITMENT: settings.weight_commitment } : {}),
+      OUT: out,
+      ...env,
+    },
+  });
+  return JSON.parse(fs.readFileSync(out, 'utf8'));
 }
 
 async function hardhatNode(stops) {

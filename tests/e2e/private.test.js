@@ -4,7 +4,9 @@
 // gallery, says who can mint and starts no prover. The artist mints with the CLI and the model
 // file, then in the page: a model file with other weights is refused, the collection's own is
 // opened locally, proved in the worker and minted through the wallet, and no request carries
-// the weights.
+// the weights. A collection whose contract registered another commitment: the page reads it
+// from the chain and refuses the artist's model before proving, and the contract refuses the
+// page's proof.
 //
 // Needs target/e2e/sprite-private (scripts/e2e.sh makes it), web/dist and pkg/.
 import { test, after } from 'node:test';
@@ -14,9 +16,9 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPublicClient, createWalletClient, http } from 'viem';
+import { ContractFunctionRevertedError, createPublicClient, createWalletClient, http, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { start, openPage, root, PRIVATE_SPRITE } from './harness.js';
+import { start, deploy, openPage, root, PRIVATE_SPRITE } from './harness.js';
 
 // Hardhat's account 0: the artist, who deployed the collection and holds the model file.
 const ARTIST_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -92,7 +94,7 @@ test('private weights: the page serves the shape only and says who can mint; the
   await page.fill('#prompt', 'a harbour at night');
   await page.click('#prove');
   await page.waitForFunction(() => window.section9.proof, null, slow);
-  const made = await page.evaluate(() => window.section9.proof);
+  const made = await page.evaluate(() => ({ ...window.section9.proof, rgb: Array.from(window.section9.proof.rgb) }));
   assert.equal(made.weights, settings.weight_commitment, 'the page proves for the registered commitment');
   await page.click('#mint');
   await page.waitForFunction(() => window.section9.minted, null, { timeout: 120_000 });
@@ -105,5 +107,27 @@ test('private weights: the page serves the shape only and says who can mint; the
   for (const r of requests) for (const n of needles) assert.ok(!r.includes(n), `a request carries the weights: ${r.slice(0, 200)}`);
   assert.ok(requests.some((r) => r.startsWith('POST') && r.includes('eth_call')), 'the recorder saw the page\'s chain reads');
   assert.deepEqual(errors, []);
+
+  // The same page files in front of a contract that registered another commitment (a field
+  // element one off the artist's): the page reads the registration and refuses before proving.
+  const registered = BigInt(settings.weight_commitment);
+  const wrong = registered > 1n ? registered - 1n : registered + 1n;
+  const elsewhere = await deploy(env.rpc, PRIVATE_SPRITE, path.join(dir, 'deployment.json'), { WEIGHT_COMMITMENT: `0x${wrong.toString(16).padStart(64, '0')}` });
+  assert.equal(await reader.readContract({ address: elsewhere.art, abi: elsewhere.abi, functionName: 'weightCommitment' }), wrong);
+  const second = await openPage(env);
+  await second.page.route('**/static/deployment.json', (route) => route.fulfill({ json: elsewhere }));
+  await second.page.goto(env.url);
+  await second.page.waitForFunction(() => window.section9?.model);
+  await second.page.setInputFiles('#model-file', modelPath);
+  await second.page.waitForFunction(() => document.getElementById('message').textContent.startsWith('The deployed contract registered weights committed to'));
+  assert.match(await second.page.textContent('#message'), /not this collection's \(0x[0-9a-f]{16}…\): it would refuse every proof from this model/);
+  assert.ok(!(await second.page.evaluate(() => window.section9.prover)), 'no prover for a contract that registered other weights');
+  assert.equal(await second.page.isDisabled('#prove'), true);
+  assert.deepEqual(second.errors, []);
+  // And the contract itself: the page's proof, valid in the artist's collection, is refused.
+  await assert.rejects(
+    reader.simulateContract({ account: second.account, address: elsewhere.art, abi: elsewhere.abi, functionName: 'mint', args: [await read('pack', [toHex(Uint8Array.from(made.rgb))]), BigInt(made.commitment), made.proof] }),
+    (e) => e.walk((x) => x instanceof ContractFunctionRevertedError)?.data?.errorName === 'InvalidProof',
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });

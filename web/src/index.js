@@ -64,7 +64,9 @@ function explain(e, abi) {
   }
   switch (name) {
     case 'AlreadyMinted': return `This picture was already minted, as token #${args[0]}.`;
-    case 'InvalidProof': return 'The contract refused the proof (was it made for another account?).';
+    case 'InvalidProof': return state.manifest?.weights === 'committed'
+      ? 'The contract refused the proof (made for another account, or for weights other than the ones it registered?).'
+      : 'The contract refused the proof (was it made for another account?).';
     case 'WrongImageSize': return 'The contract refused the picture size.';
     case 'CommitmentOutOfField': return 'The commitment is not a field element.';
     default: return e?.shortMessage ?? e?.message ?? String(e);
@@ -419,6 +421,13 @@ async function openModel() {
   if (commitment.toLowerCase() !== String(manifest.weight_commitment).toLowerCase()) {
     return say(`${file.name} holds other weights than this collection's: they commit to ${commitment.slice(0, 18)}…, the collection's to ${String(manifest.weight_commitment).slice(0, 18)}…. Only the collection's own model mints here.`);
   }
+  // The contract is the authority: it verifies against the commitment it registered, which the
+  // page's files cannot vouch for. Read it before spending a proof on a mint it would refuse.
+  const registered = await registeredCommitment();
+  if (registered.problem) return say(registered.problem);
+  if (registered.value !== null && registered.value !== BigInt(commitment)) {
+    return say(`The deployed contract registered weights committed to ${toHex(registered.value, { size: 32 }).slice(0, 18)}…, not this collection's (${commitment.slice(0, 18)}…): it would refuse every proof from this model. Deploy the collection with its own commitment (collection.json's weight_commitment).`);
+  }
   Object.assign(state, { model, artistModel: true, proof: null, prover: null });
   state.deploymentProblem = deploymentProblem(manifest, state.deployment);
   say(state.deploymentProblem ?? `${file.name}: the collection's model (weights committed to ${commitment.slice(0, 18)}…). It stays in this page.`, !state.deploymentProblem);
@@ -437,6 +446,18 @@ async function openModel() {
     say(`The prover could not start: ${e.message}`);
   } finally {
     progressListeners.delete(warmup);
+  }
+}
+
+/// The weight commitment the deployed contract verifies against (`value`; null without a
+/// deployment), or why it cannot be read (`problem`).
+async function registeredCommitment() {
+  const { deployment } = state;
+  if (!deployment || !reader) return { value: null };
+  try {
+    return { value: await reader.readContract({ address: deployment.art, abi: deployment.abi, functionName: 'weightCommitment' }) };
+  } catch (e) {
+    return { problem: `Cannot read the collection's contract at ${deployment.rpcUrl} to check its weight commitment: ${e.shortMessage ?? e.message}` };
   }
 }
 
