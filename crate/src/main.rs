@@ -69,15 +69,16 @@ enum Command {
         #[arg(long)]
         calibrate: Option<PathBuf>,
         /// Signed bits per weight (2–16): fewer bits zero more weights, which the circuit skips.
-        #[arg(long, default_value_t = 16)]
-        weight_bits: u32,
+        /// Default 16, or 8 with `--weights committed` (committed weights are bytes).
+        #[arg(long)]
+        weight_bits: Option<u32>,
         /// Bits per activation, 8 or 16: 16 is about 100× more accurate and takes about half
         /// again as many rows per output (tables and max pooling read 8-bit values either way).
         #[arg(long, default_value_t = 16)]
         activation_bits: u32,
         /// `committed`: the learned weights will be private behind a public Poseidon commitment
         /// (printed); also writes the public shape (`*.shape.s9`, weights zeroed) that verifiers
-        /// use. Committed weights are 8-bit: pass `--weight-bits 8` or fewer.
+        /// use. Committed weights are 8-bit (`--weight-bits` 8 or fewer; 8 by default).
         #[arg(long, default_value = "fixed")]
         weights: Weights,
         /// Where to write the compiled model.
@@ -211,7 +212,7 @@ fn main() -> ExitCode {
         Command::Info { model } => mint::info(&model),
         Command::Setup { model, keys } => mint::setup(&model, &keys),
         Command::Compile { onnx, calibrate, weight_bits, activation_bits, weights, out } => {
-            cli::model::compile(&onnx, calibrate.as_deref(), section9::graph::quantize::Options { weight_bits, activation_bits }, weights, &out)
+            cli::model::compile(&onnx, calibrate.as_deref(), weight_bits, activation_bits, weights, &out)
         }
         Command::Run { model, input } => cli::model::run(&model, &input),
         Command::Prove { input: Some(input), input_visibility, output_visibility, optimize, out, model, keys, .. } => match &model.model {

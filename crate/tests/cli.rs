@@ -442,24 +442,27 @@ fn committed_weights_prove_with_the_model_and_verify_with_its_public_shape() {
     let dir = tempfile::tempdir().unwrap();
     let zoo = |f: &str| common::repo_path(&format!("model/zoo/{f}"));
     let model = dir.path().join("mlp.s9");
-    let compile = |bits: &str| {
+    let compile = |bits: &[&str]| {
         section9()
             .arg("compile")
             .arg(zoo("mlp.onnx"))
             .arg("--calibrate")
             .arg(zoo("mlp.calibration.json"))
-            .args(["--weights", "committed", "--weight-bits", bits, "--out"])
+            .args(["--weights", "committed"])
+            .args(bits)
+            .arg("--out")
             .arg(&model)
             .output()
             .unwrap()
     };
     // 16-bit weights cannot be committed as bytes: a clear error, and nothing written.
-    let refused = compile("16");
+    let refused = compile(&["--weight-bits", "16"]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a signed byte; committed weights are 8-bit"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--weight-bits 16 with --weights committed: committed weights are bytes"), "{}", String::from_utf8_lossy(&refused.stderr));
     assert!(!model.exists());
 
-    let run = compile("8");
+    // Without --weight-bits, committed weights are quantized to bytes.
+    let run = compile(&[]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
     let commitment = stdout.lines().find_map(|l| l.strip_prefix("commitment   ")).expect("the commitment is printed").split(' ').next().unwrap().to_string();

@@ -50,7 +50,15 @@ pub fn shape_path(out: &Path) -> std::path::PathBuf {
     out.with_file_name(format!("{stem}.shape.s9"))
 }
 
-pub fn compile(onnx: &Path, calibrate: Option<&Path>, options: Options, weights: Weights, out: &Path) -> Result<()> {
+/// `compile`: `weight_bits` defaults to what `weights` can hold (16 fixed, 8 committed).
+pub fn compile(onnx: &Path, calibrate: Option<&Path>, weight_bits: Option<u32>, activation_bits: u32, weights: Weights, out: &Path) -> Result<()> {
+    let weight_bits = match (weights, weight_bits) {
+        (Weights::Fixed, bits) => bits.unwrap_or(16),
+        (Weights::Committed, None) => 8,
+        (Weights::Committed, Some(bits)) if bits > 8 => bail!("--weight-bits {bits} with --weights committed: committed weights are bytes, pass --weight-bits 8 or fewer (the default)"),
+        (Weights::Committed, Some(bits)) => bits,
+    };
+    let options = Options { weight_bits, activation_bits };
     let (graph, report) = compile_graph(onnx, calibrate, &options, false)?;
     // Checked before anything is written: committed weights must be bytes.
     let params = GraphParams::auto_layout(graph.clone(), Visibility::Private, Visibility::Public, weights)?;
