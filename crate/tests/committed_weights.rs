@@ -166,7 +166,13 @@ fn a_weight_read_from_the_wrong_position_fails_the_copy() {
     let model = fixed_tiny();
     let params = committed(&model);
     let Step::Linear { dots, outputs, .. } = &params.plan.steps[0] else { panic!("step 0 is linear") };
-    let (own, next) = (dots[3].terms[0].1, dots[3].terms[1].1);
+    // The plan's dots name weight wires; their values are the committed ones.
+    let c = params.plan.committed.as_ref().unwrap();
+    let weight = |tap: usize| {
+        let wire = dots[3].committed.as_ref().unwrap().weights[tap].0;
+        c.weight_values[c.weights.iter().position(|&w| w == wire).unwrap()] + WEIGHT_LO
+    };
+    let (own, next) = (weight(0), weight(1));
     assert_ne!(own, next);
     let tamper = GraphTamper::WeightCopy { wire: outputs[3], delta: next - own };
     let instances = implied(&params, tamper);
@@ -294,4 +300,34 @@ fn one_verifying_key_serves_every_model_of_a_shape() {
     let mut other_commitment = instances.clone();
     other_commitment[4] = weight_commitment(other.graph()).unwrap();
     assert!(section9::prover::verify(&srs, pk_shape.get_vk(), &other_commitment, &proof).is_err());
+}
+
+#[test]
+fn a_committed_plan_holds_no_weight_outside_the_committed_values() {
+    // Everything the circuit lays out (steps, wires, tables) is the shape's; the weights and
+    // biases appear only as the committed wires' values.
+    let (model, other) = (fixed_tiny(), other_tiny());
+    let plan = |g: Graph| GraphParams::mint(g, DEFAULT_WIDTH).unwrap().with_weights(Weights::Committed).unwrap().plan;
+    let (a, b, s) = (plan(model.graph().clone()), plan(other.graph().clone()), plan(shape(model.graph())));
+    let layout = |p: &section9::circuit::graph_plan::GraphPlan| {
+        let c = p.committed.as_ref().unwrap();
+        (p.wires, p.steps.clone(), p.constants.clone(), p.tables.clone(), c.weights.clone(), c.biases.clone(), c.zero_weight)
+    };
+    assert_eq!(layout(&a), layout(&s));
+    assert_eq!(layout(&b), layout(&s));
+    let values = |p: &section9::circuit::graph_plan::GraphPlan| {
+        let c = p.committed.as_ref().unwrap();
+        (c.weight_values.clone(), c.bias_values.clone())
+    };
+    assert_ne!(values(&a), values(&b));
+    assert!(values(&s).0.iter().all(|&v| v == -WEIGHT_LO) && values(&s).1.iter().all(|&v| v == 0), "the shape commits zeros");
+    // And the planned dots name their committed wires, not values.
+    for step in &a.steps {
+        if let Step::Linear { dots, .. } = step {
+            for d in dots.iter().filter(|d| d.committed.is_some()) {
+                assert_eq!(d.bias, 0);
+                assert!(d.terms.iter().all(|&(_, w)| w == 0));
+            }
+        }
+    }
 }

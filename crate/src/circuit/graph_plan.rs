@@ -58,8 +58,9 @@ pub const WEIGHT_LO: i64 = -128;
 
 /// One output value of a linear node: `acc = bias + Σ weight · stored value of wire`, the
 /// stored values being `q - lo` (the offsets are folded into `bias`; zero weights dropped).
-/// With committed weights every tap is a term, zero or not, and [`CommittedDot`] names the
-/// wires its weights and bias are copied from.
+/// With committed weights every tap is a term, zero or not, `bias` and the terms' weights are
+/// 0 (the terms name their operands only), and [`CommittedDot`] names the wires the weights
+/// and bias are copied from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dot {
     pub bias: i64,
@@ -325,15 +326,15 @@ impl GraphPlan {
                     let mut max_sum = 0i64;
                     let dots: Vec<Dot> = (0..out.len())
                         .map(|o| {
-                            let mut d = Dot { bias: bias.get(geometry.bias_index(o)).copied().unwrap_or(0), terms: Vec::new(), committed: None };
+                            // The values live in the committed wires only: the dot itself holds
+                            // no weight, so the plan of a model is the plan of its shape.
+                            let mut d = Dot { bias: 0, terms: Vec::new(), committed: None };
                             let mut taps = Vec::new();
                             let mut sum = 0i64;
                             geometry.taps(o, |t| {
                                 let operand = ins[t.operand];
                                 if let Some(wire) = slots[node.inputs[t.operand]][t.index] {
-                                    let w = weights[t.weight];
-                                    d.bias += w * operand.lo;
-                                    d.terms.push((wire, w));
+                                    d.terms.push((wire, 0));
                                     taps.push((weight_wires[t.weight], operand.lo));
                                     sum += -WEIGHT_LO * operand.lo.abs().max(operand.hi.abs());
                                 }
