@@ -3,10 +3,13 @@
 // generated header states — model, k, SRS fingerprint and kind; deploy.js reads it).
 //
 // - generated/Halo2Verifier.sol — written by `section9 export-verifier`; solc 0.8.19 with the
-//   optimizer off (snark-verifier's single assembly block is "stack too deep" with it on). A
+//   optimizer off (snark-verifier's single assembly block is "stack too deep" with it on), for
+//   the Paris EVM (no PUSH0: it runs on every chain with the BN254 precompiles). A
 //   verifier too large for one contract comes split (Halo2Verifier deploys its parts): each
 //   part is checked against EIP-170, the creation code against EIP-3860.
-// - src/Section9Art.sol — OpenZeppelin 5 needs solc ≥ 0.8.24: solc 0.8.28, optimizer on.
+// - src/Section9Art.sol — OpenZeppelin 5 needs solc ≥ 0.8.24 and the Cancun EVM (its Bytes
+//   library uses MCOPY): solc 0.8.28, optimizer on. Each artifact records its `evmVersion`;
+//   deploy.js checks the chain runs it before sending anything (scripts/preflight.js).
 //
 // Exits non-zero with the compiler's message on any error, and when a contract is over the
 // EIP-170 limit of 24,576 deployed bytes.
@@ -27,7 +30,11 @@ function findImports(importPath) {
   return { error: `not found: ${importPath}` };
 }
 
-function compile(solc, file, optimizer) {
+/// The EVM each contract is compiled for (deploy.js checks the chain supports it).
+export const VERIFIER_EVM = 'paris';
+export const ART_EVM = 'cancun';
+
+function compile(solc, file, optimizer, evmVersion) {
   const source = path.resolve(root, file);
   if (!fs.existsSync(source)) {
     throw new Error(`${file} is missing` + (file.startsWith('generated/')
@@ -39,6 +46,7 @@ function compile(solc, file, optimizer) {
     sources: { [file]: { content: fs.readFileSync(source, 'utf8') } },
     settings: {
       optimizer: { enabled: optimizer, runs: 200 },
+      evmVersion,
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };
@@ -73,7 +81,7 @@ export const EIP3860_LIMIT = 49152;
 /// Throws when a part is over EIP-170 or its creation code over EIP-3860.
 export function compileVerifier(file) {
   const solc = require('solc');
-  const contracts = compile(solc, file, false);
+  const contracts = compile(solc, file, false, VERIFIER_EVM);
   if (!contracts.Halo2Verifier) throw new Error(`${file} has no contract Halo2Verifier`);
   const order = (name) => (name === 'Halo2Verifier' ? 1 : Number(/^Halo2VerifierPart(\d+)$/.exec(name)?.[1] ?? NaN));
   const parts = Object.entries(contracts)
@@ -101,6 +109,7 @@ export function compileVerifier(file) {
     header: header(fs.readFileSync(path.resolve(root, file), 'utf8')),
     compiler: solc.version(),
     optimizer: false,
+    evmVersion: VERIFIER_EVM,
     abi: first.abi,
     bytecode: first.bytecode,
     deployedBytecode: first.deployedBytecode,
@@ -119,11 +128,12 @@ export function build() {
   fs.writeFileSync(path.join(out, 'Halo2Verifier.json'), JSON.stringify(verifier, null, 2) + '\n');
   for (const p of verifier.parts) sizes[p.name] = p.deployedSize;
   const solc = require('solc-0.8.28');
-  const art = compile(solc, 'src/Section9Art.sol', true).Section9Art;
+  const art = compile(solc, 'src/Section9Art.sol', true, ART_EVM).Section9Art;
   const artifact = {
     contractName: 'Section9Art',
     compiler: solc.version(),
     optimizer: true,
+    evmVersion: ART_EVM,
     abi: art.abi,
     bytecode: '0x' + art.evm.bytecode.object,
     deployedBytecode: '0x' + art.evm.deployedBytecode.object,

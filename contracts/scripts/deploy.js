@@ -9,6 +9,7 @@
 //                 when RPC_URL carries a private API key)
 //   CHAIN_NAME    the chain's name on the page (default: viem's name for the chain id)
 //   OUT           where to write the addresses (default ../web/static/deployment.json)
+//   DRY_RUN       1: check everything below and print the cost, send nothing
 //
 // The collection (fixed at deployment; checked before anything is sent):
 //   NAME, SYMBOL      the ERC-721 name and symbol (default "Section 9", "S9")
@@ -20,13 +21,19 @@
 // A verifier of the development SRS (its secret is public: anyone can forge proofs and mint)
 // is deployed to the local chain (31337) only. The script knows one by its generated header
 // and, whatever the header says, by the development SRS's [s]G2 in its bytecode.
+//
+// Before sending anything it checks the chain (scripts/preflight.js): that its EVM runs the
+// instructions the contracts were compiled for (the collection contract needs Cancun), that
+// it has the precompiles the verifier calls, and that the deployer can pay. A transaction that
+// fails midway is named with what was already deployed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createPublicClient, createWalletClient, getAddress, http, isAddress } from 'viem';
+import { createPublicClient, createWalletClient, encodeDeployData, getAddress, http, isAddress, zeroAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import * as knownChains from 'viem/chains';
 import { artifact, root } from '../test/helpers.js';
 import { isDevelopmentVerifier, LOCAL_CHAIN_ID } from './srs.js';
+import { costCheck, creationGas, evmProblems } from './preflight.js';
 import { deployVerifier } from './verifier.js';
 
 // Hardhat's well-known first development account: funded on every local Hardhat chain, never
@@ -81,6 +88,12 @@ if (committed && !/^0x[0-9a-fA-F]{64}$/.test(weightText)) {
 }
 if (!committed && weightText) fail('WEIGHT_COMMITMENT is for a verifier of committed weights; this one has the weights built in');
 const weightCommitment = committed ? BigInt(weightText) : 0n;
+// The contract takes the commitment as a field element (it reverts at r and above, after the
+// verifier's deployment), and 0 is what it stores for weights built into the verifier.
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+if (committed && (weightCommitment === 0n || weightCommitment >= R)) {
+  fail(`WEIGHT_COMMITMENT ${weightText} is not a commitment: it must be a nonzero BN254 scalar below r (the commitment \`section9 compile --weights committed\` prints)`);
+}
 
 const account = privateKeyToAccount(key);
 const royaltyReceiver = process.env.ROYALTY_RECEIVER ?? account.address;
@@ -110,26 +123,59 @@ const chain = {
   rpcUrls: { default: { http: [url] } },
 };
 const wallet = createWalletClient({ account, transport, chain });
-
-/// Deploys `bytecode` with `args`; fails (exit 1) on a revert.
-async function deployContract(name, { abi, bytecode, args }) {
-  const hash = await wallet.deployContract({ abi, bytecode, args });
-  const receipt = await client.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') fail(`deploying ${name} reverted (transaction ${hash})`);
-  console.log(`${name.padEnd(18)} ${receipt.contractAddress}  (${(bytecode.length - 2) / 2} bytes of creation code, ${receipt.gasUsed} gas)`);
-  return receipt;
-}
-
-async function deploy(name, args) {
-  const a = artifact(name);
-  return (await deployContract(name, { abi: a.abi, bytecode: a.bytecode, args })).contractAddress;
-}
+const artArtifact = artifact('Section9Art');
+const artArgs = (verifier) => [name, symbol, verifier, `0x${modelId}`, weightCommitment, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)];
 
 console.log(`deploying to chain ${chainId} (${chain.name}) at ${url} from ${account.address}`);
 console.log(`collection "${name}" (${symbol}): ${width}×${height} pictures, royalty ${royaltyBps / 100} % to ${getAddress(royaltyReceiver)}`);
 if (devSrs) console.log('WARNING: the verifier trusts the INSECURE development SRS: local chain only');
+
+// The chain, before anything is sent. (Artifacts built before the EVM version was recorded
+// were compiled for the compilers' defaults: Paris for the verifier, Cancun for the collection.)
+const verifierParts = verifierArtifact.parts ?? [verifierArtifact];
+const creations = [
+  ...verifierParts.map((p) => ({ name: p.name ?? 'Halo2Verifier', gas: creationGas(p.bytecode, p.deployedSize, 100_000n) })),
+  { name: 'Section9Art', gas: creationGas(encodeDeployData({ abi: artArtifact.abi, bytecode: artArtifact.bytecode, args: artArgs(zeroAddress) }), artArtifact.deployedSize) },
+];
+let problems, cost;
+try {
+  problems = await evmProblems(client, { 'the verifier': verifierArtifact.evmVersion ?? 'paris', 'the collection contract': artArtifact.evmVersion ?? 'cancun' });
+  const [price, balance] = await Promise.all([client.getGasPrice(), client.getBalance({ address: account.address })]);
+  cost = costCheck(creations, price, balance, account.address, chain.nativeCurrency.symbol);
+} catch (e) {
+  fail(`could not check chain ${chainId} before deploying (${e.shortMessage ?? e.message}); nothing was sent`);
+}
+if (cost.problem) problems.push(cost.problem);
+if (problems.length) fail(`refusing to deploy to chain ${chainId} (${chain.name}); nothing was sent:\n` + problems.map((p) => `  - ${p}`).join('\n'));
+console.log(`checked: the chain runs both contracts' code and the verifier's precompiles; ${cost.summary}`);
+if (process.env.DRY_RUN === '1') {
+  console.log('dry run: nothing was sent');
+  process.exit(0);
+}
+
+const deployed = [];
+/// Deploys `bytecode` with `args`; fails (exit 1) on any error, naming what is already deployed.
+async function deployContract(name, { abi, bytecode, args }) {
+  let hash, receipt;
+  try {
+    hash = await wallet.deployContract({ abi, bytecode, args });
+    receipt = await client.waitForTransactionReceipt({ hash });
+  } catch (e) {
+    receipt = { error: e.shortMessage ?? e.message };
+  }
+  if (receipt.status !== 'success') {
+    fail(
+      `deploying ${name} ${receipt.error ? `failed: ${receipt.error}` : 'reverted'}${hash ? ` (transaction ${hash})` : ''}` +
+        (deployed.length ? `; already deployed, and not reused by a new run: ${deployed.join(', ')}` : '; nothing was deployed'),
+    );
+  }
+  deployed.push(`${name} ${receipt.contractAddress}`);
+  console.log(`${name.padEnd(18)} ${receipt.contractAddress}  (${(bytecode.length - 2) / 2} bytes of creation code, ${receipt.gasUsed} gas)`);
+  return receipt;
+}
+
 const verifier = (await deployVerifier(verifierArtifact, (c, partName) => deployContract(partName, c))).address;
-const art = await deploy('Section9Art', [name, symbol, verifier, `0x${modelId}`, weightCommitment, BigInt(width), BigInt(height), royaltyReceiver, BigInt(royaltyBps)]);
+const art = (await deployContract('Section9Art', { abi: artArtifact.abi, bytecode: artArtifact.bytecode, args: artArgs(verifier) })).contractAddress;
 const deployment = {
   chainId,
   chainName: chain.name,
@@ -146,7 +192,7 @@ const deployment = {
   royalty: { receiver: getAddress(royaltyReceiver), bps: royaltyBps },
   srsFingerprint: header['srs-fingerprint'] ?? null,
   devSrs,
-  abi: artifact('Section9Art').abi,
+  abi: artArtifact.abi,
 };
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify(deployment, null, 2) + '\n');

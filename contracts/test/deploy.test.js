@@ -7,10 +7,11 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPublicClient, createWalletClient, http, keccak256 } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { createPublicClient, createWalletClient, custom, http, keccak256 } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { artifact, root, proofFile } from './helpers.js';
 import { isDevelopmentVerifier } from '../scripts/srs.js';
+import { evmProblems, instructionsFor, PRECOMPILES } from '../scripts/preflight.js';
 
 // Hardhat's funded development accounts #0 and #1 (public keys of every Hardhat chain).
 const KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -19,10 +20,11 @@ const OP_SEPOLIA = 11155420;
 
 const run = promisify(execFile);
 
-/// Starts `hardhat node` on a free port (as chain `chainId`); resolves once it answers.
-async function hardhatNode(chainId = 31337) {
+/// Starts `hardhat node` on a free port (as chain `chainId`, at `hardfork` if given); resolves
+/// once it answers.
+async function hardhatNode(chainId = 31337, hardfork = undefined) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const env = { ...process.env, HARDHAT_CHAIN_ID: String(chainId) };
+  const env = { ...process.env, HARDHAT_CHAIN_ID: String(chainId), ...(hardfork ? { HARDHAT_HARDFORK: hardfork } : {}) };
   const child = spawn(path.join(root, 'node_modules/.bin/hardhat'), ['node', '--hostname', '127.0.0.1', '--port', String(port)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise((resolve, reject) => {
     let log = '';
@@ -87,6 +89,13 @@ test('deploy.js deploys both contracts to a local chain and writes their address
       assert.equal(refused.code, 1, JSON.stringify(settings));
       assert.match(refused.stderr, message);
     }
+    // A verifier of committed weights needs a commitment a proof can match.
+    for (const commitment of [`0x${'0'.repeat(64)}`, '0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001']) {
+      const { MODEL_ID: _, ...rest } = env;
+      const refused = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...rest, BUILD_DIR: 'build/committed', WEIGHT_COMMITMENT: commitment } }).catch((e) => e);
+      assert.equal(refused.code, 1, commitment);
+      assert.match(refused.stderr, /WEIGHT_COMMITMENT 0x[0-9a-f]{64} is not a commitment: it must be a nonzero BN254 scalar below r/);
+    }
     const down = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, RPC_URL: 'http://127.0.0.1:9' } }).catch((e) => e);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /no JSON-RPC endpoint answers/);
@@ -150,6 +159,80 @@ test('off the local chain: the development verifier is refused; imported params 
     const devPacked = await client.readContract({ address: d.art, abi: d.abi, functionName: 'pack', args: [dev.image] });
     const bob = createWalletClient({ account: privateKeyToAccount(KEY_1), chain, transport: http(node.url) });
     await assert.rejects(bob.writeContract({ address: d.art, abi: d.abi, functionName: 'mint', args: [devPacked, dev.commitment, dev.proof] }), /InvalidProof|reverted/);
+  } finally {
+    node.stop();
+  }
+});
+
+test('a chain whose EVM is older than the contracts need is refused before anything is sent', { timeout: 120_000 }, async () => {
+  // The collection contract is compiled for Cancun (OpenZeppelin 5 uses MCOPY), the verifier
+  // for Paris.
+  assert.equal(artifact('Section9Art').evmVersion, 'cancun');
+  assert.equal(artifact('Halo2Verifier').evmVersion, 'paris');
+  assert.deepEqual(instructionsFor('paris'), []);
+  for (const [hardfork, missing] of [['shanghai', ['MCOPY \\(EIP-5656, Cancun\\)', 'TSTORE/TLOAD \\(EIP-1153, Cancun\\)']], ['merge', ['PUSH0 \\(EIP-3855, Shanghai\\)', 'MCOPY']]]) {
+    const node = await hardhatNode(31337, hardfork);
+    try {
+      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's9-')), 'deployment.json');
+      const env = { ...process.env, RPC_URL: node.url, OUT: out };
+      const refused = await run('node', [path.join(root, 'scripts/deploy.js')], { env }).catch((e) => e);
+      assert.equal(refused.code, 1, `a ${hardfork} chain must be refused`);
+      assert.match(refused.stderr, /refusing to deploy to chain 31337 \(Section 9 local chain\); nothing was sent/);
+      for (const m of missing) assert.match(refused.stderr, new RegExp(`the chain does not run ${m}.*which the collection contract \\(cancun\\) uses`));
+      // Only the collection's instructions are missing: the verifier's precompiles are there.
+      assert.doesNotMatch(refused.stderr, /precompile|the verifier \(/);
+      assert.equal(fs.existsSync(out), false);
+      const client = createPublicClient({ transport: http(node.url) });
+      assert.equal(await client.getTransactionCount({ address: privateKeyToAccount(KEY_0).address }), 0, 'nothing was sent');
+    } finally {
+      node.stop();
+    }
+  }
+});
+
+test('a chain without a working BN254 precompile is named; a deployer who cannot pay is refused; a dry run sends nothing', { timeout: 120_000 }, async () => {
+  const node = await hardhatNode(OP_SEPOLIA);
+  try {
+    // The real chain, every check passing.
+    const real = createPublicClient({ transport: http(node.url) });
+    assert.deepEqual(await evmProblems(real, { verifier: 'paris', collection: 'cancun' }), []);
+    // The same chain as a chain without the pairing precompile answers (a call to an address
+    // without code succeeds with no data) and one whose modexp fails.
+    const altered = (answers) =>
+      createPublicClient({
+        transport: custom({
+          async request({ method, params }) {
+            const to = params?.[0]?.to?.toLowerCase();
+            if (method === 'eth_call' && to in answers) {
+              if (answers[to] instanceof Error) throw answers[to];
+              return answers[to];
+            }
+            return real.request({ method, params });
+          },
+        }),
+      });
+    const [modexp, , , pairing] = PRECOMPILES.map((p) => p.address);
+    assert.deepEqual(await evmProblems(altered({ [pairing]: '0x' }), { verifier: 'paris' }), [
+      `the chain has no working BN254 pairing check (ecPairing) precompile at ${pairing} (EIP-197), which the verifier calls: a known input answered nothing`,
+    ]);
+    const [problem] = await evmProblems(altered({ [modexp]: new Error('out of gas') }), { verifier: 'paris' });
+    assert.match(problem, /no working modexp precompile at 0x0+5 \(EIP-198\).*answered an error/);
+
+    // An unfunded deployer: refused with what it holds and what deploying takes.
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's9-')), 'deployment.json');
+    const poor = generatePrivateKey();
+    const env = { ...process.env, RPC_URL: node.url, BUILD_DIR: 'build/imported', OUT: out };
+    const refused = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, PRIVATE_KEY: poor } }).catch((e) => e);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /nothing was sent:\n  - the deployer 0x[0-9a-fA-F]{40} holds 0 ETH, and deploying takes about [0-9.]+ ETH \([0-9,]+ gas at [0-9.]+ gwei\): fund it/);
+    assert.equal(await real.getTransactionCount({ address: privateKeyToAccount(poor).address }), 0);
+
+    // A dry run: every check, the cost, nothing sent, no deployment file.
+    const { stdout } = await run('node', [path.join(root, 'scripts/deploy.js')], { env: { ...env, PRIVATE_KEY: KEY_1, DRY_RUN: '1' } });
+    assert.match(stdout, /checked: the chain runs both contracts' code and the verifier's precompiles; about [0-9,]+ gas for Halo2Verifier, Section9Art/);
+    assert.match(stdout, /dry run: nothing was sent/);
+    assert.equal(fs.existsSync(out), false);
+    assert.equal(await real.getTransactionCount({ address: privateKeyToAccount(KEY_1).address }), 0);
   } finally {
     node.stop();
   }

@@ -425,6 +425,9 @@ async function openModel() {
   // page's files cannot vouch for. Read it before spending a proof on a mint it would refuse.
   const registered = await registeredCommitment();
   if (registered.problem) return say(registered.problem);
+  if (registered.value === 0n) {
+    return say('The deployed contract registered no weight commitment: it was deployed for a verifier with the weights built in, not for this private collection, and would refuse every proof from this model. Deploy the collection with its own commitment (collection.json\'s weight_commitment).');
+  }
   if (registered.value !== null && registered.value !== BigInt(commitment)) {
     return say(`The deployed contract registered weights committed to ${toHex(registered.value, { size: 32 }).slice(0, 18)}…, not this collection's (${commitment.slice(0, 18)}…): it would refuse every proof from this model. Deploy the collection with its own commitment (collection.json's weight_commitment).`);
   }
