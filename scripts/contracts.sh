@@ -4,7 +4,8 @@
 #   bash scripts/contracts.sh gas    # gas report, written to contracts/gas.json
 # Generates the verifier and two proofs (Hardhat's first two accounts as minters) with the CLI
 # and the development SRS, the verifier of the generator's shape and a proof with its weights
-# committed, and a verifier and a proof with parameters imported from a
+# committed, the generator's collection laid out for the prover with a proof at its layout,
+# and a verifier and a proof with parameters imported from a
 # Powers-of-Tau ceremony file (scripts/ptau.sh: made by snarkjs); installs the npm packages,
 # compiles with solc-js, runs.
 set -euo pipefail
@@ -28,6 +29,14 @@ mkdir -p "$gen/committed"
 "$bin" export-verifier --dev-srs --weights committed --out "$gen/committed/Halo2Verifier.sol" 2>/dev/null
 "$bin" prove --dev-srs --weights committed --prompt "a fox under the moon" \
     --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/committed/proof-alice.json" 2>/dev/null
+
+# The generator's collection laid out for the prover (`collection new --optimize prover`: wider
+# dot rows and two range lanes at a smaller k): its verifier and a proof at its layout.
+"$bin" collection new --model model/gan.onnx --name "Section 9" --symbol S9 --optimize prover --dev-srs \
+    --out "$gen/prover" >/dev/null 2>&1
+read -r width lanes < <(node -e 'const c = require(process.argv[1]); console.log(c.width, c.lanes)' "$PWD/$gen/prover/collection.json")
+"$bin" prove --dev-srs --width "$width" --lanes "$lanes" --prompt "a kite over the dunes" \
+    --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/prover/proof-alice.json" 2>/dev/null
 
 # Model circuits: the zoo's models compiled, proved (hashed inputs, public outputs) and their
 # verifiers exported — split across contracts where one would be over EIP-170.
@@ -58,6 +67,7 @@ printf 'a harbour in the rain\n' | "$bin" prove --params target/ptau/mint.srs --
 npm_install contracts
 (cd contracts && VERIFIER_SOL=generated/imported/Halo2Verifier.sol BUILD_DIR=build/imported node scripts/compile.js >/dev/null)
 (cd contracts && VERIFIER_SOL=generated/committed/Halo2Verifier.sol BUILD_DIR=build/committed node scripts/compile.js >/dev/null)
+(cd contracts && VERIFIER_SOL=generated/prover/Halo2Verifier.sol BUILD_DIR=build/prover node scripts/compile.js >/dev/null)
 case "${1:-test}" in
     test) npm --prefix contracts test ;;
     gas) npm --prefix contracts run gas ;;

@@ -25,12 +25,13 @@ npm_install contracts
 npm_install .
 # Two collections, both on parameters imported from the snarkjs ceremony file: the committed
 # generator, and a second one unlike it (model/sprite: nearest upsampling + convolutions, a
-# 16×16 grey picture, calibrated by `collection new`). Each gets its verifier, compiled
-# contracts (build/) and page files (static/).
+# 16×16 grey picture, calibrated by `collection new`, its mint circuit laid out for the
+# prover: wider rows and two range lanes). Each gets its verifier, compiled contracts (build/)
+# and page files (static/).
 rm -rf target/e2e
 "$bin" collection new --model model/gan.onnx --name "Section 9" --symbol S9 \
     --params target/ptau/mint.srs --out target/e2e/gan 2>/dev/null
-"$bin" collection new --model model/sprite/sprite.onnx --name "Sprites" --symbol SPR --royalty-bps 250 \
+"$bin" collection new --model model/sprite/sprite.onnx --name "Sprites" --symbol SPR --royalty-bps 250 --optimize prover \
     --params target/ptau/mint.srs --out target/e2e/sprite 2>/dev/null
 "$bin" collection new --model model/sprite/sprite.onnx --name "Private Sprites" --symbol PSPR --private-weights \
     --params target/ptau/mint.srs --out target/e2e/sprite-private 2>/dev/null

@@ -360,17 +360,19 @@ fn run_rejects_an_input_of_the_wrong_size() {
     assert!(stderr.contains("input 0 has 3 values, not a multiple of the model's 256"), "{stderr}");
 }
 
-/// `collection new` on the second generator (an untrained ONNX file it calibrates): the
-/// compiled model, the verifier with its header, the page's files and the settings, all naming
-/// the same model; then the collection's model proves and verifies with the CLI.
+/// `collection new` on the second generator (an untrained ONNX file it calibrates), laid out
+/// for the prover: the compiled model, the verifier with its header, the page's files and the
+/// settings, all naming the same model and layout; then the collection's model proves and
+/// verifies with the CLI at that layout (and not at the default one).
 #[test]
 fn collection_new_makes_a_collection_that_proves() {
+    use section9::circuit::graph::{GraphParams, Optimize, Visibility, Weights};
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sprites");
     let run = section9()
         .args(["collection", "new", "--model"])
         .arg(common::repo_path("model/sprite/sprite.onnx"))
-        .args(["--name", "Sprites", "--symbol", "SPR", "--royalty-bps", "250", "--dev-srs", "--out"])
+        .args(["--name", "Sprites", "--symbol", "SPR", "--royalty-bps", "250", "--optimize", "prover", "--dev-srs", "--out"])
         .arg(&out)
         .arg("--keys-dir")
         .arg(dir.path().join("keys"))
@@ -393,20 +395,32 @@ fn collection_new_makes_a_collection_that_proves() {
     for line in [format!("// model: 0x{id}"), "// picture-width: 16".into(), "// picture-height: 16".into(), "// srs: development".into()] {
         assert!(verifier.contains(&line), "the verifier header lacks {line:?}");
     }
+    // The layout with the smallest k, recorded where the page and the CLI read it.
+    let layout = |goal| GraphParams::layout_for(model.graph().clone(), Visibility::Committed, Visibility::Picture, Weights::Fixed, goal).unwrap();
+    let (fast, small) = (layout(Optimize::Prover), layout(Optimize::Verifier));
+    assert!(fast.k() < small.k(), "the prover's layout has the smaller k ({} against {})", fast.k(), small.k());
+    let (width, lanes) = (fast.width.to_string(), fast.lanes.to_string());
+    for settings in [&collection, &manifest] {
+        assert_eq!((settings["width"].as_u64(), settings["lanes"].as_u64(), settings["k"].as_u64()), (Some(fast.width as u64), Some(fast.lanes as u64), Some(u64::from(fast.k()))));
+    }
 
     let proof = dir.path().join("proof.json");
     let prove = section9()
         .args(["prove", "--dev-srs", "--prompt", "a lantern in the fog", "--minter", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--model"])
         .arg(out.join("model.s9"))
-        .arg("--keys-dir")
+        .args(["--width", &width, "--lanes", &lanes, "--keys-dir"])
         .arg(dir.path().join("keys"))
         .arg("--out")
         .arg(&proof)
         .output()
         .unwrap();
     assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
-    let verify = section9().args(["verify", "--dev-srs", "--model"]).arg(out.join("model.s9")).arg(&proof).arg("--keys-dir").arg(dir.path().join("keys")).output().unwrap();
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    let verify = |layout: &[&str]| section9().args(["verify", "--dev-srs", "--model"]).arg(out.join("model.s9")).arg(&proof).args(layout).arg("--keys-dir").arg(dir.path().join("keys")).output().unwrap();
+    let verified = verify(&["--width", &width, "--lanes", &lanes]);
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    // The same proof against the default layout's circuit: another verifying key, refused.
+    let other = verify(&[]);
+    assert_eq!(other.status.code(), Some(1), "a proof verifies only against its own layout");
     // The proof file states the 16×16 grey picture, as RGB.
     let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
     assert_eq!(file["model_id"], id.as_str());
@@ -434,6 +448,18 @@ fn collection_new_refuses_a_model_that_is_not_a_generator_and_bad_settings() {
     assert!(err.contains("--royalty-bps is at most 10000"), "{err}");
     let err = new("model/sprite/sprite.onnx", &["--royalty-receiver", "0x1234"]);
     assert!(err.contains("--royalty-receiver"), "{err}");
+    let err = new("model/sprite/sprite.onnx", &["--lanes", "5"]);
+    assert!(err.contains("--lanes must be between 1 and 4"), "{err}");
+    // A layout is chosen or given, not both (a usage error).
+    let both = section9()
+        .args(["collection", "new", "--model"])
+        .arg(common::repo_path("model/sprite/sprite.onnx"))
+        .args(["--name", "X", "--symbol", "X", "--dev-srs", "--optimize", "prover", "--width", "6", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("'--optimize <OPTIMIZE>' cannot be used with '--width <WIDTH>'"));
     assert!(!dir.path().join("out").exists(), "nothing is written for a refused collection");
 }
 

@@ -1,7 +1,8 @@
 // A creator's collection other than the committed one, end to end in headless Chromium: the
 // second generator (model/sprite, plain PyTorch exported by torch.onnx.export: nearest
 // upsampling + convolutions, a 16×16 grey picture), made into a collection by
-// `section9 collection new`, deployed with its own name, symbol,
+// `section9 collection new --optimize prover` (its mint circuit in wider rows and two range
+// lanes, at a smaller k), deployed with its own name, symbol,
 // picture size and royalty, minted from its page through the wallet; the token's tokenURI
 // follows ERC-7007's metadata schema and decodes to exactly the minted pixels.
 //
@@ -43,6 +44,9 @@ test('a second generator: collection new → deploy → its page → proof → w
   await page.waitForFunction(() => window.section9.account && window.section9.chainOk);
   const slow = { timeout: 300_000, polling: 250 };
   await page.waitForFunction(() => window.section9.prover, null, slow);
+  // The page's prover takes the collection's layout from its manifest.
+  assert.ok(settings.lanes > 1 && settings.width > 5, `laid out for the prover: ${JSON.stringify(settings)}`);
+  assert.equal(await page.evaluate(() => window.section9.prover.k), settings.k);
   await page.click('#prove');
   await page.waitForFunction(() => window.section9.proof, null, slow);
   const proof = await page.evaluate(() => ({ ...window.section9.proof, rgb: Array.from(window.section9.proof.rgb) }));

@@ -98,7 +98,9 @@ impl std::str::FromStr for Visibility {
     }
 }
 
-/// What a model circuit's layout is chosen for ([`GraphParams::layout_for`]).
+/// What a circuit's layout is chosen for ([`GraphParams::layout_for`]): a model circuit's
+/// (the prover by default) or a collection's mint circuit (`collection new --optimize`, the
+/// verifier by default: its verification gas is paid on every mint).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Optimize {
     /// The `W` and range lanes with the smallest `k`: the fastest proof.

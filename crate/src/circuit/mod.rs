@@ -44,7 +44,8 @@
 //! the kinds it holds. [`graph::GraphParams::auto_layout`] adds a lane only when it lowers `k`
 //! (measured on PyTorch's transformer encoder: one lane k = 16, 12.5 s; two lanes k = 15, 6.9 s;
 //! four lanes with `W = 6`, what the compiler picks, k = 14, 5.2 s; its character LM: one lane
-//! k = 17, 25 s; three lanes k = 15, 8.6 s). The mint circuit keeps one.
+//! k = 17, 25 s; three lanes k = 15, 8.6 s). The mint circuit keeps one unless laid out for the
+//! prover (below).
 //!
 //! For the mint statement `aux` rows 0–2 hold the minter, the salt and the challenge; the
 //! instance column holds the four public values of [`statement`]. Selectors are compressed
@@ -52,31 +53,36 @@
 //! constraint system is held at degree 5: the extended domain stays `4·2^k` as at degree 4,
 //! while the permutation takes 3 columns per product and more selectors share a column.
 //!
-//! # Choosing `W` for the mint statement (measured on this 2-core machine; `section9 bench --width W` for prove time
-//! and memory, `section9 export-verifier --width W` compiled with solc 0.8.19 for the size)
+//! # Choosing the mint statement's layout (measured on this 2-core machine; `section9 bench
+//! --width W --lanes L` for prove time and memory, `bash scripts/contracts.sh gas` for gas)
 //!
-//! | W  | k  | rows   | advice / fixed cols | prove  | peak mem | verifier (deployed) |
-//! |----|----|--------|---------------------|--------|----------|---------------------|
-//! | 5  | 16 | 64,810 | 8 / 13              | 5.46 s | 436 MB   | 23,351 B            |
-//! | 6  | 16 | 54,602 | 9 / 14              | 6.2 s  | 414 MB   | 24,711 B (too big)  |
+//! | W  | lanes | k  | rows   | advice / fixed cols | prove  | verification gas | verifier (deployed)   |
+//! |----|-------|----|--------|---------------------|--------|------------------|-----------------------|
+//! | 5  | 1     | 16 | 64,793 | 8 / 13              | 5.95 s | 449,902          | 23,593 B              |
+//! | 6  | 1     | 16 | 54,553 | 9 / 14              | 6.2 s  |                  | 24,711 B in one: over |
+//! | 11 | 2     | 15 | 31,020 | 16 / 21             | 4.64 s | 692,791          | 17,758 + 17,796 B     |
+//! | 12 | 2     | 15 | 29,998 | 17 / 22             | 5.06 s |                  |                       |
+//! | 16 | 2     | 15 | 20,703 | 21 / 26             | 6.48 s |                  |                       |
 //!
-//! (Prove times without the x86-64 assembly field arithmetic and LTO the release build now
-//! uses; with them `W = 5` proves in 4.70 s.)
+//! (The `W` = 5, 11, 12 and 16 prove times in one sitting, medians of 3; `W` = 6 from an
+//! earlier one.) The range group alone needs 39,968 rows, so with one lane every `W` lands on
+//! k = 16 and wider rows only add columns; a second lane halves it, and from `W` = 11 the dot
+//! group fits k = 15 too. Past that, wider rows add columns without lowering `k`.
 //!
-//! The verifier is the binding constraint. EIP-170 caps deployed code at 24,576 bytes, and the
-//! code snark-verifier generates grows with every commitment it multiplies (each fixed,
-//! advice and permutation column is one elliptic-curve multiplication, ≈ 6k gas and ≈ 300
-//! bytes), every queried rotation and every gate polynomial. An earlier layout (`W = 12`,
-//! 100 picture chunks as public inputs, one gate per requantization kind and per Poseidon
-//! round type, uncompressed selectors) proved in 4.75 s at k = 15 but compiled to 51.3 KB;
-//! the picture's 100 public inputs alone cost ≈ 16 KB. The choices that brought it down:
-//! four public inputs (the picture enters through a challenge, see [`statement`]), selector
-//! compression, one gate per requantization shape with the clamp flags range-checked in the
-//! lookup column, one Poseidon round gate and one absorb gate driven by fixed flags in idle
-//! weight columns, and `W = 5`. With the requantization blocks 6 rows tall the range group
-//! alone needs 39,968 rows, so every `W` lands on k = 16 and wider rows only add columns:
-//! `W = 5` is both the fastest and the only one that fits. Memory stays far inside the
-//! browser's 4 GiB.
+//! Prover work follows cells (columns × 2^k) and verification gas follows columns: the
+//! generated verifier multiplies one elliptic-curve point per commitment (≈ 6k gas and ≈ 300
+//! bytes each — every advice, fixed and permutation column, lookup and quotient piece), so
+//! each layout trades one for the other. EIP-170's 24,576 bytes once decided it (an earlier
+//! layout, `W` = 12 with 100 picture chunks as public inputs and uncompressed selectors,
+//! compiled to 51.3 KB); since verifiers too large for one contract are split across several
+//! (`prover::evm`), the layout is a choice: `W` = 5 with one lane, the default, for the least
+//! gas per mint; `collection new --optimize prover` for the smallest `k`
+//! ([`graph::GraphParams::auto_layout`]: `W` = 11, two lanes). What brought the single
+//! contract under the limit stays: four public inputs (the picture enters through a
+//! challenge, see [`statement`]), selector compression, one gate per requantization shape with
+//! the clamp flags range-checked in the lookup column, one Poseidon round gate and one absorb
+//! gate driven by fixed flags in idle weight columns. Memory stays far inside the browser's
+//! 4 GiB.
 
 pub mod div;
 pub mod dot;
@@ -112,8 +118,9 @@ pub const MAX_WIDTH: usize = 16;
 /// takes two, its character LM and a LayerNorm over 256 positions three.
 pub const MAX_LANES: usize = 4;
 
-/// Terms per dot-product row of the mint statement (see the table above); model proofs
-/// choose their own ([`graph::GraphParams::auto_layout`]).
+/// Terms per dot-product row of the mint statement by default (see the table above); model
+/// proofs and collections laid out for the prover choose their own
+/// ([`graph::GraphParams::auto_layout`]).
 pub const DEFAULT_WIDTH: usize = 5;
 
 /// The smallest `k` whose columns fit `rows` rows (never below 4). halo2 keeps the last

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use section9::graph::quantize::Options;
 use section9::generator::{compile_trained, GeneratorError};
-use section9::circuit::graph::{weight_commitment, Weights};
+use section9::circuit::graph::{weight_commitment, GraphParams, Optimize, Visibility, Weights};
 use section9::prover::proof::fr_to_hex;
 use section9::{hex_string, Generator};
 
@@ -49,6 +49,13 @@ pub struct NewArgs {
     /// files hold only the shape, and only the holder of `model.s9` can prove.
     #[arg(long)]
     pub private_weights: bool,
+    /// The mint circuit's layout: `verifier` (default: `W = 5`, one range lane — the fewest
+    /// columns, the least verification gas per mint) or `prover` (the width and lanes with the
+    /// smallest `k` — a faster proof in the browser, dearer verification). `collection.json`
+    /// and the page's manifest record the layout (`width`, `lanes`); CLI proofs for the
+    /// collection pass the same `--width` and `--lanes`.
+    #[arg(long, conflicts_with_all = ["width", "lanes"])]
+    pub optimize: Option<Optimize>,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -102,7 +109,15 @@ fn new(a: &NewArgs) -> Result<()> {
         bail!("a {width}×{height} picture is over the {MAX_PIXELS} pixels a contract can store in one blob (EIP-170): make the generator's picture smaller");
     }
     let committed = a.private_weights || a.keys.weights == Weights::Committed;
-    let s = if committed { KeyArgs { weights: Weights::Committed, ..a.keys.clone() }.setup(generator)? } else { a.keys.setup(generator)? };
+    let weights = if committed { Weights::Committed } else { a.keys.weights };
+    let (row_width, lanes) = match a.optimize {
+        Some(goal) => {
+            let p = GraphParams::layout_for(generator.graph().clone(), Visibility::Committed, Visibility::Picture, weights, goal)?;
+            (p.width, p.lanes)
+        }
+        None => (a.keys.width, a.keys.lanes),
+    };
+    let s = KeyArgs { weights, width: row_width, lanes, ..a.keys.clone() }.setup(generator)?;
     let weight_commitment = if committed { Some(fr_to_hex(&weight_commitment(s.model.graph())?)) } else { None };
     let model_id = hex_string(&s.model_id());
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
@@ -124,6 +139,7 @@ fn new(a: &NewArgs) -> Result<()> {
         "picture": { "channels": channels, "height": height, "width": width },
         "k": s.circuit.k(),
         "width": s.circuit.width,
+        "lanes": s.circuit.lanes,
         "circuit_digest": hex_string(&s.digest),
         "dev_srs": s.dev,
     });
@@ -133,12 +149,15 @@ fn new(a: &NewArgs) -> Result<()> {
     std::fs::write(&path, serde_json::to_vec_pretty(&collection)?).with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote    {}", path.display());
     println!(
-        "\n{} ({}): {width}×{height} {}, model {}…, mint circuit k = {}.\nDeploy it and serve its mint page: bash scripts/start.sh {}",
+        "\n{} ({}): {width}×{height} {}, model {}…, mint circuit k = {} (W = {}, {} range lane{}).\nDeploy it and serve its mint page: bash scripts/start.sh {}",
         a.name,
         a.symbol,
         if channels == 1 { "grey" } else { "RGB" },
         &model_id[..16],
         s.circuit.k(),
+        s.circuit.width,
+        s.circuit.lanes,
+        if s.circuit.lanes == 1 { "" } else { "s" },
         a.out.display()
     );
     if let Some(c) = &weight_commitment {

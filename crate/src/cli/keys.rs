@@ -34,6 +34,11 @@ pub struct KeyArgs {
     /// Terms per dot-product row of the mint circuit (model proofs choose theirs).
     #[arg(long, default_value_t = DEFAULT_WIDTH)]
     pub width: usize,
+    /// Range lanes of the mint circuit, 1 to 4 (model proofs choose theirs). One is the fewest
+    /// columns (the least verification gas); `collection new --optimize prover` picks the
+    /// layout with the smallest `k` (the fastest proof).
+    #[arg(long, default_value_t = 1)]
+    pub lanes: usize,
     /// The learned weights: `fixed` (constants of the circuit: the verifier knows the model) or
     /// `committed` (private witnesses; the last public value is their Poseidon commitment, and
     /// the keys and verifier are the model's shape's, shared by every model of that shape).

@@ -218,12 +218,15 @@ pub struct Setup {
     pub keys_dir: PathBuf,
 }
 
-/// The mint circuit of `model` with these keys' width.
+/// The mint circuit of `model` with these keys' layout (width and range lanes).
 pub fn mint_circuit(model: &Generator, args: &KeyArgs) -> Result<GraphParams> {
     if !(section9::circuit::MIN_WIDTH..=section9::circuit::MAX_WIDTH).contains(&args.width) {
         bail!("--width must be between {} and {}", section9::circuit::MIN_WIDTH, section9::circuit::MAX_WIDTH);
     }
-    Ok(GraphParams::mint(model.graph().clone(), args.width)?.with_weights(args.weights)?)
+    if !(1..=section9::circuit::MAX_LANES).contains(&args.lanes) {
+        bail!("--lanes must be between 1 and {}", section9::circuit::MAX_LANES);
+    }
+    Ok(GraphParams::mint(model.graph().clone(), args.width)?.with_lanes(args.lanes)?.with_weights(args.weights)?)
 }
 
 impl KeyArgs {
@@ -277,7 +280,7 @@ pub fn setup(model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let pk = s.proving_key()?;
     let (dot, range, _) = s.circuit.rows();
     println!("model    {}", hex_string(&s.model.id()));
-    println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), W = {}", s.circuit.k(), dot.max(range), s.circuit.width);
+    println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), W = {}, {} range lane{}", s.circuit.k(), dot.max(range), s.circuit.width, s.circuit.lanes, if s.circuit.lanes == 1 { "" } else { "s" });
     println!("digest   {}", section9::hex_string(&s.digest));
     println!("keys     {} , {}", s.keys().pk_path().display(), s.keys().vk_path().display());
     let cs = pk.get_vk().cs();
@@ -379,6 +382,7 @@ impl Setup {
             "picture": { "channels": channels, "height": height, "width": width },
             "k": self.circuit.k(),
             "width": self.circuit.width,
+            "lanes": self.circuit.lanes,
             "dev_srs": self.dev,
             "srs_fingerprint": hex_string(&srs::fingerprint(&self.params)),
             "params_bytes": params.len(),
