@@ -129,5 +129,23 @@ test('private weights: the page serves the shape only and says who can mint; the
     reader.simulateContract({ account: second.account, address: elsewhere.art, abi: elsewhere.abi, functionName: 'mint', args: [await read('pack', [toHex(Uint8Array.from(made.rgb))]), BigInt(made.commitment), made.proof] }),
     (e) => e.walk((x) => x instanceof ContractFunctionRevertedError)?.data?.errorName === 'InvalidProof',
   );
+
+  // A contract that registered no commitment (0: what a collection whose verifier has the
+  // weights built in stores; deploy.js refuses this pairing, a hand-made deployment does not)
+  // in front of the same files: named as such, and no prover either.
+  const art = JSON.parse(fs.readFileSync(path.join(PRIVATE_SPRITE, 'build/Section9Art.json'), 'utf8'));
+  const args = [settings.name, settings.symbol, elsewhere.verifier, `0x${settings.model_id}`, 0n, 16n, 16n, artist.address, 250n];
+  const created = await reader.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi: art.abi, bytecode: art.bytecode, args }) });
+  const unregistered = { ...elsewhere, art: created.contractAddress };
+  assert.equal(await reader.readContract({ address: unregistered.art, abi: unregistered.abi, functionName: 'weightCommitment' }), 0n);
+  const third = await openPage(env);
+  await third.page.route('**/static/deployment.json', (route) => route.fulfill({ json: unregistered }));
+  await third.page.goto(env.url);
+  await third.page.waitForFunction(() => window.section9?.model);
+  await third.page.setInputFiles('#model-file', modelPath);
+  await third.page.waitForFunction(() => document.getElementById('message').textContent.startsWith('The deployed contract registered no weight commitment'));
+  assert.match(await third.page.textContent('#message'), /deployed for a verifier with the weights built in, not for this private collection/);
+  assert.ok(!(await third.page.evaluate(() => window.section9.prover)), 'no prover for a contract without a commitment');
+  assert.deepEqual(third.errors, []);
   fs.rmSync(dir, { recursive: true, force: true });
 });
