@@ -114,12 +114,18 @@ test('private weights: the page serves the shape only and says who can mint; the
   const wrong = registered > 1n ? registered - 1n : registered + 1n;
   const elsewhere = await deploy(env.rpc, PRIVATE_SPRITE, path.join(dir, 'deployment.json'), { WEIGHT_COMMITMENT: `0x${wrong.toString(16).padStart(64, '0')}` });
   assert.equal(await reader.readContract({ address: elsewhere.art, abi: elsewhere.abi, functionName: 'weightCommitment' }), wrong);
-  const second = await openPage(env);
-  await second.page.route('**/static/deployment.json', (route) => route.fulfill({ json: elsewhere }));
-  await second.page.goto(env.url);
-  await second.page.waitForFunction(() => window.section9?.model);
-  await second.page.setInputFiles('#model-file', modelPath);
-  await second.page.waitForFunction(() => document.getElementById('message').textContent.startsWith('The deployed contract registered weights committed to'));
+  /// The page's files in front of `deployed`, the artist's model file opened: resolves once the
+  /// page says something starting with `message`.
+  const openedBefore = async (deployed, message) => {
+    const opened = await openPage(env);
+    await opened.page.route('**/static/deployment.json', (route) => route.fulfill({ json: deployed }));
+    await opened.page.goto(env.url);
+    await opened.page.waitForFunction(() => window.section9?.model);
+    await opened.page.setInputFiles('#model-file', modelPath);
+    await opened.page.waitForFunction((m) => document.getElementById('message').textContent.startsWith(m), message);
+    return opened;
+  };
+  const second = await openedBefore(elsewhere, 'The deployed contract registered weights committed to');
   assert.match(await second.page.textContent('#message'), /not this collection's \(0x[0-9a-f]{16}…\): it would refuse every proof from this model/);
   assert.ok(!(await second.page.evaluate(() => window.section9.prover)), 'no prover for a contract that registered other weights');
   assert.equal(await second.page.isDisabled('#prove'), true);
@@ -138,12 +144,7 @@ test('private weights: the page serves the shape only and says who can mint; the
   const created = await reader.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi: art.abi, bytecode: art.bytecode, args }) });
   const unregistered = { ...elsewhere, art: created.contractAddress };
   assert.equal(await reader.readContract({ address: unregistered.art, abi: unregistered.abi, functionName: 'weightCommitment' }), 0n);
-  const third = await openPage(env);
-  await third.page.route('**/static/deployment.json', (route) => route.fulfill({ json: unregistered }));
-  await third.page.goto(env.url);
-  await third.page.waitForFunction(() => window.section9?.model);
-  await third.page.setInputFiles('#model-file', modelPath);
-  await third.page.waitForFunction(() => document.getElementById('message').textContent.startsWith('The deployed contract registered no weight commitment'));
+  const third = await openedBefore(unregistered, 'The deployed contract registered no weight commitment');
   assert.match(await third.page.textContent('#message'), /deployed for a verifier with the weights built in, not for this private collection/);
   assert.ok(!(await third.page.evaluate(() => window.section9.prover)), 'no prover for a contract without a commitment');
   assert.deepEqual(third.errors, []);

@@ -149,15 +149,13 @@ fn new(a: &NewArgs) -> Result<()> {
     std::fs::write(&path, serde_json::to_vec_pretty(&collection)?).with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote    {}", path.display());
     println!(
-        "\n{} ({}): {width}×{height} {}, model {}…, mint circuit k = {} (W = {}, {} range lane{}).\nDeploy it and serve its mint page: bash scripts/start.sh {}",
+        "\n{} ({}): {width}×{height} {}, model {}…, mint circuit k = {} ({}).\nDeploy it and serve its mint page: bash scripts/start.sh {}",
         a.name,
         a.symbol,
         if channels == 1 { "grey" } else { "RGB" },
         &model_id[..16],
         s.circuit.k(),
-        s.circuit.width,
-        s.circuit.lanes,
-        if s.circuit.lanes == 1 { "" } else { "s" },
+        super::layout_text(&s.circuit),
         a.out.display()
     );
     if let Some(c) = &weight_commitment {

@@ -280,7 +280,7 @@ pub fn setup(model: &ModelArg, args: &KeyArgs) -> Result<()> {
     let pk = s.proving_key()?;
     let (dot, range, _) = s.circuit.rows();
     println!("model    {}", hex_string(&s.model.id()));
-    println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), W = {}, {} range lane{}", s.circuit.k(), dot.max(range), s.circuit.width, s.circuit.lanes, if s.circuit.lanes == 1 { "" } else { "s" });
+    println!("circuit  k = {}, {} rows (dot group {dot}, range group {range}), {}", s.circuit.k(), dot.max(range), super::layout_text(&s.circuit));
     println!("digest   {}", section9::hex_string(&s.digest));
     println!("keys     {} , {}", s.keys().pk_path().display(), s.keys().vk_path().display());
     let cs = pk.get_vk().cs();

@@ -34,6 +34,11 @@ pub fn read_onnx(onnx: &Path) -> Result<Vec<u8>> {
 }
 
 /// Writes `bytes` to `path`, creating its directory.
+/// A circuit's layout in words: `W = 11, 2 range lanes`.
+fn layout_text(params: &section9::circuit::graph::GraphParams) -> String {
+    format!("W = {}, {} range lane{}", params.width, params.lanes, if params.lanes == 1 { "" } else { "s" })
+}
+
 fn write_creating_dir(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

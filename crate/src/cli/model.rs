@@ -66,7 +66,7 @@ pub fn compile(onnx: &Path, calibrate: Option<&Path>, weight_bits: Option<u32>, 
     print_report(&report);
     let after = if weights == Weights::Fixed { "after zero weights" } else { "every weight, committed" };
     println!("model        {} ({} nodes, {} MACs, {} in the circuit {after})", section9::hex_string(&graph.id()), graph.nodes().len(), graph.macs(), params.plan.terms());
-    println!("circuit      k = {}, W = {}, {} range lane{} (private inputs, public outputs, {weights} weights)", params.k(), params.width, params.lanes, if params.lanes == 1 { "" } else { "s" });
+    println!("circuit      k = {}, {} (private inputs, public outputs, {weights} weights)", params.k(), super::layout_text(&params));
     println!("wrote        {}", out.display());
     if weights == Weights::Committed {
         let shape = shape_path(out);
