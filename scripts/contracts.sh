@@ -30,12 +30,13 @@ mkdir -p "$gen/committed"
 "$bin" prove --dev-srs --weights committed --prompt "a fox under the moon" \
     --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/committed/proof-alice.json" 2>/dev/null
 
-# The generator's collection laid out for the prover (`collection new --optimize prover`: wider
-# dot rows and two range lanes at a smaller k): its verifier and a proof at its layout.
+# The generator's collection laid out for the prover (`collection new --optimize prover`: dot
+# rows of several outputs and more range lanes at a smaller k): its verifier and a proof at its
+# layout.
 "$bin" collection new --model model/gan.onnx --name "Section 9" --symbol S9 --optimize prover --dev-srs \
     --out "$gen/prover" >/dev/null 2>&1
-read -r width lanes < <(node -e 'const c = require(process.argv[1]); console.log(c.width, c.lanes)' "$PWD/$gen/prover/collection.json")
-"$bin" prove --dev-srs --width "$width" --lanes "$lanes" --prompt "a kite over the dunes" \
+read -r width lanes accumulators < <(node -e 'const c = require(process.argv[1]); console.log(c.width, c.lanes, c.accumulators)' "$PWD/$gen/prover/collection.json")
+"$bin" prove --dev-srs --width "$width" --lanes "$lanes" --accumulators "$accumulators" --prompt "a kite over the dunes" \
     --minter 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --out "$gen/prover/proof-alice.json" 2>/dev/null
 
 # Model circuits: the zoo's models compiled, proved (hashed inputs, public outputs) and their

@@ -8,7 +8,7 @@
 //! await initThreadPool(navigator.hardwareConcurrency);   // threaded build only
 //! const seed = randomSeed();                                    // the artist's secret
 //! const picture = new Model(modelJson).generate(prompt, seed);  // { width, height, rgb }
-//! const setup = new ProverSetup(modelJson, paramsBytes, manifest.width, manifest.lanes ?? 1, manifest.weights ?? 'fixed', (phase, ms) => …);
+//! const setup = new ProverSetup(modelJson, paramsBytes, manifest.width, manifest.lanes ?? 1, manifest.accumulators ?? 1, manifest.weights ?? 'fixed', (phase, ms) => …);
 //! const cached = await keyCache.get(setup.digest());           // a key file, or undefined
 //! const prover = setup.prover(cached, (phase, ms) => …);       // reads it, or generates keys
 //! if (prover.keySource() === 'generated') await keyCache.put(setup.digest(), prover.keyFile());
@@ -179,17 +179,19 @@ pub struct ProverSetup {
 #[wasm_bindgen]
 impl ProverSetup {
     /// Reads the params (a halo2 KZG params file, e.g. `section9 export-web`'s compressed
-    /// params.bin, downsized to the circuit's `k`) for dot rows of `width` terms and `lanes`
-    /// range lanes (the manifest's layout; the CLI's defaults are `DEFAULT_WIDTH` and 1), the
+    /// params.bin, downsized to the circuit's `k`) for dot rows of `width` terms and
+    /// `accumulators` outputs, and `lanes` range lanes (the manifest's layout; the CLI's
+    /// defaults are `DEFAULT_WIDTH`, 1 and 1), the
     /// learned weights `"fixed"` or `"committed"` (the manifest's). `progress(phase, ms)` hears
     /// "params".
     #[wasm_bindgen(constructor)]
-    pub fn new(model_json: &str, params: &[u8], width: usize, lanes: usize, weights: &str, progress: &js_sys::Function) -> Result<ProverSetup, JsError> {
+    pub fn new(model_json: &str, params: &[u8], width: usize, lanes: usize, accumulators: usize, weights: &str, progress: &js_sys::Function) -> Result<ProverSetup, JsError> {
         let start = now();
         let model = read_model(model_json)?;
         let weights: crate::circuit::graph::Weights = weights.parse().map_err(|e: String| JsError::new(&e))?;
         let circuit = GraphParams::mint(model.graph().clone(), width)
             .and_then(|c| c.with_lanes(lanes))
+            .and_then(|c| c.with_accumulators(accumulators))
             .and_then(|c| c.with_weights(weights))
             .map_err(|e| js_error("the model cannot be minted", e))?;
         report(progress, "params", now() - start);

@@ -399,16 +399,17 @@ fn collection_new_makes_a_collection_that_proves() {
     let layout = |goal| GraphParams::layout_for(model.graph().clone(), Visibility::Committed, Visibility::Picture, Weights::Fixed, goal).unwrap();
     let (fast, small) = (layout(Optimize::Prover), layout(Optimize::Verifier));
     assert!(fast.k() < small.k(), "the prover's layout has the smaller k ({} against {})", fast.k(), small.k());
-    let (width, lanes) = (fast.width.to_string(), fast.lanes.to_string());
+    let (width, lanes, accumulators) = (fast.width.to_string(), fast.lanes.to_string(), fast.accumulators.to_string());
     for settings in [&collection, &manifest] {
-        assert_eq!((settings["width"].as_u64(), settings["lanes"].as_u64(), settings["k"].as_u64()), (Some(fast.width as u64), Some(fast.lanes as u64), Some(u64::from(fast.k()))));
+        let recorded = ["width", "lanes", "accumulators", "k"].map(|key| settings[key].as_u64());
+        assert_eq!(recorded, [fast.width as u64, fast.lanes as u64, fast.accumulators as u64, u64::from(fast.k())].map(Some));
     }
 
     let proof = dir.path().join("proof.json");
     let prove = section9()
         .args(["prove", "--dev-srs", "--prompt", "a lantern in the fog", "--minter", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--model"])
         .arg(out.join("model.s9"))
-        .args(["--width", &width, "--lanes", &lanes, "--keys-dir"])
+        .args(["--width", &width, "--lanes", &lanes, "--accumulators", &accumulators, "--keys-dir"])
         .arg(dir.path().join("keys"))
         .arg("--out")
         .arg(&proof)
@@ -416,7 +417,7 @@ fn collection_new_makes_a_collection_that_proves() {
         .unwrap();
     assert!(prove.status.success(), "{}", String::from_utf8_lossy(&prove.stderr));
     let verify = |layout: &[&str]| section9().args(["verify", "--dev-srs", "--model"]).arg(out.join("model.s9")).arg(&proof).args(layout).arg("--keys-dir").arg(dir.path().join("keys")).output().unwrap();
-    let verified = verify(&["--width", &width, "--lanes", &lanes]);
+    let verified = verify(&["--width", &width, "--lanes", &lanes, "--accumulators", &accumulators]);
     assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
     // The same proof against the default layout's circuit: another verifying key, refused.
     let other = verify(&[]);
@@ -450,6 +451,8 @@ fn collection_new_refuses_a_model_that_is_not_a_generator_and_bad_settings() {
     assert!(err.contains("--royalty-receiver"), "{err}");
     let err = new("model/sprite/sprite.onnx", &["--lanes", "5"]);
     assert!(err.contains("--lanes must be between 1 and 4"), "{err}");
+    let err = new("model/sprite/sprite.onnx", &["--accumulators", "5"]);
+    assert!(err.contains("--accumulators must be between 1 and 4"), "{err}");
     // A layout is chosen or given, not both (a usage error).
     let both = section9()
         .args(["collection", "new", "--model"])

@@ -588,6 +588,42 @@ fn range_blocks_spread_over_lanes_and_every_lane_is_checked() {
     }
 }
 
+/// Dot rows of `M` accumulators: a convolution's output channels at one position (and a dense
+/// layer's outputs) share their rows, so the dot group shrinks; the honest witness verifies at
+/// every `M`, and a wrong output computed by a later accumulator fails that accumulator's gate.
+#[test]
+fn outputs_sharing_their_inputs_share_dot_rows_and_every_accumulator_is_checked() {
+    use section9::circuit::graph_plan::shared_groups;
+    let (graph, _, fresh) = compile(&lenet());
+    let q = graph.quantize_inputs(&fresh[0]).unwrap();
+    let one = GraphParams::new(graph.clone(), DEFAULT_WIDTH, Visibility::Private, Visibility::Public).unwrap();
+    let (one_rows, _, _) = one.rows();
+    for m in 2..=section9::circuit::MAX_ACCUMULATORS {
+        let params = one.clone().with_accumulators(m).unwrap();
+        let (rows, _, _) = params.rows();
+        assert!(rows < one_rows, "M = {m}: {rows} dot rows vs {one_rows} with one accumulator");
+        let cs = params.constraint_system();
+        assert_eq!(cs.num_advice_columns(), one.constraint_system().num_advice_columns() + m - 1, "one advice column per accumulator");
+        mock_params(params.clone(), &graph, &q, None).unwrap_or_else(|f| panic!("M = {m}: the honest witness verifies: {f:#?}"));
+        // The first output each later accumulator computes, in a step whose rows it shares.
+        for position in 1..m {
+            let wire = params.plan.steps.iter().find_map(|s| match s {
+                Step::Linear { dots, outputs, .. } => shared_groups(dots, m).iter().find_map(|g| g.get(position).map(|&i| outputs[i])),
+                _ => None,
+            });
+            let wire = wire.expect("a group that fills the accumulator");
+            let failures = mock_params(params.clone(), &graph, &q, Some(GraphTamper::DotResult { wire, delta: 3 })).unwrap_err();
+            let gate = format!("dot accumulator {} ", position + 1);
+            assert!(failures.iter().any(|f| f.contains(&gate)), "M = {m}, accumulator {}: {failures:#?}", position + 1);
+            assert!(failures.iter().all(|f| !f.contains("dot first row") && !f.contains("dot next row")), "only that accumulator fails: {failures:#?}");
+        }
+    }
+    for m in [0, section9::circuit::MAX_ACCUMULATORS + 1] {
+        let err = one.clone().with_accumulators(m).expect_err("refused");
+        assert!(err.to_string().contains("accumulators a dot row"), "{err}");
+    }
+}
+
 /// The compiler adds lanes only when they lower `k`: an MLP (few outputs) keeps one; a
 /// LayerNorm over 256 positions (divisions and roots: its range group several times its dot
 /// group) takes more, and proves in them.

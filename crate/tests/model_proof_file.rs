@@ -113,3 +113,23 @@ fn the_file_names_its_lanes_and_a_count_out_of_bounds_is_refused() {
         assert_eq!(err.to_string(), format!("{lanes} range lanes: a circuit has 1 to {MAX_LANES}"));
     }
 }
+
+/// The file names a dot row's accumulators when there are several; files without the field
+/// (every file written before accumulators existed, and every one-accumulator file) read as
+/// one, and a count out of bounds is refused by name.
+#[test]
+fn the_file_names_its_accumulators_and_a_count_out_of_bounds_is_refused() {
+    use section9::circuit::MAX_ACCUMULATORS;
+    let g = graph();
+    let one = GraphParams::new(g.clone(), 5, Visibility::Private, Visibility::Public).unwrap();
+    let json = file(&g, &one).to_json();
+    assert!(!json.contains("accumulators"), "a one-accumulator file is written as before");
+    assert_eq!(ModelProofFile::from_json(&json).unwrap().accumulators, 1);
+    let shared = file(&g, &one.clone().with_accumulators(3).unwrap());
+    assert_eq!(ModelProofFile::from_json(&shared.to_json()).unwrap().accumulators, 3);
+    for m in [0, MAX_ACCUMULATORS + 1, usize::MAX] {
+        let err = one.clone().with_accumulators(m).unwrap_err();
+        assert!(matches!(err, PlanError::Accumulators { accumulators, max: MAX_ACCUMULATORS } if accumulators == m), "{err}");
+        assert_eq!(err.to_string(), format!("{m} accumulators a dot row: a circuit has 1 to {MAX_ACCUMULATORS}"));
+    }
+}

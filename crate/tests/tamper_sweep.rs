@@ -174,22 +174,38 @@ fn sweep(circuit: Swept, k: u32, instances: Vec<Fr>, per_class: usize, what: &st
     (columns.len(), accepted)
 }
 
-#[test]
-fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
-    // A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
-    // outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
+/// Sweeps the tiny generator's mint witness laid out by `layout` (from the default layout):
+/// the advice columns swept and the tampered cells accepted.
+fn sweep_tiny_mint(layout: impl FnOnce(GraphParams) -> GraphParams, what: &str) -> (usize, Vec<Accepted>) {
     let model = common::fixed_tiny();
     let latent = [-128i8, 5, 90, 127];
     let minter = [0x42; 20];
     let salt = Fr::from(77);
-    let params = GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap();
+    let params = layout(GraphParams::mint(model.graph().clone(), DEFAULT_WIDTH).unwrap());
     let k = params.k();
     let picture = model.picture(&latent).unwrap();
     let instances = statement::instances(&minter, statement::commitment(&latent, salt), &picture.rgb);
     let circuit = Swept(GraphCircuit { params, witness: Some(GraphWitness::mint(&latent, salt, minter)) });
-    let (columns, accepted) = sweep(circuit, k, instances, PER_CLASS, "mint");
+    sweep(circuit, k, instances, PER_CLASS, what)
+}
+
+#[test]
+fn every_sampled_advice_cell_of_the_mint_witness_is_constrained() {
+    // A small generator with every part of the mint circuit: latent 4 → dense 12 (ReLU, some
+    // outputs clamped low and high) → [3, 2, 2] → ConvT 4×4/2 → [3, 4, 4] int8.
+    let (columns, accepted) = sweep_tiny_mint(|p| p, "mint");
     assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
     assert_eq!(columns, DEFAULT_WIDTH + 3, "every advice column (W inputs, acc, range, aux) was swept");
+}
+
+#[test]
+fn every_sampled_advice_cell_of_a_mint_witness_with_shared_dot_rows_is_constrained() {
+    // The tiny generator's dense layer shares rows three outputs at a time (its 12 outputs
+    // read the same 4 inputs), and so do its transposed convolution's channels at each
+    // position; two range lanes.
+    let (columns, accepted) = sweep_tiny_mint(|p| p.with_lanes(2).unwrap().with_accumulators(3).unwrap(), "mint, 3 accumulators");
+    assert!(accepted.is_empty(), "under-constrained cells (column, row) and region: {accepted:?}");
+    assert_eq!(columns, DEFAULT_WIDTH + 3 + 2 + 2, "every advice column (W inputs, acc, range, aux, a second lane's two, two more accumulators) was swept");
 }
 
 /// A transformer block's witness: one attention head (inner products, Softmax's exp table and

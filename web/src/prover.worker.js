@@ -48,7 +48,7 @@ async function init(artistModel) {
   progress('download', performance.now() - started);
   const keyProgress = (phase, ms) => progress(`keys:${phase}`, ms);
   const setupStart = performance.now();
-  const setup = new wasm.ProverSetup(model, new Uint8Array(params), manifest.width, manifest.lanes ?? 1, committed ? 'committed' : 'fixed', keyProgress);
+  const setup = new wasm.ProverSetup(model, new Uint8Array(params), manifest.width, manifest.lanes ?? 1, manifest.accumulators ?? 1, committed ? 'committed' : 'fixed', keyProgress);
   const digest = setup.digest();
   const readStart = performance.now();
   progress('cache:read', readStart - started);

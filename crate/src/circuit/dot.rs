@@ -15,6 +15,19 @@
 //! on-chain verifier pays for. So an output costs `⌈terms / W⌉` rows and about one advice cell per
 //! multiply-accumulate, plus `1/W` for the running sum.
 //!
+//! With `M` accumulators ([`DotConfig::add_accumulators`]) a row computes `M` outputs over the
+//! same inputs — the output channels of a convolution at one position, the outputs of a dense
+//! layer — each with its own `acc`, weight and bias columns:
+//!
+//! ```text
+//! | x_0 … x_{W-1} | acc | w_0 … w_{W-1} | bias | acc_2 | w_{2,0} … w_{2,W-1} | bias_2 | … | acc_M | …
+//! ```
+//!
+//! so `W + M` advice cells serve `M·W` multiply-accumulates, and the copies of the inputs are
+//! shared too. The outputs of a row share their sources; a weight that is zero for one of them
+//! is a term of it all the same (the compiler groups outputs by their patch,
+//! [`super::graph_plan::shared_groups`]).
+//!
 //! Soundness: weights, biases and selectors are fixed columns — part of the verifying key — and
 //! every `x_i` is copy-constrained to the cell that produced it (a range-checked activation),
 //! so the prover chooses nothing in a dot row; the gate forces each partial sum and therefore
@@ -40,6 +53,32 @@ pub struct DotJob<'a> {
     pub lie: Fr,
 }
 
+/// Up to `M` dot products over the same sources, laid out in the same rows, one accumulator
+/// each: output `m` is `bias_m + Σ_i weights_m[i] · sources[i]`.
+pub struct SharedJob<'a> {
+    pub sources: Vec<&'a Wire>,
+    pub outputs: Vec<SharedOutput>,
+}
+
+/// One output of a [`SharedJob`].
+#[derive(Clone, Debug)]
+pub struct SharedOutput {
+    pub bias: Fr,
+    /// Its weight for each source.
+    pub weights: Vec<Fr>,
+    /// Added to the result cell: zero except in negative tests.
+    pub lie: Fr,
+}
+
+/// A dot row's second to `M`-th accumulator: its own `acc`, weight and bias columns, computing
+/// another output from the same inputs in the same rows.
+#[derive(Clone, Debug)]
+pub struct Accumulator {
+    pub acc: Column<Advice>,
+    pub weights: Vec<Column<Fixed>>,
+    pub bias: Column<Fixed>,
+}
+
 #[derive(Clone, Debug)]
 pub struct DotConfig {
     pub q_first: Selector,
@@ -48,6 +87,30 @@ pub struct DotConfig {
     pub acc: Column<Advice>,
     pub weights: Vec<Column<Fixed>>,
     pub bias: Column<Fixed>,
+    /// The accumulators beyond the first ([`DotConfig::add_accumulators`]).
+    pub more: Vec<Accumulator>,
+}
+
+/// The two gates of one accumulator: `acc' = bias + Σ w·x` on a first row, `acc' = acc + Σ w·x`
+/// on the next ones.
+fn accumulator_gates(meta: &mut ConstraintSystem<Fr>, (q_first, q_next): (Selector, Selector), inputs: &[Column<Advice>], acc: Column<Advice>, weights: &[Column<Fixed>], bias: Column<Fixed>, name: &str) {
+    let sum = |meta: &mut VirtualCells<'_, Fr>| {
+        inputs.iter().zip(weights).fold(Expression::Constant(Fr::zero()), |s, (&x, &w)| {
+            s + meta.query_fixed(w, Rotation::cur()) * meta.query_advice(x, Rotation::cur())
+        })
+    };
+    meta.create_gate(format!("{name} first row: acc' = bias + Σ w·x"), |meta| {
+        let q = meta.query_selector(q_first);
+        let acc_next = meta.query_advice(acc, Rotation::next());
+        let bias = meta.query_fixed(bias, Rotation::cur());
+        vec![q * (acc_next - bias - sum(meta))]
+    });
+    meta.create_gate(format!("{name} next row: acc' = acc + Σ w·x"), |meta| {
+        let q = meta.query_selector(q_next);
+        let acc_cur = meta.query_advice(acc, Rotation::cur());
+        let acc_next = meta.query_advice(acc, Rotation::next());
+        vec![q * (acc_next - acc_cur - sum(meta))]
+    });
 }
 
 impl DotConfig {
@@ -58,30 +121,32 @@ impl DotConfig {
         weights: Vec<Column<Fixed>>,
         bias: Column<Fixed>,
     ) -> Self {
-        let q_first = meta.selector();
-        let q_next = meta.selector();
-        let sum = |meta: &mut VirtualCells<'_, Fr>| {
-            inputs.iter().zip(&weights).fold(Expression::Constant(Fr::zero()), |s, (&x, &w)| {
-                s + meta.query_fixed(w, Rotation::cur()) * meta.query_advice(x, Rotation::cur())
-            })
-        };
-        meta.create_gate("dot first row: acc' = bias + Σ w·x", |meta| {
-            let q = meta.query_selector(q_first);
-            let acc_next = meta.query_advice(acc, Rotation::next());
-            let bias = meta.query_fixed(bias, Rotation::cur());
-            vec![q * (acc_next - bias - sum(meta))]
-        });
-        meta.create_gate("dot next row: acc' = acc + Σ w·x", |meta| {
-            let q = meta.query_selector(q_next);
-            let acc_cur = meta.query_advice(acc, Rotation::cur());
-            let acc_next = meta.query_advice(acc, Rotation::next());
-            vec![q * (acc_next - acc_cur - sum(meta))]
-        });
-        DotConfig { q_first, q_next, inputs, acc, weights, bias }
+        let selectors = (meta.selector(), meta.selector());
+        accumulator_gates(meta, selectors, &inputs, acc, &weights, bias, "dot");
+        DotConfig { q_first: selectors.0, q_next: selectors.1, inputs, acc, weights, bias, more: Vec::new() }
+    }
+
+    /// Gives the rows `count` more accumulators (`M = count + 1`), each with new columns: its
+    /// `acc` (advice), `W` weights and a bias (fixed). Called after every other column is
+    /// created, so that a circuit with one accumulator keeps its keys.
+    pub fn add_accumulators(&mut self, meta: &mut ConstraintSystem<Fr>, count: usize) {
+        for m in 0..count {
+            let acc = meta.advice_column();
+            meta.enable_equality(acc);
+            let weights: Vec<Column<Fixed>> = self.inputs.iter().map(|_| meta.fixed_column()).collect();
+            let bias = meta.fixed_column();
+            accumulator_gates(meta, (self.q_first, self.q_next), &self.inputs, acc, &weights, bias, &format!("dot accumulator {}", m + 2));
+            self.more.push(Accumulator { acc, weights, bias });
+        }
     }
 
     pub fn width(&self) -> usize {
         self.inputs.len()
+    }
+
+    /// Outputs a row computes: `M`.
+    pub fn accumulators(&self) -> usize {
+        1 + self.more.len()
     }
 
     /// Rows `jobs` take (the result row of the last job not counted).
@@ -89,41 +154,68 @@ impl DotConfig {
         term_counts.into_iter().map(|n| n.div_ceil(width).max(1)).sum()
     }
 
-    /// Lays out `jobs` from `row` on; returns each job's result and the first free row.
-    pub fn assign(&self, region: &mut Region<'_, Fr>, mut row: usize, jobs: &[DotJob<'_>]) -> Result<(Vec<Wire>, usize), Error> {
+    /// Lays out `jobs` from `row` on, one a row group; returns each job's result and the first
+    /// free row.
+    pub fn assign(&self, region: &mut Region<'_, Fr>, row: usize, jobs: &[DotJob<'_>]) -> Result<(Vec<Wire>, usize), Error> {
+        let shared: Vec<SharedJob> = jobs
+            .iter()
+            .map(|job| SharedJob {
+                sources: job.terms.iter().map(|&(_, x)| x).collect(),
+                outputs: vec![SharedOutput { bias: job.bias, weights: job.terms.iter().map(|&(w, _)| w).collect(), lie: job.lie }],
+            })
+            .collect();
+        self.assign_shared(region, row, &shared)
+    }
+
+    /// Lays out `jobs` from `row` on (a job's outputs in the first accumulators, any left over
+    /// computing zero); returns the results, job by job, output by output, and the first free
+    /// row.
+    pub fn assign_shared(&self, region: &mut Region<'_, Fr>, mut row: usize, jobs: &[SharedJob<'_>]) -> Result<(Vec<Wire>, usize), Error> {
         let w = self.width();
+        let first = Accumulator { acc: self.acc, weights: self.weights.clone(), bias: self.bias };
+        let accs: Vec<&Accumulator> = std::iter::once(&first).chain(&self.more).collect();
         let mut results = Vec::with_capacity(jobs.len());
-        // The acc cell of the first row belongs to no output (`q_first` ignores it) and stays
+        // The acc cells of the first row belong to no output (`q_first` ignores them) and stay
         // unassigned: a cell no constraint reads is one a prover could fill with anything, and
         // the tamper sweep (tests/tamper_sweep.rs) finds every such cell.
         for job in jobs {
-            let mut acc = Value::known(Fr::zero());
-            let chunks: Vec<&[(Fr, &Wire)]> =
-                if job.terms.is_empty() { vec![&[]] } else { job.terms.chunks(w).collect() };
-            for (i, chunk) in chunks.iter().enumerate() {
-                let first = i == 0;
+            if job.outputs.len() > accs.len() || job.outputs.iter().any(|o| o.weights.len() != job.sources.len()) {
+                return Err(Error::Synthesis);
+            }
+            let mut sums: Vec<Value<Fr>> = job.outputs.iter().map(|o| Value::known(o.bias)).collect();
+            let starts: Vec<usize> = if job.sources.is_empty() { vec![0] } else { (0..job.sources.len()).step_by(w).collect() };
+            for (i, &start) in starts.iter().enumerate() {
+                let (first, last) = (i == 0, i + 1 == starts.len());
                 if first {
                     self.q_first.enable(region, row)?;
-                    region.assign_fixed(self.bias, row, job.bias);
+                    for (output, acc) in job.outputs.iter().zip(&accs) {
+                        region.assign_fixed(acc.bias, row, output.bias);
+                    }
                 } else {
                     self.q_next.enable(region, row)?;
                 }
-                let mut next = if first { Value::known(job.bias) } else { acc };
-                for (slot, &(weight, source)) in chunk.iter().enumerate() {
-                    region.assign_fixed(self.weights[slot], row, weight);
+                let end = (start + w).min(job.sources.len());
+                for (slot, source) in job.sources[start..end].iter().enumerate() {
                     let cell = region.assign_advice(self.inputs[slot], row, source.value);
                     region.constrain_equal(cell.cell(), source.cell);
-                    next = next + source.value.map(|x| x * weight);
+                    for (output, (acc, sum)) in job.outputs.iter().zip(accs.iter().zip(sums.iter_mut())) {
+                        let weight = output.weights[start + slot];
+                        region.assign_fixed(acc.weights[slot], row, weight);
+                        *sum = *sum + source.value.map(|x| x * weight);
+                    }
                 }
-                if i + 1 == chunks.len() {
-                    next = next.map(|v| v + job.lie);
+                for (m, acc) in accs.iter().enumerate() {
+                    let Some(output) = job.outputs.get(m) else {
+                        region.assign_advice(acc.acc, row + 1, Value::known(Fr::zero()));
+                        continue;
+                    };
+                    let value = if last { sums[m].map(|v| v + output.lie) } else { sums[m] };
+                    let cell = region.assign_advice(acc.acc, row + 1, value);
+                    if last {
+                        results.push(Wire { cell: cell.cell(), value });
+                    }
                 }
-                let cell = region.assign_advice(self.acc, row + 1, next);
-                acc = next;
                 row += 1;
-                if i + 1 == chunks.len() {
-                    results.push(Wire { cell: cell.cell(), value: acc });
-                }
             }
         }
         Ok((results, row + 1))

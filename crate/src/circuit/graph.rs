@@ -38,9 +38,9 @@ use serde::{Deserialize, Serialize};
 use super::div::DivConfig;
 use super::inner::InnerConfig;
 use super::sqrt::SqrtConfig;
-use super::dot::{CommittedDotConfig, CommittedJob, DotConfig, DotJob, Wire};
+use super::dot::{CommittedDotConfig, CommittedJob, DotConfig, DotJob, SharedJob, SharedOutput, Wire};
 pub use super::graph_plan::Weights;
-use super::graph_plan::{CommittedWeights, GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
+use super::graph_plan::{group_len, group_terms, shared_groups, CommittedWeights, GraphPlan, GraphTamper, GraphTrace, PlanError, Step};
 use super::horner::HornerConfig;
 use super::max::MaxConfig;
 use super::mul::MulConfig;
@@ -48,7 +48,7 @@ use super::poseidon::{self, PoseidonConfig};
 use super::range::{RangeConfig, WideConfig};
 use super::requant::RequantConfig;
 use super::table::TableConfig;
-use super::{fr_from_i64, k_for_rows, statement, Columns, MAX_LANES, MAX_WIDTH, MIN_WIDTH};
+use super::{fr_from_i64, k_for_rows, statement, Columns, MAX_ACCUMULATORS, MAX_LANES, MAX_WIDTH, MIN_WIDTH};
 use crate::generator::{picture_shape, rgb_sources};
 use crate::graph::Graph;
 
@@ -140,6 +140,9 @@ pub struct GraphParams {
     /// Range lanes: columns `range | bits | aux` side by side, each output's range blocks in
     /// the lane with the fewest rows so far ([`GraphParams::range_layout`]).
     pub lanes: usize,
+    /// Outputs a dot row computes over the same inputs (`M`, [`super::dot`]): the output
+    /// channels of a convolution at one position, a dense layer's outputs.
+    pub accumulators: usize,
     pub inputs: Visibility,
     pub outputs: Visibility,
     /// `(channels, height, width)` when the outputs are a picture.
@@ -149,7 +152,7 @@ pub struct GraphParams {
 impl Default for GraphParams {
     fn default() -> Self {
         let plan = GraphPlan { wires: 0, inputs: Vec::new(), input_limbs: Vec::new(), constants: Vec::new(), steps: Vec::new(), outputs: Vec::new(), tables: Vec::new(), committed: None };
-        GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, lanes: 1, inputs: Visibility::Private, outputs: Visibility::Public, picture: None }
+        GraphParams { graph: None, plan: Arc::new(plan), width: MIN_WIDTH, lanes: 1, accumulators: 1, inputs: Visibility::Private, outputs: Visibility::Public, picture: None }
     }
 }
 
@@ -245,7 +248,7 @@ impl GraphParams {
             None
         };
         let plan = GraphPlan::new(&graph, Weights::Fixed)?;
-        Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), lanes: 1, inputs, outputs, picture })
+        Ok(GraphParams { graph: Some(Arc::new(graph)), plan: Arc::new(plan), width: width.max(MIN_WIDTH), lanes: 1, accumulators: 1, inputs, outputs, picture })
     }
 
     /// The same parameters with the learned weights fixed or committed (re-planned: committed
@@ -304,21 +307,43 @@ impl GraphParams {
         Ok(GraphParams { lanes, ..self })
     }
 
-    /// The parameters with the dot-row width `W ∈ [5, MAX_WIDTH]` and the range lanes
-    /// (`1..=MAX_LANES`) that give the smallest `k`: fewest lanes, then narrowest rows among
-    /// equals, as every column costs a commitment and every lane a lookup. Halving `k` halves
+    /// The same parameters with `M = accumulators` outputs a dot row (1 to
+    /// [`MAX_ACCUMULATORS`]; proof files name it).
+    pub fn with_accumulators(self, accumulators: usize) -> Result<Self, PlanError> {
+        if !(1..=MAX_ACCUMULATORS).contains(&accumulators) {
+            return Err(PlanError::Accumulators { accumulators, max: MAX_ACCUMULATORS });
+        }
+        Ok(GraphParams { accumulators, ..self })
+    }
+
+    /// The parameters with the dot-row width `W ∈ [5, MAX_WIDTH]`, the range lanes
+    /// (`1..=MAX_LANES`) and the accumulators (`1..=MAX_ACCUMULATORS`) that give the smallest
+    /// `k`: fewest lanes, then fewest advice columns, then fewest fixed ones among equals, as
+    /// every column costs a commitment and every lane a lookup. Halving `k` halves
     /// the proving time; a transformer's range group is four times its dot group, so its second
     /// lane is what lowers `k`. Model proofs are verified natively or by a generated verifier
     /// of their own, so unlike the mint circuit they need not keep the mint's layout.
     pub fn auto_layout(graph: Graph, inputs: Visibility, outputs: Visibility, weights: Weights) -> Result<Self, PlanError> {
         let first = GraphParams::new(graph, MIN_WIDTH, inputs, outputs)?.with_weights(weights)?;
-        let mut best = (first.k(), first.clone());
+        // Smallest k, then fewest lanes, then fewest advice columns (what the prover commits to),
+        // then fewest fixed ones.
+        let cost = |p: &GraphParams, k: u32| {
+            let cs = p.constraint_system();
+            (k, p.lanes, cs.num_advice_columns(), cs.num_fixed_columns())
+        };
+        let mut best = (cost(&first, first.k()), first.clone());
         for lanes in 1..=MAX_LANES {
-            for width in MIN_WIDTH..=MAX_WIDTH {
-                let candidate = GraphParams { width, lanes, ..first.clone() };
-                let k = candidate.k();
-                if k < best.0 {
-                    best = (k, candidate);
+            for accumulators in 1..=MAX_ACCUMULATORS {
+                for width in MIN_WIDTH..=MAX_WIDTH {
+                    let candidate = GraphParams { width, lanes, accumulators, ..first.clone() };
+                    let k = candidate.k();
+                    if k > best.0 .0 {
+                        continue;
+                    }
+                    let c = cost(&candidate, k);
+                    if c < best.0 {
+                        best = (c, candidate);
+                    }
                 }
             }
         }
@@ -379,7 +404,10 @@ impl GraphParams {
         let (_, range) = self.range_layout();
         for step in &plan.steps {
             match step {
-                Step::Linear { dots, .. } => dot += DotConfig::rows_for(w, dots.iter().map(|d| d.terms.len())) + 1,
+                Step::Linear { dots, .. } => {
+                    let groups = shared_groups(dots, self.accumulators);
+                    dot += DotConfig::rows_for(w, groups.iter().map(|g| group_len(dots, g))) + 1;
+                }
                 Step::Table { inputs, .. } => dot += inputs.len(),
                 Step::Max { rows, .. } | Step::Mul { rows, .. } => dot += rows.len(),
                 Step::Div { .. } | Step::Sqrt { .. } => {}
@@ -589,7 +617,7 @@ impl Circuit<Fr> for GraphCircuit {
             Columns::configure(meta, params.width, params.lanes);
 
         let plan = &params.plan;
-        let dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
+        let mut dot = DotConfig::configure(meta, inputs.clone(), acc, weights.clone(), bias);
         let range = RangeConfig::configure(meta, range_col, bits);
         let max = plan.has_max().then(|| MaxConfig::configure(meta, [inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]], &range));
         let wide = plan.input_limbs.contains(&2).then(|| WideConfig::configure(meta, &range, aux));
@@ -630,6 +658,8 @@ impl Circuit<Fr> for GraphCircuit {
             let bias = advice();
             CommittedDotConfig::configure(meta, &dot, weights, bias)
         });
+        // The dot rows' further accumulators, last of all: one accumulator keeps the keys.
+        dot.add_accumulators(meta, params.accumulators.saturating_sub(1));
         GraphConfig { dot, lanes, table, max, mul, inner, poseidon, horner, wide, committed, aux, instance }
     }
 
@@ -762,28 +792,35 @@ impl Circuit<Fr> for GraphCircuit {
                             }
                         }
                         Step::Linear { dots, kind, outputs, .. } => {
-                            let ins: Vec<Vec<(Fr, Wire)>> = dots
+                            let lie = |out: usize| match tamper {
+                                Some(GraphTamper::DotResult { wire, delta }) if wire == out => fr_from_i64(delta),
+                                _ => Fr::zero(),
+                            };
+                            let groups = shared_groups(dots, config.dot.accumulators());
+                            let laid: Vec<(Vec<Wire>, Vec<SharedOutput>)> = groups
                                 .iter()
-                                .map(|dt| dt.terms.iter().map(|&(i, wt)| Ok((fr_from_i64(wt), get(&wires, i)?))).collect::<Result<_, Error>>())
-                                .collect::<Result<_, Error>>()?;
-                            let jobs: Vec<DotJob> = dots
-                                .iter()
-                                .zip(&ins)
-                                .zip(outputs)
-                                .map(|((dt, terms), &out)| DotJob {
-                                    bias: fr_from_i64(dt.bias),
-                                    terms: terms.iter().map(|(w, x)| (*w, x)).collect(),
-                                    lie: match tamper {
-                                        Some(GraphTamper::DotResult { wire, delta }) if wire == out => fr_from_i64(delta),
-                                        _ => Fr::zero(),
-                                    },
+                                .map(|g| {
+                                    let (sources, weights) = group_terms(dots, g);
+                                    let sources = sources.iter().map(|&i| get(&wires, i)).collect::<Result<_, Error>>()?;
+                                    let outs = g
+                                        .iter()
+                                        .zip(weights)
+                                        .map(|(&i, ws)| SharedOutput { bias: fr_from_i64(dots[i].bias), weights: ws.into_iter().map(fr_from_i64).collect(), lie: lie(outputs[i]) })
+                                        .collect();
+                                    Ok((sources, outs))
                                 })
-                                .collect();
-                            let (accs, next) = config.dot.assign(&mut region, d, &jobs)?;
+                                .collect::<Result<_, Error>>()?;
+                            let jobs: Vec<SharedJob> = laid.iter().map(|(sources, outs)| SharedJob { sources: sources.iter().collect(), outputs: outs.clone() }).collect();
+                            let (results, next) = config.dot.assign_shared(&mut region, d, &jobs)?;
                             d = next;
+                            let mut accs: Vec<Option<Wire>> = vec![None; dots.len()];
+                            for (&i, acc) in groups.iter().flatten().zip(results) {
+                                accs[i] = Some(acc);
+                            }
                             for (o, (acc, &w)) in accs.iter().zip(outputs).enumerate() {
                                 let (lane, r) = lane(o)?;
-                                wires[w] = Some(lane.requant.assign(&mut region, r, *kind, acc, blocks.map(|b| &b[o]))?);
+                                let acc = acc.ok_or(Error::Synthesis)?;
+                                wires[w] = Some(lane.requant.assign(&mut region, r, *kind, &acc, blocks.map(|b| &b[o]))?);
                             }
                         }
                         Step::Table { tag, inputs, outputs, .. } => {

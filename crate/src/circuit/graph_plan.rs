@@ -66,6 +66,51 @@ pub struct Dot {
     pub bias: i64,
     pub terms: Vec<(usize, i64)>,
     pub committed: Option<CommittedDot>,
+    /// With fixed weights, every tap of the output, zero weights kept: outputs with the same
+    /// taps' wires share dot rows ([`shared_groups`]).
+    pub taps: Vec<(usize, i64)>,
+}
+
+/// The outputs of a linear step laid out together in rows of `accumulators` outputs: groups of
+/// dots with the same taps (the same wires in the same order), in order of first appearance,
+/// at most `accumulators` a group. Committed weights are one output a group.
+pub fn shared_groups(dots: &[Dot], accumulators: usize) -> Vec<Vec<usize>> {
+    if accumulators <= 1 || dots.iter().any(|d| d.committed.is_some()) {
+        return (0..dots.len()).map(|i| vec![i]).collect();
+    }
+    let mut patches: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, d) in dots.iter().enumerate() {
+        let key: Vec<usize> = d.taps.iter().map(|&(wire, _)| wire).collect();
+        let slot = *patches.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[slot].push(i);
+    }
+    groups.iter().flat_map(|g| g.chunks(accumulators).map(<[usize]>::to_vec)).collect()
+}
+
+/// How many sources [`group_terms`] gives the group.
+pub fn group_len(dots: &[Dot], group: &[usize]) -> usize {
+    match group {
+        [i] => dots[*i].terms.len(),
+        _ => (0..dots[group[0]].taps.len()).filter(|&t| group.iter().any(|&i| dots[i].taps[t].1 != 0)).count(),
+    }
+}
+
+/// The sources of a group of [`shared_groups`] and each output's weight for each: a lone
+/// output's terms; for several, every tap where one of them has a nonzero weight.
+pub fn group_terms(dots: &[Dot], group: &[usize]) -> (Vec<usize>, Vec<Vec<i64>>) {
+    if let [i] = group {
+        let d = &dots[*i];
+        return (d.terms.iter().map(|&(wire, _)| wire).collect(), vec![d.terms.iter().map(|&(_, w)| w).collect()]);
+    }
+    let taps = &dots[group[0]].taps;
+    let used: Vec<usize> = (0..taps.len()).filter(|&t| group.iter().any(|&i| dots[i].taps[t].1 != 0)).collect();
+    let sources = used.iter().map(|&t| taps[t].0).collect();
+    let weights = group.iter().map(|&i| used.iter().map(|&t| dots[i].taps[t].1).collect()).collect();
+    (sources, weights)
 }
 
 /// A dot product over committed weights: `acc = b + Σ (w_t + WEIGHT_LO)·(x_t + lo_t)` with the
@@ -243,6 +288,8 @@ pub enum PlanError {
     Width { width: usize, max: usize },
     #[error("{lanes} range lanes: a circuit has 1 to {max}")]
     Lanes { lanes: usize, max: usize },
+    #[error("{accumulators} accumulators a dot row: a circuit has 1 to {max}")]
+    Accumulators { accumulators: usize, max: usize },
     #[error("{0}")]
     Statement(String),
     #[error("node `{node}`: {what}")]
@@ -328,7 +375,7 @@ impl GraphPlan {
                         .map(|o| {
                             // The values live in the committed wires only: the dot itself holds
                             // no weight, so the plan of a model is the plan of its shape.
-                            let mut d = Dot { bias: 0, terms: Vec::new(), committed: None };
+                            let mut d = Dot { bias: 0, terms: Vec::new(), committed: None, taps: Vec::new() };
                             let mut taps = Vec::new();
                             let mut sum = 0i64;
                             geometry.taps(o, |t| {
@@ -362,11 +409,16 @@ impl GraphPlan {
                         .map(|o| {
                             let mut b = bias[geometry.bias_index(o)];
                             let mut terms = Vec::new();
+                            let mut taps = Vec::new();
                             let (mut pos, mut neg) = (0i64, 0i64);
                             geometry.taps(o, |t| {
                                 let w = weights[t.weight];
                                 let operand = ins[t.operand];
-                                if let (Some(wire), true) = (slots[node.inputs[t.operand]][t.index], w != 0) {
+                                let wire = slots[node.inputs[t.operand]][t.index];
+                                if let Some(wire) = wire {
+                                    taps.push((wire, w));
+                                }
+                                if let (Some(wire), true) = (wire, w != 0) {
                                     b += w * operand.lo;
                                     terms.push((wire, w));
                                     let span = operand.hi - operand.lo;
@@ -374,7 +426,7 @@ impl GraphPlan {
                                 }
                             });
                             max_acc = max_acc.max((b + pos).abs()).max((b - neg).abs());
-                            Dot { bias: b, terms, committed: None }
+                            Dot { bias: b, terms, committed: None, taps }
                         })
                         .collect();
                     let kind = RequantKind::for_bound(*shift, out.lo, out.hi, max_acc);

@@ -54,20 +54,28 @@
 //! while the permutation takes 3 columns per product and more selectors share a column.
 //!
 //! # Choosing the mint statement's layout (measured on this 2-core machine; `section9 bench
-//! --width W --lanes L` for prove time and memory, `bash scripts/contracts.sh gas` for gas)
+//! --width W --lanes L --accumulators M` for prove time and memory, `bash scripts/contracts.sh
+//! gas` for gas)
 //!
-//! | W  | lanes | k  | rows   | advice / fixed cols | prove  | verification gas | verifier (deployed)   |
-//! |----|-------|----|--------|---------------------|--------|------------------|-----------------------|
-//! | 5  | 1     | 16 | 64,793 | 8 / 13              | 5.95 s | 449,902          | 23,593 B              |
-//! | 6  | 1     | 16 | 54,553 | 9 / 14              | 6.2 s  |                  | 24,711 B in one: over |
-//! | 11 | 2     | 15 | 31,020 | 16 / 21             | 4.64 s | 692,791          | 17,758 + 17,796 B     |
-//! | 12 | 2     | 15 | 29,998 | 17 / 22             | 5.06 s |                  |                       |
-//! | 16 | 2     | 15 | 20,703 | 21 / 26             | 6.48 s |                  |                       |
+//! | W  | lanes | M | k  | rows   | advice / fixed cols | prove  | verification gas | verifier (deployed)   |
+//! |----|-------|---|----|--------|---------------------|--------|------------------|-----------------------|
+//! | 5  | 1     | 1 | 16 | 64,793 | 8 / 13              | 5.95 s | 449,902          | 23,593 B              |
+//! | 6  | 1     | 1 | 16 | 54,553 | 9 / 14              | 6.2 s  |                  | 24,711 B in one: over |
+//! | 11 | 2     | 1 | 15 | 31,020 | 16 / 21             | 4.64 s | 692,791          | 17,758 + 17,796 B     |
+//! | 12 | 2     | 1 | 15 | 29,998 | 17 / 22             | 5.06 s |                  |                       |
+//! | 16 | 2     | 1 | 15 | 20,703 | 21 / 26             | 6.48 s |                  |                       |
+//! | 5  | 2     | 3 | 15 | 24,152 | 12 / 27             | 0.75×  |                  |                       |
+//! | 6  | 3     | 4 | 14 | 15,349 | 16 / 40             | 0.58×  | 892,218          | 14,762 + 14,039 + 16,756 B |
 //!
-//! (The `W` = 5, 11, 12 and 16 prove times in one sitting, medians of 3; `W` = 6 from an
-//! earlier one.) The range group alone needs 39,968 rows, so with one lane every `W` lands on
-//! k = 16 and wider rows only add columns; a second lane halves it, and from `W` = 11 the dot
-//! group fits k = 15 too. Past that, wider rows add columns without lowering `k`.
+//! (The `W` = 5, 11, 12 and 16 prove times with one accumulator in one sitting, medians of 3;
+//! `W` = 6 from an earlier one; the rows with `M` accumulators as a fraction of the default's
+//! time in a later, slower sitting: 6.73 s against 8.97 s, and 4.56 and 5.08 s against 7.90 and
+//! 8.69 s.) The range group alone needs 39,968 rows, so with one lane every `W` lands on k = 16
+//! and wider rows only add columns; a second lane halves it, and from `W` = 11 the dot group fits
+//! k = 15 too. With several accumulators ([`dot`]) the outputs that read the same inputs share
+//! their rows: the generator's transposed convolutions have 3 to 16 output channels at each
+//! position, so 4 accumulators cut the dot group by 4×, and with a third lane the circuit fits
+//! k = 14 — what `--optimize prover` picks.
 //!
 //! Prover work follows cells (columns × 2^k) and verification gas follows columns: the
 //! generated verifier multiplies one elliptic-curve point per commitment (≈ 6k gas and ≈ 300
@@ -77,7 +85,7 @@
 //! compiled to 51.3 KB); since verifiers too large for one contract are split across several
 //! (`prover::evm`), the layout is a choice: `W` = 5 with one lane, the default, for the least
 //! gas per mint; `collection new --optimize prover` for the smallest `k`
-//! ([`graph::GraphParams::auto_layout`]: `W` = 11, two lanes). What brought the single
+//! ([`graph::GraphParams::auto_layout`]: `W` = 6, three lanes, four accumulators). What brought the single
 //! contract under the limit stays: four public inputs (the picture enters through a
 //! challenge, see [`statement`]), selector compression, one gate per requantization shape with
 //! the clamp flags range-checked in the lookup column, one Poseidon round gate and one absorb
@@ -117,6 +125,10 @@ pub const MAX_WIDTH: usize = 16;
 /// proof file naming more is refused before any column exists). PyTorch's transformer encoder
 /// takes two, its character LM and a LayerNorm over 256 positions three.
 pub const MAX_LANES: usize = 4;
+
+/// The most outputs a dot row computes ([`dot`]'s `M`): each one more advice column, `W + 1`
+/// more fixed columns.
+pub const MAX_ACCUMULATORS: usize = 4;
 
 /// Terms per dot-product row of the mint statement by default (see the table above); model
 /// proofs and collections laid out for the prover choose their own

@@ -50,11 +50,12 @@ pub struct NewArgs {
     #[arg(long)]
     pub private_weights: bool,
     /// The mint circuit's layout: `verifier` (default: `W = 5`, one range lane — the fewest
-    /// columns, the least verification gas per mint) or `prover` (the width and lanes with the
-    /// smallest `k` — a faster proof in the browser, dearer verification). `collection.json`
-    /// and the page's manifest record the layout (`width`, `lanes`); CLI proofs for the
-    /// collection pass the same `--width` and `--lanes`.
-    #[arg(long, conflicts_with_all = ["width", "lanes"])]
+    /// columns, the least verification gas per mint) or `prover` (the width, lanes and
+    /// accumulators with the smallest `k` — a faster proof in the browser, dearer
+    /// verification). `collection.json` and the page's manifest record the layout (`width`,
+    /// `lanes`, `accumulators`); CLI proofs for the collection pass the same `--width`,
+    /// `--lanes` and `--accumulators`.
+    #[arg(long, conflicts_with_all = ["width", "lanes", "accumulators"])]
     pub optimize: Option<Optimize>,
     #[command(flatten)]
     pub keys: KeyArgs,
@@ -110,14 +111,14 @@ fn new(a: &NewArgs) -> Result<()> {
     }
     let committed = a.private_weights || a.keys.weights == Weights::Committed;
     let weights = if committed { Weights::Committed } else { a.keys.weights };
-    let (row_width, lanes) = match a.optimize {
+    let (row_width, lanes, accumulators) = match a.optimize {
         Some(goal) => {
             let p = GraphParams::layout_for(generator.graph().clone(), Visibility::Committed, Visibility::Picture, weights, goal)?;
-            (p.width, p.lanes)
+            (p.width, p.lanes, p.accumulators)
         }
-        None => (a.keys.width, a.keys.lanes),
+        None => (a.keys.width, a.keys.lanes, a.keys.accumulators),
     };
-    let s = KeyArgs { weights, width: row_width, lanes, ..a.keys.clone() }.setup(generator)?;
+    let s = KeyArgs { weights, width: row_width, lanes, accumulators, ..a.keys.clone() }.setup(generator)?;
     let weight_commitment = if committed { Some(fr_to_hex(&weight_commitment(s.model.graph())?)) } else { None };
     let model_id = hex_string(&s.model_id());
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
@@ -140,6 +141,7 @@ fn new(a: &NewArgs) -> Result<()> {
         "k": s.circuit.k(),
         "width": s.circuit.width,
         "lanes": s.circuit.lanes,
+        "accumulators": s.circuit.accumulators,
         "circuit_digest": hex_string(&s.digest),
         "dev_srs": s.dev,
     });

@@ -39,6 +39,11 @@ pub struct KeyArgs {
     /// layout with the smallest `k` (the fastest proof).
     #[arg(long, default_value_t = 1)]
     pub lanes: usize,
+    /// Outputs each dot row of the mint circuit computes over the same inputs, 1 to 4 (a
+    /// convolution's channels at one position): fewer rows, one advice and `W + 1` fixed
+    /// columns more per accumulator.
+    #[arg(long, default_value_t = 1)]
+    pub accumulators: usize,
     /// The learned weights: `fixed` (constants of the circuit: the verifier knows the model) or
     /// `committed` (private witnesses; the last public value is their Poseidon commitment, and
     /// the keys and verifier are the model's shape's, shared by every model of that shape).

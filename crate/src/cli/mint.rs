@@ -218,7 +218,7 @@ pub struct Setup {
     pub keys_dir: PathBuf,
 }
 
-/// The mint circuit of `model` with these keys' layout (width and range lanes).
+/// The mint circuit of `model` with these keys' layout (width, range lanes, accumulators).
 pub fn mint_circuit(model: &Generator, args: &KeyArgs) -> Result<GraphParams> {
     if !(section9::circuit::MIN_WIDTH..=section9::circuit::MAX_WIDTH).contains(&args.width) {
         bail!("--width must be between {} and {}", section9::circuit::MIN_WIDTH, section9::circuit::MAX_WIDTH);
@@ -226,7 +226,10 @@ pub fn mint_circuit(model: &Generator, args: &KeyArgs) -> Result<GraphParams> {
     if !(1..=section9::circuit::MAX_LANES).contains(&args.lanes) {
         bail!("--lanes must be between 1 and {}", section9::circuit::MAX_LANES);
     }
-    Ok(GraphParams::mint(model.graph().clone(), args.width)?.with_lanes(args.lanes)?.with_weights(args.weights)?)
+    if !(1..=section9::circuit::MAX_ACCUMULATORS).contains(&args.accumulators) {
+        bail!("--accumulators must be between 1 and {}", section9::circuit::MAX_ACCUMULATORS);
+    }
+    Ok(GraphParams::mint(model.graph().clone(), args.width)?.with_lanes(args.lanes)?.with_accumulators(args.accumulators)?.with_weights(args.weights)?)
 }
 
 impl KeyArgs {
@@ -383,6 +386,7 @@ impl Setup {
             "k": self.circuit.k(),
             "width": self.circuit.width,
             "lanes": self.circuit.lanes,
+            "accumulators": self.circuit.accumulators,
             "dev_srs": self.dev,
             "srs_fingerprint": hex_string(&srs::fingerprint(&self.params)),
             "params_bytes": params.len(),
@@ -435,6 +439,7 @@ pub fn bench(model: &ModelArg, args: &KeyArgs, json: Option<&Path>, repeat: usiz
         "dot_rows": dot,
         "range_rows": range,
         "lanes": s.circuit.lanes,
+        "accumulators": s.circuit.accumulators,
         "weight_count": s.circuit.plan.committed.as_ref().map_or(0, |c| c.weights.len() + c.biases.len()),
         "width": s.circuit.width,
         "advice_columns": cs.num_advice_columns(),

@@ -34,9 +34,11 @@ pub fn read_onnx(onnx: &Path) -> Result<Vec<u8>> {
 }
 
 /// Writes `bytes` to `path`, creating its directory.
-/// A circuit's layout in words: `W = 11, 2 range lanes`.
+/// A circuit's layout in words: `W = 11, 2 range lanes` (and `, 3 accumulators` when a dot row
+/// computes several outputs).
 fn layout_text(params: &section9::circuit::graph::GraphParams) -> String {
-    format!("W = {}, {} range lane{}", params.width, params.lanes, if params.lanes == 1 { "" } else { "s" })
+    let accumulators = if params.accumulators > 1 { format!(", {} accumulators", params.accumulators) } else { String::new() };
+    format!("W = {}, {} range lane{}{accumulators}", params.width, params.lanes, if params.lanes == 1 { "" } else { "s" })
 }
 
 fn write_creating_dir(path: &Path, bytes: &[u8]) -> Result<()> {

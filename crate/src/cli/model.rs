@@ -158,7 +158,7 @@ pub fn prove(a: ModelProve<'_>) -> Result<()> {
 pub fn verify(text: &str, model: &Path, args: &KeyArgs, derive_vk: bool) -> Result<()> {
     let file = ModelProofFile::from_json(text)?;
     let graph = load_graph(model)?;
-    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?.with_lanes(file.lanes)?.with_weights(file.weights)?;
+    let circuit = GraphParams::new(graph.clone(), file.width, file.visibility.inputs, file.visibility.outputs)?.with_lanes(file.lanes)?.with_accumulators(file.accumulators)?.with_weights(file.weights)?;
     let (instances, proof) = file.check(&graph, &circuit)?;
     let k = circuit.k();
     let verifier = args.verifier_srs(k)?.params;
@@ -233,6 +233,7 @@ pub fn bench(model: &Path, input_path: Option<&Path>, weights: Weights, optimize
         "weights": weights.to_string(),
         "width": circuit.width,
         "lanes": circuit.lanes,
+        "accumulators": circuit.accumulators,
         "keygen_s": keygen_s,
         "prove_s": times[times.len() / 2],
         "verify_s": verify_s,

@@ -49,6 +49,9 @@ pub struct ModelProofFile {
     /// Range lanes of the circuit (files written before lanes existed had one).
     #[serde(default = "one_lane")]
     pub lanes: usize,
+    /// Outputs a dot row computes (files written before accumulators existed had one).
+    #[serde(default = "one_lane", skip_serializing_if = "is_one")]
+    pub accumulators: usize,
     pub visibility: VisibilityJson,
     /// Whether the learned weights were constants of the circuit or committed.
     #[serde(default, skip_serializing_if = "is_fixed")]
@@ -89,6 +92,10 @@ fn one_lane() -> usize {
     1
 }
 
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 fn is_fixed(w: &Weights) -> bool {
     *w == Weights::Fixed
 }
@@ -113,6 +120,7 @@ impl ModelProofFile {
             dev_srs,
             width: circuit.width,
             lanes: circuit.lanes,
+            accumulators: circuit.accumulators,
             visibility: VisibilityJson { inputs: circuit.inputs, outputs: circuit.outputs },
             weights: circuit.weights(),
             inputs: (circuit.inputs == Visibility::Public).then(|| deq(graph.inputs(), inputs)),
