@@ -227,7 +227,7 @@ fn compile_run_prove_verify_a_float_model() {
     let run = section9().arg("compile").arg(zoo("mlp.onnx")).arg("--calibrate").arg(zoo("mlp.calibration.json")).arg("--out").arg(&model).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
-    assert!(stdout.contains("max |err| steps") && stdout.contains("k = 11, W = "), "{stdout}");
+    assert!(stdout.contains("max |err| steps") && stdout.contains("k = 10, W = "), "{stdout}");
 
     let run = section9().args(["run", "--model"]).arg(&model).arg("--input").arg(zoo("mlp.input.json")).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -267,16 +267,17 @@ fn compile_run_prove_verify_a_float_model() {
     let run = section9().args(["export-verifier", "--dev-srs", "--input-visibility", "hashed", "--model"]).arg(&model).arg("--out").arg(&sol).arg("--keys-dir").arg(&keys).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let code = std::fs::read_to_string(&sol).unwrap();
-    for line in ["// Section 9 model verifier", "// inputs: hashed", "// outputs: public", "// instances: 11", "// k: 11", "contract Halo2VerifierPart2 {"] {
+    for line in ["// Section 9 model verifier", "// inputs: hashed", "// outputs: public", "// instances: 11", "// k: 10", "contract Halo2VerifierPart2 {"] {
         assert!(code.contains(line), "{line}");
     }
     assert!(String::from_utf8_lossy(&run.stderr).contains("(cached)"), "the key verification cached is reused");
     let refused = section9().args(["export-verifier", "--dev-srs", "--input-visibility", "hashed"]).output().unwrap();
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --model model.s9"));
 
-    // Laid out for the verifier: W = 5 and one lane (the default chose wider rows), recorded in
+    // Laid out for the verifier: W = 5, one lane, one accumulator (the default chose more), recorded in
     // the proof file, which `verify` follows; its Solidity verifier is smaller.
     assert!(file["width"].as_u64().unwrap() > 5, "the default layout of the MLP has wider rows: {}", file["width"]);
+    assert!(file["accumulators"].as_u64().is_some_and(|m| m > 1), "and dot rows of several outputs: {}", file["accumulators"]);
     let small = dir.path().join("small.json");
     let run = section9()
         .args(["prove", "--dev-srs", "--input-visibility", "hashed", "--optimize", "verifier", "--model"])
@@ -292,6 +293,7 @@ fn compile_run_prove_verify_a_float_model() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let small_file: serde_json::Value = serde_json::from_slice(&std::fs::read(&small).unwrap()).unwrap();
     assert_eq!((small_file["width"].as_u64(), small_file["lanes"].as_u64()), (Some(5), Some(1)));
+    assert!(small_file.get("accumulators").is_none(), "one accumulator: the field is left out, as in files written before it");
     assert_eq!(small_file["outputs"], file["outputs"]);
     let ok = verify(&small);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
