@@ -16,6 +16,8 @@ test('a collection laid out for the prover mints its own proofs only', async () 
   const usual = artifact('Halo2Verifier');
   assert.ok(settings.lanes > 1 && (settings.width > 5 || settings.accumulators > 1), `laid out for the prover: ${JSON.stringify(settings)}`);
   assert.ok(Number(fast.header.k) < Number(usual.header.k), `k ${fast.header.k} against the default layout's ${usual.header.k}`);
+  const accumulators = settings.accumulators > 1 ? `, ${settings.accumulators} accumulators` : '';
+  assert.equal(fast.header.layout, `W = ${settings.width}, ${settings.lanes} range lanes${accumulators}`, 'the verifier header names the layout its key is for');
   const proof = proofFile('alice', 'generated/prover');
   assert.equal(proof.k, settings.k);
 

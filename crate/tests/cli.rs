@@ -406,6 +406,8 @@ fn collection_new_makes_a_collection_that_proves() {
         let recorded = ["width", "lanes", "accumulators", "k"].map(|key| settings[key].as_u64());
         assert_eq!(recorded, [fast.width as u64, fast.lanes as u64, fast.accumulators as u64, u64::from(fast.k())].map(Some));
     }
+    let header = format!("// k: {}\n// layout: W = {}, {} range lanes, {} accumulators\n", fast.k(), fast.width, fast.lanes, fast.accumulators);
+    assert!(verifier.contains(&header), "the verifier header names its layout: {header:?}");
 
     let proof = dir.path().join("proof.json");
     let prove = section9()

@@ -57,7 +57,7 @@ pub struct DotJob<'a> {
 /// each: output `m` is `bias_m + Σ_i weights_m[i] · sources[i]`.
 pub struct SharedJob<'a> {
     pub sources: Vec<&'a Wire>,
-    pub outputs: Vec<SharedOutput>,
+    pub outputs: &'a [SharedOutput],
 }
 
 /// One output of a [`SharedJob`].
@@ -157,13 +157,10 @@ impl DotConfig {
     /// Lays out `jobs` from `row` on, one a row group; returns each job's result and the first
     /// free row.
     pub fn assign(&self, region: &mut Region<'_, Fr>, row: usize, jobs: &[DotJob<'_>]) -> Result<(Vec<Wire>, usize), Error> {
-        let shared: Vec<SharedJob> = jobs
-            .iter()
-            .map(|job| SharedJob {
-                sources: job.terms.iter().map(|&(_, x)| x).collect(),
-                outputs: vec![SharedOutput { bias: job.bias, weights: job.terms.iter().map(|&(w, _)| w).collect(), lie: job.lie }],
-            })
-            .collect();
+        let outputs: Vec<[SharedOutput; 1]> =
+            jobs.iter().map(|job| [SharedOutput { bias: job.bias, weights: job.terms.iter().map(|&(w, _)| w).collect(), lie: job.lie }]).collect();
+        let shared: Vec<SharedJob> =
+            jobs.iter().zip(&outputs).map(|(job, outputs)| SharedJob { sources: job.terms.iter().map(|&(_, x)| x).collect(), outputs }).collect();
         self.assign_shared(region, row, &shared)
     }
 

@@ -332,11 +332,12 @@ impl GraphParams {
             (k, p.lanes, cs.num_advice_columns(), cs.num_fixed_columns())
         };
         let mut best = (cost(&first, first.k()), first.clone());
+        let group_lens: Vec<Vec<Vec<usize>>> = (1..=MAX_ACCUMULATORS).map(|m| first.group_lens(m)).collect();
         for lanes in 1..=MAX_LANES {
-            for accumulators in 1..=MAX_ACCUMULATORS {
+            for (accumulators, lens) in (1..=MAX_ACCUMULATORS).zip(&group_lens) {
                 for width in MIN_WIDTH..=MAX_WIDTH {
                     let candidate = GraphParams { width, lanes, accumulators, ..first.clone() };
-                    let k = candidate.k();
+                    let k = candidate.k_grouped(lens);
                     if k > best.0 .0 {
                         continue;
                     }
@@ -398,16 +399,29 @@ impl GraphParams {
 
     /// Rows used by the dot group, the range group and the function tables.
     pub fn rows(&self) -> (usize, usize, usize) {
+        self.rows_grouped(&self.group_lens(self.accumulators))
+    }
+
+    /// Per linear step, the sources of each dot row group at `accumulators` outputs a row
+    /// (what the layout needs of [`shared_groups`], which depends on the width not at all).
+    fn group_lens(&self, accumulators: usize) -> Vec<Vec<usize>> {
+        let linear = self.plan.steps.iter().filter_map(|step| match step {
+            Step::Linear { dots, .. } => Some(dots),
+            _ => None,
+        });
+        linear.map(|dots| shared_groups(dots, accumulators).iter().map(|g| group_len(dots, g)).collect()).collect()
+    }
+
+    /// [`GraphParams::rows`] given the linear steps' [`GraphParams::group_lens`].
+    fn rows_grouped(&self, group_lens: &[Vec<usize>]) -> (usize, usize, usize) {
         let plan = &self.plan;
         let w = self.width;
         let mut dot = if plan.constants.is_empty() { 0 } else { DotConfig::rows_for(w, plan.constants.iter().map(|_| 0)) + 1 };
         let (_, range) = self.range_layout();
+        let mut linear = group_lens.iter();
         for step in &plan.steps {
             match step {
-                Step::Linear { dots, .. } => {
-                    let groups = shared_groups(dots, self.accumulators);
-                    dot += DotConfig::rows_for(w, groups.iter().map(|g| group_len(dots, g))) + 1;
-                }
+                Step::Linear { .. } => dot += DotConfig::rows_for(w, linear.next().into_iter().flatten().copied()) + 1,
                 Step::Table { inputs, .. } => dot += inputs.len(),
                 Step::Max { rows, .. } | Step::Mul { rows, .. } => dot += rows.len(),
                 Step::Div { .. } | Step::Sqrt { .. } => {}
@@ -446,7 +460,11 @@ impl GraphParams {
 
     /// The smallest `k` that fits the circuit and its lookup tables.
     pub fn k(&self) -> u32 {
-        let (dot, range, tables) = self.rows();
+        self.k_grouped(&self.group_lens(self.accumulators))
+    }
+
+    fn k_grouped(&self, group_lens: &[Vec<usize>]) -> u32 {
+        let (dot, range, tables) = self.rows_grouped(group_lens);
         k_for_rows(dot.max(range).max(tables).max(511), &self.constraint_system())
     }
 
@@ -748,6 +766,32 @@ impl Circuit<Fr> for GraphCircuit {
             let node = step.node();
             let name = graph.map_or_else(|| format!("node {node}"), |g| g.nodes()[node].name.clone());
             let at = &range_at[s];
+            // A linear step's dot rows, grouped and their weights converted once (the floor
+            // planner runs the region twice).
+            let shared = match step {
+                Step::Linear { dots, outputs, .. } if dots.first().is_none_or(|d| d.committed.is_none()) => {
+                    let groups = shared_groups(dots, config.dot.accumulators());
+                    let laid: Vec<(Vec<Wire>, Vec<SharedOutput>)> = groups
+                        .iter()
+                        .map(|g| {
+                            let (sources, weights) = group_terms(dots, g);
+                            let sources = sources.iter().map(|&i| get(&wires, i)).collect::<Result<_, Error>>()?;
+                            let lie = |out: usize| match tamper {
+                                Some(GraphTamper::DotResult { wire, delta }) if wire == out => fr_from_i64(delta),
+                                _ => Fr::zero(),
+                            };
+                            let outs = g
+                                .iter()
+                                .zip(weights)
+                                .map(|(&i, ws)| SharedOutput { bias: fr_from_i64(dots[i].bias), weights: ws.into_iter().map(fr_from_i64).collect(), lie: lie(outputs[i]) })
+                                .collect();
+                            Ok((sources, outs))
+                        })
+                        .collect::<Result<_, Error>>()?;
+                    Some((groups, laid))
+                }
+                _ => None,
+            };
             let lane = |o: usize| -> Result<(&Lane, usize), Error> {
                 let &(l, row) = at.get(o).ok_or(Error::Synthesis)?;
                 Ok((config.lanes.get(l).ok_or(Error::Synthesis)?, row))
@@ -792,25 +836,8 @@ impl Circuit<Fr> for GraphCircuit {
                             }
                         }
                         Step::Linear { dots, kind, outputs, .. } => {
-                            let lie = |out: usize| match tamper {
-                                Some(GraphTamper::DotResult { wire, delta }) if wire == out => fr_from_i64(delta),
-                                _ => Fr::zero(),
-                            };
-                            let groups = shared_groups(dots, config.dot.accumulators());
-                            let laid: Vec<(Vec<Wire>, Vec<SharedOutput>)> = groups
-                                .iter()
-                                .map(|g| {
-                                    let (sources, weights) = group_terms(dots, g);
-                                    let sources = sources.iter().map(|&i| get(&wires, i)).collect::<Result<_, Error>>()?;
-                                    let outs = g
-                                        .iter()
-                                        .zip(weights)
-                                        .map(|(&i, ws)| SharedOutput { bias: fr_from_i64(dots[i].bias), weights: ws.into_iter().map(fr_from_i64).collect(), lie: lie(outputs[i]) })
-                                        .collect();
-                                    Ok((sources, outs))
-                                })
-                                .collect::<Result<_, Error>>()?;
-                            let jobs: Vec<SharedJob> = laid.iter().map(|(sources, outs)| SharedJob { sources: sources.iter().collect(), outputs: outs.clone() }).collect();
+                            let (groups, laid) = shared.as_ref().ok_or(Error::Synthesis)?;
+                            let jobs: Vec<SharedJob> = laid.iter().map(|(sources, outs)| SharedJob { sources: sources.iter().collect(), outputs: outs }).collect();
                             let (results, next) = config.dot.assign_shared(&mut region, d, &jobs)?;
                             d = next;
                             let mut accs: Vec<Option<Wire>> = vec![None; dots.len()];

@@ -364,7 +364,7 @@ impl Setup {
         let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&self.params, &vk, instances)?))?;
         let (_, h, w) = self.model.shape();
         let statement = prover::evm::Statement::Mint { picture: (w, h), weights: self.circuit.weights() };
-        let code = prover::evm::with_header(&code, &hex_string(&self.model_id()), &statement, self.circuit.k(), &srs::fingerprint(&self.params), self.dev);
+        let code = prover::evm::with_header(&code, &hex_string(&self.model_id()), &statement, (self.circuit.k(), &super::layout_text(&self.circuit)), &srs::fingerprint(&self.params), self.dev);
         super::write_creating_dir(out, code.as_bytes())?;
         println!("verifier {} ({} bytes of Solidity, {instances} public inputs)", out.display(), code.len());
         Ok(code.len())

@@ -33,7 +33,6 @@ pub fn read_onnx(onnx: &Path) -> Result<Vec<u8>> {
     import::inline_external_data(&bytes, |location| std::fs::read(dir.join(location))).with_context(|| format!("cannot load the model {}", onnx.display()))
 }
 
-/// Writes `bytes` to `path`, creating its directory.
 /// A circuit's layout in words: `W = 11, 2 range lanes` (and `, 3 accumulators` when a dot row
 /// computes several outputs).
 fn layout_text(params: &section9::circuit::graph::GraphParams) -> String {
@@ -41,6 +40,7 @@ fn layout_text(params: &section9::circuit::graph::GraphParams) -> String {
     format!("W = {}, {} range lane{}{accumulators}", params.width, params.lanes, if params.lanes == 1 { "" } else { "s" })
 }
 
+/// Writes `bytes` to `path`, creating its directory.
 fn write_creating_dir(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

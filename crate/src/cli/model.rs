@@ -188,7 +188,7 @@ pub fn export_verifier(model: &Path, inputs: Visibility, outputs: Visibility, we
     let instances = circuit.num_instances();
     let (code, _) = step("generating the verifier", || Ok(prover::evm::solidity_verifier(&verifier, &vk, instances)?))?;
     let statement = prover::evm::Statement::Model { inputs, outputs, instances };
-    let code = prover::evm::with_header(&code, &section9::hex_string(&graph.id()), &statement, k, &srs::fingerprint(&verifier), dev);
+    let code = prover::evm::with_header(&code, &section9::hex_string(&graph.id()), &statement, (k, &super::layout_text(&circuit)), &srs::fingerprint(&verifier), dev);
     super::write_creating_dir(out, code.as_bytes())?;
     println!("verifier {} ({} bytes of Solidity, {instances} public inputs: {inputs} inputs, {outputs} outputs, k = {k})", out.display(), code.len());
     if dev {

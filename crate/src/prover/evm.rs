@@ -63,11 +63,12 @@ pub enum Statement {
     Model { inputs: Visibility, outputs: Visibility, instances: usize },
 }
 
-/// The generated source with a header stating what it verifies and which SRS it trusts. The
+/// The generated source with a header stating what it verifies, the circuit's size and layout
+/// (`k`, and `layout` in words: which proofs the verifying key is for) and which SRS it trusts. The
 /// deploy script reads the `srs:` line (and also looks for the development SRS's `[s]G2` in the
 /// bytecode, which a header cannot hide) and refuses a development-SRS verifier off the local
 /// chain; for a mint it checks the contract's picture size against `picture-width/height`.
-pub fn with_header(code: &str, model_id: &str, statement: &Statement, k: u32, srs_fingerprint: &[u8; 32], dev: bool) -> String {
+pub fn with_header(code: &str, model_id: &str, statement: &Statement, (k, layout): (u32, &str), srs_fingerprint: &[u8; 32], dev: bool) -> String {
     let kind = if dev {
         "development (INSECURE: its secret is public, anyone can forge proofs; local chains only)"
     } else {
@@ -82,6 +83,7 @@ pub fn with_header(code: &str, model_id: &str, statement: &Statement, k: u32, sr
          // model: 0x{model_id}\n\
          {fields}\
          // k: {k}\n\
+         // layout: {layout}\n\
          // srs-fingerprint: 0x{}\n\
          // srs: {kind}\n{code}",
         crate::hex_string(srs_fingerprint)
